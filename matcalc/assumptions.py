@@ -1,0 +1,156 @@
+"""The six assumptions, and what each means to each engine (SPEC section 2).
+
+* ``symmetric``  ``A == A.T``
+* ``spd``        symmetric positive definite (implies symmetric and invertible)
+* ``invertible`` non-singular (the numeric sampler keeps it well conditioned)
+* ``orthogonal`` ``Q.T @ Q == I`` (implies invertible)
+* ``diagonal``   zero off the diagonal
+* ``positive``   every free entry > 0 (for a diagonal matrix: its diagonal)
+
+The symbolic engine sees an assumption as a *structure* (which entries are
+free symbols and how the others follow from them: a symmetric matrix shares its
+mirrored entries, an orthogonal one is the Cayley transform of a skew matrix)
+plus the sign of its symbols. The samplers of both engines draw points that
+satisfy every assumption.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any
+
+from ._lazy import torch
+from .errors import DeclarationError, UnknownNameError, did_you_mean
+from .shapes import Shape, fmt, kind
+
+TAGS = ("symmetric", "spd", "invertible", "orthogonal", "diagonal", "positive")
+_SQUARE = frozenset(TAGS) - {"positive"}
+_IMPLIES = {"spd": {"symmetric", "invertible"}, "orthogonal": {"invertible"}}
+_EXCLUSIVE = [
+    ({"orthogonal"}, {"symmetric", "spd", "diagonal", "positive"}),
+]
+
+
+def normalize(name: str, shape: Shape, tags: Iterable[str]) -> frozenset[str]:
+    """Validate the tags of one variable and add what they imply."""
+    result: set[str] = set()
+    for tag in tags:
+        if tag not in TAGS:
+            raise UnknownNameError(
+                f"unknown assumption '{tag}' for {name}",
+                token=tag,
+                hint=did_you_mean(tag, TAGS) or f"choose from {', '.join(TAGS)}",
+            )
+        if tag in _SQUARE and (kind(shape) != "matrix" or shape[0] != shape[1]):
+            raise DeclarationError(
+                f"assumption '{tag}' needs a square matrix, but {name} is {fmt(shape)}",
+                token=tag,
+            )
+        result.add(tag)
+        result.update(_IMPLIES.get(tag, ()))
+    for group, others in _EXCLUSIVE:
+        if group <= result and result & others:
+            clash = sorted(result & others)[0]
+            raise DeclarationError(
+                f"{name} cannot be both {sorted(group)[0]} and {clash}", token=clash
+            )
+    if "diagonal" in result:
+        result.discard("symmetric")
+    return frozenset(result)
+
+
+def structure(tags: frozenset[str]) -> str:
+    """general | symmetric | diagonal | orthogonal"""
+    for name in ("orthogonal", "diagonal", "symmetric"):
+        if name in tags:
+            return name
+    return "general"
+
+
+def free_positions(shape: tuple[int, int], struct: str) -> list[tuple[int, int]]:
+    """The entries that carry a free parameter, in row-major order."""
+    rows, cols = shape
+    if struct == "diagonal":
+        return [(i, i) for i in range(rows)]
+    if struct == "symmetric":
+        return [(i, j) for i in range(rows) for j in range(i, cols)]
+    if struct == "orthogonal":  # parameters of the skew matrix, strictly upper
+        return [(i, j) for i in range(rows) for j in range(i + 1, cols)]
+    return [(i, j) for i in range(rows) for j in range(cols)]
+
+
+# ---------------------------------------------------------------------------
+# Exact points for the symbolic engine. ``kind`` is
+#   "small":  small integers, for counterexamples a person can check by hand;
+#   "pit":    huge integers, for the randomized polynomial identity test (only
+#             the structure matters there: a rational identity that holds on an
+#             open set of the assumptions holds on all of their structure);
+#   "domain": modest rationals that satisfy every assumption.
+
+PIT_RANGE = 2**62
+
+
+def draw_rational(rng: random.Random, kind: str, positive: bool) -> Fraction:
+    if kind == "pit":
+        value = Fraction(rng.randint(1, PIT_RANGE))
+    elif kind == "small":
+        value = Fraction(rng.randint(1, 3))
+    else:
+        value = Fraction(rng.randint(1, 24), rng.randint(1, 8))
+    if not positive and rng.random() < 0.5:
+        value = -value
+    return value
+
+
+def rational_parameters(
+    tags: frozenset[str], shape: tuple[int, int], rng: random.Random, kind: str
+) -> list[Fraction]:
+    """Values for the free parameters (in :func:`free_positions` order)."""
+    struct = structure(tags)
+    positions = free_positions(shape, struct)
+    positive = "positive" in tags
+    if "spd" in tags and kind != "pit":
+        n = shape[0]
+        if struct == "diagonal":
+            return [abs(draw_rational(rng, kind, True)) for _ in positions]
+        r = [[draw_rational(rng, kind, positive) for _ in range(n)] for _ in range(n)]
+        full = [
+            [sum(r[i][k] * r[j][k] for k in range(n)) + (1 if i == j else 0) for j in range(n)]
+            for i in range(n)
+        ]
+        return [full[i][j] for i, j in positions]
+    return [draw_rational(rng, kind, positive) for _ in positions]
+
+
+# ---------------------------------------------------------------------------
+# Float64 points for the numeric engine.
+
+
+def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any) -> Any:
+    """A random float64 tensor of ``shape`` satisfying ``tags``."""
+    rows, cols = shape
+    f64 = torch.float64
+
+    def normal(*size: int) -> Any:
+        return torch.randn(*size, generator=gen, dtype=f64)
+
+    def positive(*size: int) -> Any:
+        return torch.rand(*size, generator=gen, dtype=f64) * 1.5 + 0.5
+
+    draw = positive if "positive" in tags else normal
+    struct = structure(tags)
+    if struct == "orthogonal":
+        q, r = torch.linalg.qr(normal(rows, rows))
+        return q * torch.sign(torch.diagonal(r)).reshape(1, -1)
+    if struct == "diagonal":
+        d = positive(rows) if "spd" in tags else draw(rows)
+        return torch.diag(d)
+    if "spd" in tags:
+        r = draw(rows, rows)
+        return r @ r.T / rows + 0.5 * torch.eye(rows, dtype=f64)
+    if struct == "symmetric":
+        r = draw(rows, rows)
+        return (r + r.T) / 2
+    return draw(rows, cols)

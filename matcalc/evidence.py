@@ -1,0 +1,76 @@
+"""What each engine found: plain, immutable records (no SymPy or torch objects).
+
+The engines return these; the verdict carries them; the reports render them.
+Numbers are stored as text (``"3/2"``, ``"0.5403"``) so that a record can be
+printed, compared and serialised to JSON without the engines loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Grid = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A point where the claim and the true value differ."""
+
+    sizes: dict[str, int]
+    point: dict[str, Grid]  # variable -> its value at the point
+    lhs: Grid  # the left side (the true derivative) at the point
+    rhs: Grid  # the right side (the claim) at the point
+    exact: bool  # exact rational arithmetic (symbolic) or float64 (numeric)
+    source: str  # "symbolic" or "numeric"
+
+
+@dataclass(frozen=True)
+class SymbolicEvidence:
+    status: str  # "proved" | "refuted" | "undecided"
+    sizes: dict[str, int]
+    detail: str  # one sentence: how it was proved, or why it could not decide
+    proof: str | None = None  # "exact" | "polynomial identity test" | None
+    error_bound: float | None = None  # for the randomized polynomial identity test
+    entries: int = 0
+    seconds: float = 0.0
+    counterexample: Counterexample | None = None
+    derivative: Grid | None = None  # the left side, entry by entry, at these sizes
+
+
+@dataclass(frozen=True)
+class NumericPoint:
+    sizes: dict[str, int]
+    error: float  # largest |lhs - rhs|, relative to max(1, max |lhs|)
+    ok: bool
+
+
+@dataclass(frozen=True)
+class NumericEvidence:
+    status: str  # "agrees" | "disagrees" | "undecided"
+    detail: str
+    engine: str = "torch.func.jacrev (float64)"
+    points: tuple[NumericPoint, ...] = ()
+    max_error: float = 0.0
+    tolerance: float = 0.0
+    seconds: float = 0.0
+    counterexample: Counterexample | None = None
+    samples_rejected: int = 0
+    sizes_tried: tuple[dict[str, int], ...] = field(default_factory=tuple)
+
+
+def to_plain(record: Any) -> Any:
+    """A dataclass record as JSON-ready dicts and lists."""
+    if record is None:
+        return None
+    return _plain(asdict(record))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,86 @@
+"""Layouts: the one place where a Jacobian's axes are arranged (SPEC section 1).
+
+Both engines produce derivatives in one *native* order, the order of
+``torch.func.jacrev``: the output's axes, then the input's, unreversed::
+
+    J[p, q, i, j] = d out[p, q] / d wrt[i, j]
+
+with every value two-dimensional (a column ``x`` is ``(n, 1)``). A layout is a
+:class:`LayoutPlan` computed from the shapes alone: drop the unit axes, permute,
+reshape. :func:`layout_plan` gives the plan (and so the layout's shape, which the
+expression tree uses) and :func:`arrange` applies it to an array, whether a
+NumPy array of SymPy expressions or a torch tensor.
+
+* numerator: output axes, then the input's axes reversed
+  (``D[j, i] = dy/dX[i, j]``); scalar-by-vector is a row ``(1, n)``,
+  vector-by-scalar a column ``(m, 1)``;
+* denominator: the numerator result with all its axes reversed;
+* mixed: denominator for a scalar output, numerator otherwise;
+* vec: ``d vec(out) / d vec(wrt)``, ``numel(out) x numel(wrt)``, column-major.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .shapes import SCALAR, Dim, Shape, axes, column, concrete
+
+LAYOUTS = ("numerator", "denominator", "mixed", "vec")
+
+
+@dataclass(frozen=True)
+class LayoutPlan:
+    """``keep`` the native axes that are not unit axes, permute them by
+    ``perm``, and reshape the result to ``shape``."""
+
+    keep: tuple[int, ...]
+    perm: tuple[int, ...]
+    shape: Shape
+
+
+def layout_plan(out: Shape, wrt: Shape, layout: str) -> LayoutPlan:
+    """The arrangement of ``d(out)/d(wrt)`` in ``layout``."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}")
+    out_axes = axes(out)
+    in_axes = tuple(len(out) + i for i in axes(wrt))
+    full = tuple(out) + tuple(wrt)
+    keep = out_axes + in_axes
+    if layout == "vec":
+        # column-major vec of each side: reverse its axes, then flatten row-major
+        order = tuple(reversed(out_axes)) + tuple(reversed(in_axes))
+        rows, cols = Dim(), Dim()
+        for i in out_axes:
+            rows = rows * full[i]
+        for i in in_axes:
+            cols = cols * full[i]
+        return LayoutPlan(keep, tuple(keep.index(i) for i in order), (rows, cols))
+    numerator = out_axes + tuple(reversed(in_axes))
+    reverse = layout == "denominator" or (layout == "mixed" and not out_axes)
+    order = tuple(reversed(numerator)) if reverse else numerator
+    dims = tuple(full[i] for i in order)
+    if not dims:
+        shape: Shape = SCALAR
+    elif len(dims) == 1:
+        # numerator: scalar-by-vector is a row, vector-by-scalar a column
+        is_row = bool(in_axes) != reverse
+        shape = (Dim(), dims[0]) if is_row else column(dims[0])
+    else:
+        shape = dims
+    return LayoutPlan(keep, tuple(keep.index(i) for i in order), shape)
+
+
+def arrange(native: Any, plan: LayoutPlan, sizes: Mapping[str, int]) -> Any:
+    """Apply ``plan`` to a native Jacobian (NumPy array or torch tensor)."""
+    kept = native.reshape(tuple(native.shape[i] for i in plan.keep))
+    if hasattr(kept, "permute"):
+        moved = kept.permute(*plan.perm)
+    else:
+        moved = kept.transpose(plan.perm)
+    return moved.reshape(concrete(plan.shape, sizes))
+
+
+def other_layouts(layout: str) -> tuple[str, ...]:
+    return tuple(name for name in LAYOUTS if name != layout)

@@ -1,0 +1,33 @@
+"""Resource bounds, in one place (SPEC section 5: nothing hangs).
+
+Input beyond these bounds is refused with a :class:`~matcalc.errors.LimitError`
+before any work is done; the symbolic stage additionally runs under a time
+budget and says so when it gives up.
+"""
+
+#: characters in one identity or expression
+MAX_TEXT_LENGTH = 4000
+#: nested parentheses, calls and unary operators
+MAX_NESTING = 60
+#: height of the expression tree (long flat sums count too)
+MAX_HEIGHT = 200
+#: nodes in the expression tree
+MAX_NODES = 1000
+#: characters in one numeric literal, and its decimal exponent
+MAX_LITERAL_LENGTH = 40
+MAX_LITERAL_EXPONENT = 30
+#: numerator and denominator of any constant (after folding)
+MAX_CONSTANT = 10**15
+#: absolute value of a constant exponent in '**'
+MAX_EXPONENT = 64
+#: any one dimension (declared, pinned or written in eye/ones/zeros)
+MAX_DIM = 100_000
+#: the symbolic stage instantiates dimensions no larger than this ...
+MAX_SYMBOLIC_DIM = 6
+#: ... and differentiates at most this many (output entry, input entry) pairs
+MAX_SYMBOLIC_PAIRS = 4096
+#: entries of any value the numeric stage builds, and of a dense Jacobian
+MAX_NUMERIC_NUMEL = 4_000_000
+MAX_JACOBIAN_NUMEL = 25_000_000
+#: default wall-clock budget of the symbolic stage, in seconds
+SYMBOLIC_TIME_BUDGET = 10.0

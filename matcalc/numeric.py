@@ -1,0 +1,234 @@
+"""The numeric stage: torch autograd at random float64 points (SPEC section 3).
+
+Both sides of the identity are evaluated through the torch forms of the
+operation registry; ``d(f)/d(x)`` is ``torch.func.jacrev`` of ``f`` as a
+function of ``x`` (the other variables held at the point), in the native order
+``out.shape + x.shape``, arranged into the layout by :mod:`matcalc.layout`.
+Nested derivatives nest ``jacrev``.
+
+Points are drawn from a seeded generator (the seed fixes every sample), satisfy
+every assumption (:mod:`matcalc.assumptions`) and are rejected when an
+operation's domain guard objects: near a pole, a kink of ``abs``/``relu``, a
+badly conditioned matrix, a ``logdet`` of a matrix with negative determinant.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import assumptions as A
+from . import expr as E
+from . import limits
+from ._lazy import torch
+from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint
+from .layout import arrange, layout_plan
+from .ops import REGISTRY
+from .shapes import Shape, concrete
+
+#: random points per size instantiation
+POINTS_PER_SIZE = 3
+#: largest |lhs - rhs| allowed, relative to max(1, max |lhs|)
+TOLERANCE = 1e-8
+#: draws before giving up on finding a point inside the domain
+MAX_DRAWS = 60
+
+
+class NumericUnsupported(Exception):
+    """The identity is beyond the numeric stage (memory guard)."""
+
+
+class _Reject(Exception):
+    """A guard refused the sampled point."""
+
+
+@dataclass
+class _Point:
+    sizes: dict[str, int]
+    env: dict[str, Any]
+    cache: dict[Any, Any]
+
+
+class Evaluator:
+    """torch values of expressions at one point (``env``: variable -> tensor)."""
+
+    def __init__(self, env: Mapping[str, Any], sizes: Mapping[str, int],
+                 guards: bool = False, jacobians: dict | None = None) -> None:
+        self.env = env
+        self.sizes = sizes
+        self.guards = guards
+        self.memo: dict[E.Expr, Any] = {}
+        self.jacobians = jacobians
+
+    def value(self, node: E.Expr) -> Any:
+        cached = self.memo.get(node)
+        if cached is not None:
+            return cached
+        if isinstance(node, E.Const):
+            result = torch.tensor([[float(node.value)]], dtype=torch.float64)
+        elif isinstance(node, E.Array):
+            result = torch.tensor([[float(v) for v in row] for row in node.rows],
+                                  dtype=torch.float64)
+        elif isinstance(node, E.Var):
+            result = self.env[node.name]
+        elif isinstance(node, E.Apply):
+            spec = REGISTRY[node.op]
+            args = [self.value(a) for a in node.args]
+            if self.guards and spec.guard is not None:
+                problem = spec.guard(*args)
+                if problem:
+                    raise _Reject(problem)
+            result = spec.num(*args, *[d.size(self.sizes) for d in node.dims])
+            if result.numel() > limits.MAX_NUMERIC_NUMEL:
+                raise NumericUnsupported(
+                    f"{E.to_text(node)} has {result.numel():,} entries "
+                    f"(limit {limits.MAX_NUMERIC_NUMEL:,})"
+                )
+        else:
+            plan = layout_plan(node.of.shape, node.wrt.shape, node.layout)
+            result = arrange(self.jacobian(node.of, node.wrt.name), plan, self.sizes)
+        self.memo[node] = result
+        return result
+
+    def jacobian(self, of: E.Expr, wrt: str) -> Any:
+        """Native ``J[out..., in...]`` by ``torch.func.jacrev``."""
+        key = (of, wrt)
+        if self.jacobians is not None and key in self.jacobians:
+            return self.jacobians[key]
+        point = self.env[wrt]
+        out_numel = 1
+        for d in concrete(of.shape, self.sizes):
+            out_numel *= d
+        if out_numel * point.numel() > limits.MAX_JACOBIAN_NUMEL:
+            raise NumericUnsupported(
+                f"the Jacobian d({E.to_text(of)})/d({wrt}) would have "
+                f"{out_numel * point.numel():,} entries (limit {limits.MAX_JACOBIAN_NUMEL:,})"
+            )
+
+        def function(w: Any) -> Any:
+            return Evaluator({**self.env, wrt: w}, self.sizes).value(of)
+
+        result = torch.func.jacrev(function)(point)
+        if self.jacobians is not None:
+            self.jacobians[key] = result
+        return result
+
+
+class NumericSession:
+    """Sampled points (per size instantiation) shared by every claim checked."""
+
+    def __init__(self, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
+                 size_sets: Sequence[Mapping[str, int]], seed: int = 0,
+                 points_per_size: int = POINTS_PER_SIZE) -> None:
+        self.shapes = dict(shapes)
+        self.tags = dict(tags)
+        self.size_sets = [dict(s) for s in size_sets]
+        self.seed = seed
+        self.points_per_size = points_per_size
+        self.points: list[_Point] | None = None
+        self.rejected = 0
+        self.reasons: dict[str, int] = {}
+
+    def sample(self, exprs: Sequence[E.Expr]) -> list[_Point]:
+        """Points valid for every expression in ``exprs`` (drawn once, then reused)."""
+        if self.points is not None:
+            return self.points
+        points = []
+        for index, sizes in enumerate(self.size_sets):
+            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
+            found = 0
+            for _ in range(MAX_DRAWS):
+                if found == self.points_per_size:
+                    break
+                env = {
+                    name: A.sample_tensor(self.tags.get(name, frozenset()),
+                                          concrete(shape, sizes), gen)
+                    for name, shape in self.shapes.items()
+                }
+                cache: dict[Any, Any] = {}
+                try:
+                    with torch.no_grad():
+                        evaluator = Evaluator(env, sizes, guards=True, jacobians=cache)
+                        for e in exprs:
+                            _guard_tree(evaluator, e)
+                except _Reject as reject:
+                    self.rejected += 1
+                    self.reasons[str(reject)] = self.reasons.get(str(reject), 0) + 1
+                    continue
+                points.append(_Point(sizes, env, cache))
+                found += 1
+        self.points = points
+        return points
+
+    def compare(self, lhs: E.Expr, rhs: E.Expr) -> NumericEvidence:
+        start = time.perf_counter()
+        points = self.sample([lhs, rhs])
+        if not points:
+            common = max(self.reasons, key=self.reasons.get) if self.reasons else "no reason"
+            return NumericEvidence(
+                "undecided",
+                f"no valid point in {MAX_DRAWS} draws per size (most often: {common})",
+                samples_rejected=self.rejected,
+                sizes_tried=tuple(self.size_sets),
+                seconds=time.perf_counter() - start,
+            )
+        results = []
+        worst = 0.0
+        counterexample = None
+        for point in points:
+            evaluator = Evaluator(point.env, point.sizes, jacobians=point.cache)
+            left = evaluator.value(lhs).detach()
+            right = evaluator.value(rhs).detach()
+            if not (torch.isfinite(left).all() and torch.isfinite(right).all()):
+                self.rejected += 1
+                continue
+            scale = max(1.0, left.abs().max().item())
+            error = (left - right).abs().max().item() / scale
+            ok = error <= TOLERANCE
+            results.append(NumericPoint(dict(point.sizes), error, ok))
+            worst = max(worst, error)
+            if not ok and counterexample is None:
+                counterexample = Counterexample(
+                    sizes=dict(point.sizes),
+                    point={name: _grid(v) for name, v in point.env.items()},
+                    lhs=_grid(left),
+                    rhs=_grid(right),
+                    exact=False,
+                    source="numeric",
+                )
+        seconds = time.perf_counter() - start
+        if not results:
+            return NumericEvidence("undecided", "both sides were non-finite at every point",
+                                   samples_rejected=self.rejected, seconds=seconds)
+        failed = sum(1 for r in results if not r.ok)
+        status = "disagrees" if failed else "agrees"
+        detail = (f"lhs and rhs agree at all {len(results)} points" if not failed else
+                  f"lhs and rhs differ at {failed} of {len(results)} points")
+        return NumericEvidence(
+            status=status,
+            detail=detail,
+            points=tuple(results),
+            max_error=worst,
+            tolerance=TOLERANCE,
+            seconds=seconds,
+            counterexample=counterexample,
+            samples_rejected=self.rejected,
+            sizes_tried=tuple(self.size_sets),
+        )
+
+
+def _guard_tree(evaluator: Evaluator, node: E.Expr) -> None:
+    """Evaluate with guards on, including inside every differentiated function."""
+    for sub in E.walk(node):
+        if isinstance(sub, E.Derivative):
+            evaluator.value(sub.of)
+    evaluator.value(node)
+
+
+def _grid(t: Any) -> Grid:
+    t = t.detach()
+    if t.dim() != 2:
+        t = t.reshape(t.shape[0], -1) if t.dim() > 2 else t.reshape(1, -1)
+    return tuple(tuple(f"{v:.6g}" for v in row) for row in t.tolist())

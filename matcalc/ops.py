@@ -1,0 +1,469 @@
+"""The operation registry: one row per operation.
+
+Each :class:`Op` holds, in one place, everything matcalc knows about an
+operation: how it is written, its shape rule, its SymPy form (on NumPy object
+arrays of SymPy expressions), its torch form (on float64 tensors), whether its
+SymPy form stays a rational function of its operands, and the domain guard the
+numeric sampler uses to stay away from poles and kinks. The two engines read the
+same row, so they cannot drift apart; ``tests/test_ops.py`` checks that every
+operation of SPEC section 2 has every form exactly once.
+
+All values are two-dimensional (a scalar is ``1 x 1``). Heavy libraries are
+imported lazily: building the registry imports neither SymPy nor torch.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import shapes as S
+from ._lazy import np, sp, torch
+from .errors import ShapeError
+from .shapes import Dim, Shape
+
+PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW, PREC_POSTFIX, PREC_ATOM = 10, 20, 30, 40, 50, 100
+
+#: the numeric sampler keeps points at least this far from poles and kinks
+MARGIN = 1e-2
+#: and matrices that are inverted (or whose determinant is taken) this well conditioned
+MAX_CONDITION = 1e4
+
+ShapeRule = Callable[[tuple[Shape, ...], tuple[str, ...], tuple[Dim, ...], "int | None"], Shape]
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int
+    shape: ShapeRule
+    sym: Callable[..., Any]
+    num: Callable[..., Any]
+    doc: str
+    syntax: str = "call"  # call | infix | prefix | postfix
+    symbol: str = ""
+    precedence: int = PREC_ATOM
+    right_assoc: bool = False
+    dims: tuple[int, int] = (0, 0)  # how many dimension arguments (min, max)
+    rational: bool = True
+    guard: Callable[..., str | None] | None = None
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def _register(op: Op) -> None:
+    if op.name in REGISTRY:
+        raise RuntimeError(f"operation {op.name!r} registered twice")
+    REGISTRY[op.name] = op
+
+
+# ---------------------------------------------------------------------------
+# SymPy helpers: values are NumPy object arrays of SymPy expressions.
+
+
+def _grid(rows: int, cols: int, entry: Callable[[int, int], Any]) -> Any:
+    out = np.empty((rows, cols), dtype=object)
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = entry(i, j)
+    return out
+
+
+def _scalar(value: Any) -> Any:
+    return _grid(1, 1, lambda i, j: value)
+
+
+def _map(fn: Callable[[Any], Any], a: Any) -> Any:
+    out = np.empty(a.shape, dtype=object)
+    for index in np.ndindex(a.shape):
+        out[index] = fn(a[index])
+    return out
+
+
+def _ew(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda a: _map(fn, a)
+
+
+def _s_matmul(a: Any, b: Any) -> Any:
+    inner = a.shape[1]
+    return _grid(
+        a.shape[0], b.shape[1], lambda i, j: sp.Add(*[a[i, k] * b[k, j] for k in range(inner)])
+    )
+
+
+def _s_matrix(a: Any) -> Any:
+    return sp.Matrix(a.tolist())
+
+
+def _s_det(a: Any) -> Any:
+    return _s_matrix(a).det(method="berkowitz")
+
+
+def _s_inv(a: Any) -> Any:
+    m = _s_matrix(a)
+    det = m.det(method="berkowitz")
+    adj = m.adjugate(method="berkowitz")
+    return _grid(a.shape[0], a.shape[1], lambda i, j: adj[i, j] / det)
+
+
+def _s_diag(a: Any) -> Any:
+    if a.shape[0] == 1 or a.shape[1] == 1:
+        flat = a.reshape(-1)
+        n = flat.shape[0]
+        return _grid(n, n, lambda i, j: flat[i] if i == j else sp.S.Zero)
+    return _grid(a.shape[0], 1, lambda i, j: a[i, i])
+
+
+def _s_softmax(a: Any) -> Any:
+    exps = _map(sp.exp, a)
+    total = sp.Add(*exps.flat)
+    return _map(lambda e: e / total, exps)
+
+
+def _s_kron(a: Any, b: Any) -> Any:
+    p, q = b.shape
+    return _grid(a.shape[0] * p, a.shape[1] * q, lambda i, j: a[i // p, j // q] * b[i % p, j % q])
+
+
+def _s_outer(a: Any, b: Any) -> Any:
+    u, v = a.reshape(-1), b.reshape(-1)
+    return _grid(u.shape[0], v.shape[0], lambda i, j: u[i] * v[j])
+
+
+@functools.cache
+def sgn_function() -> Any:
+    """``sign`` as SymPy sees it in matcalc: derivative 0, ``sign(u)**2 == 1``.
+
+    matcalc's derivatives hold almost everywhere: away from the kinks of
+    ``abs``, ``sign`` and ``relu`` (SPEC section 3, the numeric sampler keeps
+    away from them too). So ``abs(u) = u*sign(u)`` and
+    ``relu(u) = u*(1 + sign(u))/2``, and the product rule gives the usual
+    derivatives without Dirac deltas.
+    """
+
+    class sign(sp.Function):  # noqa: N801 - prints as sign(x)
+        @classmethod
+        def eval(cls, arg: Any) -> Any:
+            if arg.is_zero:
+                return sp.S.Zero
+            if arg.is_extended_positive:
+                return sp.S.One
+            if arg.is_extended_negative:
+                return sp.S.NegativeOne
+            if arg.could_extract_minus_sign():
+                return -cls(-arg)
+            return None
+
+        def fdiff(self, argindex: int = 1) -> Any:
+            return sp.S.Zero
+
+        def _eval_power(self, exponent: Any) -> Any:
+            if exponent.is_Integer:
+                return sp.S.One if exponent.is_even else self
+            return None
+
+        def _eval_is_real(self) -> bool:
+            return True
+
+    return sign
+
+
+def _sgn(e: Any) -> Any:
+    return sgn_function()(e)
+
+
+TWIN_MARK = "~"
+
+
+def twin(symbol: Any) -> Any:
+    """The constant twin of a symbol: same value, no derivative (``detach``)."""
+    return sp.Symbol(symbol.name + TWIN_MARK, **symbol.assumptions0)
+
+
+def _s_detach(a: Any) -> Any:
+    free = set()
+    for e in a.flat:
+        free |= e.free_symbols
+    mapping = {s: twin(s) for s in free if not s.name.endswith(TWIN_MARK)}
+    return _map(lambda e: e.xreplace(mapping), a)
+
+
+# ---------------------------------------------------------------------------
+# torch helpers: values are float64 tensors.
+
+
+def _t_scalar(t: Any) -> Any:
+    return t.reshape(1, 1)
+
+
+def _t_diag(a: Any) -> Any:
+    if a.shape[0] == 1 or a.shape[1] == 1:
+        return torch.diag(a.reshape(-1))
+    return torch.diagonal(a).reshape(-1, 1)
+
+
+def _t_full(value: float) -> Callable[..., Any]:
+    return lambda m, n=1: torch.full((m, n), value, dtype=torch.float64)
+
+
+# Domain guards: given the operands at a sampled point, say what is wrong.
+
+
+def _g_positive(what: str) -> Callable[[Any], str | None]:
+    return lambda a: None if a.min().item() > MARGIN else f"{what} of a value <= {MARGIN}"
+
+
+def _g_nonzero(what: str) -> Callable[[Any], str | None]:
+    return lambda a: None if a.abs().min().item() > MARGIN else f"{what} within {MARGIN} of 0"
+
+
+def _g_conditioned(a: Any) -> str | None:
+    if torch.linalg.cond(a).item() > MAX_CONDITION:
+        return f"a matrix with condition number above {MAX_CONDITION:g}"
+    return None
+
+
+def _g_logdet(a: Any) -> str | None:
+    if torch.linalg.det(a).item() <= 0:
+        return "logdet of a matrix with non-positive determinant"
+    return _g_conditioned(a)
+
+
+def _g_divide(a: Any, b: Any) -> str | None:
+    return _g_nonzero("division by a value")(b)
+
+
+def _g_pow(a: Any, b: Any) -> str | None:
+    exponent = b.item()
+    if float(exponent).is_integer():
+        return None if exponent >= 0 else _g_nonzero("a negative power of a value")(a)
+    return _g_positive("a fractional power")(a)
+
+
+def _g_norm(a: Any) -> str | None:
+    return None if torch.linalg.norm(a).item() > MARGIN else "norm of a near-zero value"
+
+
+# ---------------------------------------------------------------------------
+# Shape-rule builders
+
+
+def _same(shapes, texts, dims, pos):  # noqa: ANN001, ANN202 - shape-rule signature
+    return shapes[0]
+
+
+def _same_2d(what: str) -> ShapeRule:
+    def rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+        S.require_2d(shapes[0], texts[0], what, pos)
+        return shapes[0]
+
+    return rule
+
+
+def _to_scalar(what: str) -> ShapeRule:
+    def rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+        S.require_2d(shapes[0], texts[0], what, pos)
+        return S.SCALAR
+
+    return rule
+
+
+def _square_to(result: str) -> Callable[[str], ShapeRule]:
+    def build(fn: str) -> ShapeRule:
+        def rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+            S.square(shapes[0], texts[0], fn, pos)
+            return S.SCALAR if result == "scalar" else shapes[0]
+
+        return rule
+
+    return build
+
+
+def _binary(symbol: str) -> ShapeRule:
+    def rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+        return S.elementwise_binary(symbol, shapes[0], shapes[1], texts[0], texts[1], pos)
+
+    return rule
+
+
+def _pow_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    S.require_2d(shapes[0], texts[0], "'**'", pos)
+    S.scalar_exponent(shapes[1], texts[1], pos)
+    return shapes[0]
+
+
+def _matmul_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    return S.matmul(shapes[0], shapes[1], texts[0], texts[1], pos)
+
+
+def _transpose_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    return S.transpose(shapes[0], texts[0], pos)
+
+
+def _dot_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    n = S.vector(shapes[0], texts[0], "dot", pos)
+    m = S.vector(shapes[1], texts[1], "dot", pos)
+    if n != m:
+        raise ShapeError(
+            f"dot({texts[0]}, {texts[1]}): {texts[0]} is {S.fmt(shapes[0])} and "
+            f"{texts[1]} is {S.fmt(shapes[1])}; the lengths {n} and {m} differ",
+            position=pos,
+            token="dot",
+        )
+    return S.SCALAR
+
+
+def _vector_same(fn: str) -> ShapeRule:
+    def rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+        S.vector(shapes[0], texts[0], fn, pos)
+        return shapes[0]
+
+    return rule
+
+
+def _diag_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    shape = shapes[0]
+    S.require_2d(shape, texts[0], "diag()", pos)
+    if S.kind(shape) in ("column", "row", "scalar"):
+        n = S.length(shape)
+        return (n, n)
+    if shape[0] == shape[1]:
+        return S.column(shape[0])
+    raise ShapeError(
+        f"diag({texts[0]}): {texts[0]} is {S.fmt(shape)}; diag takes a vector "
+        "(to build a diagonal matrix) or a square matrix (to take its diagonal)",
+        position=pos,
+        token="diag",
+    )
+
+
+def _eye_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    return (dims[0], dims[0])
+
+
+def _full_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    return (dims[0], dims[1]) if len(dims) == 2 else S.column(dims[0])
+
+
+def _vec_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    S.require_2d(shapes[0], texts[0], "vec()", pos)
+    return S.column(S.numel(shapes[0]))
+
+
+def _kron_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    (a, b), (ta, tb) = shapes, texts
+    S.require_2d(a, ta, "kron()", pos)
+    S.require_2d(b, tb, "kron()", pos)
+    return (a[0] * b[0], a[1] * b[1])
+
+
+def _outer_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
+    return (S.vector(shapes[0], texts[0], "outer", pos), S.vector(shapes[1], texts[1], "outer", pos))
+
+
+# ---------------------------------------------------------------------------
+# The rows.
+
+
+def _infix(name: str, symbol: str, prec: int, rule: ShapeRule, sym: Callable, num: Callable,
+           doc: str, **kw: Any) -> None:
+    _register(Op(name, 2, rule, sym, num, doc, syntax="infix", symbol=symbol, precedence=prec, **kw))
+
+
+_infix("add", "+", PREC_ADD, _binary("+"), lambda a, b: a + b, lambda a, b: a + b,
+       "sum; equal shapes, or a scalar that broadcasts")
+_infix("sub", "-", PREC_ADD, _binary("-"), lambda a, b: a - b, lambda a, b: a - b,
+       "difference; equal shapes, or a scalar that broadcasts")
+_infix("mul", "*", PREC_MUL, _binary("*"), lambda a, b: a * b, lambda a, b: a * b,
+       "elementwise (Hadamard) product, or scaling by a scalar")
+_infix("div", "/", PREC_MUL, _binary("/"), lambda a, b: a / b, lambda a, b: a / b,
+       "elementwise quotient, or division by a scalar", guard=_g_divide)
+_infix("matmul", "@", PREC_MUL, _matmul_rule, _s_matmul, lambda a, b: a @ b,
+       "matrix product")
+_infix("pow", "**", PREC_POW, _pow_rule, lambda a, b: a ** b, lambda a, b: a ** b,
+       "elementwise power by a scalar exponent", right_assoc=True, guard=_g_pow)
+_register(Op("neg", 1, _same, lambda a: -a, lambda a: -a, "negation",
+             syntax="prefix", symbol="-", precedence=PREC_UNARY))
+_register(Op("transpose", 1, _transpose_rule, lambda a: a.T, lambda a: a.T, "transpose",
+             syntax="postfix", symbol=".T", precedence=PREC_POSTFIX))
+
+_register(Op("trace", 1, _square_to("scalar")("trace"),
+             lambda a: _scalar(sp.Add(*[a[i, i] for i in range(a.shape[0])])),
+             lambda a: _t_scalar(torch.trace(a)), "trace of a square matrix"))
+_register(Op("det", 1, _square_to("scalar")("det"), lambda a: _scalar(_s_det(a)),
+             lambda a: _t_scalar(torch.linalg.det(a)), "determinant",
+             guard=_g_conditioned))
+_register(Op("inv", 1, _square_to("same")("inv"), _s_inv, lambda a: torch.linalg.inv(a),
+             "matrix inverse", guard=_g_conditioned))
+_register(Op("logdet", 1, _square_to("scalar")("logdet"), lambda a: _scalar(sp.log(_s_det(a))),
+             lambda a: _t_scalar(torch.logdet(a)), "log of the determinant (det > 0)",
+             rational=False, guard=_g_logdet))
+_register(Op("norm", 1, _to_scalar("norm()"),
+             lambda a: _scalar(sp.sqrt(sp.Add(*[e**2 for e in a.flat]))),
+             lambda a: _t_scalar(torch.linalg.norm(a)),
+             "2-norm of a vector, Frobenius norm of a matrix", rational=False, guard=_g_norm))
+_register(Op("norm1", 1, _to_scalar("norm1()"),
+             lambda a: _scalar(sp.Add(*[e * _sgn(e) for e in a.flat])),
+             lambda a: _t_scalar(a.abs().sum()), "L1 norm (sum of absolute values)",
+             rational=False, guard=_g_nonzero("norm1 of a value")))
+_register(Op("sum", 1, _to_scalar("sum()"), lambda a: _scalar(sp.Add(*a.flat)),
+             lambda a: _t_scalar(a.sum()), "sum of all entries"))
+_register(Op("mean", 1, _to_scalar("mean()"), lambda a: _scalar(sp.Add(*a.flat) / a.size),
+             lambda a: _t_scalar(a.mean()), "mean of all entries"))
+_register(Op("dot", 2, _dot_rule,
+             lambda a, b: _scalar(sp.Add(*[u * v for u, v in zip(a.flat, b.flat)])),
+             lambda a, b: _t_scalar((a.reshape(-1) * b.reshape(-1)).sum()),
+             "inner product of two vectors of equal length"))
+
+_register(Op("exp", 1, _same_2d("exp()"), _ew(lambda e: sp.exp(e)), lambda a: torch.exp(a),
+             "elementwise exponential", rational=False))
+_register(Op("log", 1, _same_2d("log()"), _ew(lambda e: sp.log(e)), lambda a: torch.log(a),
+             "elementwise natural logarithm", rational=False, guard=_g_positive("log")))
+_register(Op("sin", 1, _same_2d("sin()"), _ew(lambda e: sp.sin(e)), lambda a: torch.sin(a),
+             "elementwise sine", rational=False))
+_register(Op("cos", 1, _same_2d("cos()"), _ew(lambda e: sp.cos(e)), lambda a: torch.cos(a),
+             "elementwise cosine", rational=False))
+_register(Op("tanh", 1, _same_2d("tanh()"), _ew(lambda e: sp.tanh(e)), lambda a: torch.tanh(a),
+             "elementwise hyperbolic tangent", rational=False))
+_register(Op("sqrt", 1, _same_2d("sqrt()"), _ew(lambda e: sp.sqrt(e)), lambda a: torch.sqrt(a),
+             "elementwise square root", rational=False, guard=_g_positive("sqrt")))
+_register(Op("abs", 1, _same_2d("abs()"), _ew(lambda e: e * _sgn(e)), lambda a: torch.abs(a),
+             "elementwise absolute value", rational=False, guard=_g_nonzero("abs")))
+_register(Op("sign", 1, _same_2d("sign()"), _ew(_sgn), lambda a: torch.sign(a),
+             "elementwise sign (derivative 0 away from 0)", rational=False,
+             guard=_g_nonzero("sign")))
+_register(Op("sigmoid", 1, _same_2d("sigmoid()"), _ew(lambda e: 1 / (1 + sp.exp(-e))),
+             lambda a: torch.sigmoid(a), "elementwise logistic function 1/(1+exp(-x))",
+             rational=False))
+_register(Op("relu", 1, _same_2d("relu()"), _ew(lambda e: e * (1 + _sgn(e)) / 2),
+             lambda a: torch.relu(a), "elementwise max(x, 0)", rational=False,
+             guard=_g_nonzero("relu")))
+_register(Op("softmax", 1, _vector_same("softmax"), _s_softmax,
+             lambda a: torch.softmax(a.reshape(-1), 0).reshape(a.shape),
+             "softmax of a vector", rational=False))
+
+_register(Op("diag", 1, _diag_rule, _s_diag, _t_diag,
+             "diagonal matrix from a vector; diagonal (a column) of a square matrix"))
+_register(Op("eye", 0, _eye_rule,
+             lambda n: _grid(n, n, lambda i, j: sp.S.One if i == j else sp.S.Zero),
+             lambda n: torch.eye(n, dtype=torch.float64), "identity matrix eye(n)", dims=(1, 1)))
+_register(Op("ones", 0, _full_rule, lambda m, n=1: _grid(m, n, lambda i, j: sp.S.One),
+             _t_full(1.0), "ones(n): a column of ones; ones(m, n): a matrix", dims=(1, 2)))
+_register(Op("zeros", 0, _full_rule, lambda m, n=1: _grid(m, n, lambda i, j: sp.S.Zero),
+             _t_full(0.0), "zeros(n): a column of zeros; zeros(m, n): a matrix", dims=(1, 2)))
+_register(Op("vec", 1, _vec_rule, lambda a: a.T.reshape(-1, 1), lambda a: a.T.reshape(-1, 1),
+             "stack the columns into one column (column-major)"))
+_register(Op("kron", 2, _kron_rule, _s_kron, lambda a, b: torch.kron(a.contiguous(), b.contiguous()),
+             "Kronecker product"))
+_register(Op("outer", 2, _outer_rule, _s_outer,
+             lambda a, b: a.reshape(-1, 1) @ b.reshape(1, -1), "outer product u v^T of vectors"))
+_register(Op("detach", 1, _same, _s_detach, lambda a: a.detach(),
+             "the same value with no derivative (torch's .detach())"))
+
+#: infix symbol -> operation name
+INFIX = {op.symbol: op.name for op in REGISTRY.values() if op.syntax == "infix"}
+#: names that may be called as functions
+FUNCTIONS = frozenset(name for name, op in REGISTRY.items() if op.syntax == "call")

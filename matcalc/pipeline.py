@@ -1,0 +1,231 @@
+"""``verify``: parse, check shapes, run both engines, combine into a verdict.
+
+The pipeline is parse (:mod:`matcalc.parsing`) -> expression tree with shapes
+(:mod:`matcalc.expr`) -> symbolic stage (:mod:`matcalc.symbolic`) and numeric
+stage (:mod:`matcalc.numeric`) -> verdict (:mod:`matcalc.verdict`).
+
+A :class:`Study` holds the engines' sessions for one set of declarations, so
+that several claims about the same function (both layouts of a table entry, the
+candidate repairs of a diagnosis) derive the function once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import expr as E
+from . import limits
+from .errors import ShapeError, UndecidedError, UnknownNameError, did_you_mean
+from .evidence import NumericEvidence, SymbolicEvidence
+from .layout import LAYOUTS, layout_plan
+from .parsing import Scope, Syntax, build, parse_identity
+from .problem import Declarations, declare
+from .shapes import concrete, fmt, kind
+from .verdict import Verdict, combine
+
+METHODS = ("both", "symbolic", "numeric")
+
+
+def verify(
+    identity: str,
+    vars: Mapping[str, Any] | None = None,  # noqa: A002 - the documented name
+    assume: Mapping[str, Any] | None = None,
+    layout: str = "numerator",
+    sizes: Mapping[str, int] | None = None,
+    method: str = "both",
+    seed: int = 0,
+    timeout: float | None = None,
+) -> Verdict:
+    """Verify a matrix-calculus identity such as ``d(A @ x)/d(x) = A``.
+
+    >>> v = verify("d(A @ x)/d(x) = A", vars={"x": "n", "A": "m n"})
+    >>> v.status
+    'holds'
+    >>> verify("d(norm(x)**2)/d(x) = 2 * x", vars={"x": "n"}).status
+    'ill-formed'
+    >>> verify("d(norm(x)**2)/d(x) = 2 * x", vars={"x": "n"}, layout="denominator").status
+    'holds'
+
+    ``vars`` maps names to shapes (``"n"`` a column vector, ``"m n"`` a
+    matrix, ``""`` a scalar); ``assume`` maps names to assumption tags;
+    ``sizes`` pins dimension sizes; ``method`` is ``"both"``, ``"symbolic"``
+    or ``"numeric"``; ``seed`` fixes every random choice; ``timeout`` bounds the
+    symbolic stage (seconds). Bad input raises a
+    :class:`~matcalc.errors.MatcalcError`.
+    """
+    _check_choice("layout", layout, LAYOUTS)
+    _check_choice("method", method, METHODS)
+    declarations = declare(vars, assume, sizes)
+    scope = declarations.scope(layout)
+    lhs_syntax, rhs_syntax = parse_identity(identity, scope)
+    study = Study(declarations, method=method, seed=seed, timeout=timeout)
+    return study.verify_syntax(identity, lhs_syntax, rhs_syntax, scope)
+
+
+def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise UnknownNameError(
+            f"unknown {what} '{value}'",
+            token=str(value),
+            hint=did_you_mean(str(value), choices) or f"choose one of {', '.join(choices)}",
+        )
+
+
+class Study:
+    """Both engines' sessions for one set of declarations."""
+
+    def __init__(self, declarations: Declarations, method: str = "both", seed: int = 0,
+                 timeout: float | None = None) -> None:
+        self.declarations = declarations
+        self.method = method
+        self.seed = seed
+        self.timeout = limits.SYMBOLIC_TIME_BUDGET if timeout is None else timeout
+        self._symbolic: dict[frozenset[str], Any] = {}
+        self._numeric: Any = None
+
+    # -- from text
+
+    def verify_syntax(self, identity: str, lhs_syntax: Syntax, rhs_syntax: Syntax,
+                      scope: Scope) -> Verdict:
+        try:
+            lhs = build(lhs_syntax, scope)
+            rhs = build(rhs_syntax, scope)
+        except ShapeError as error:
+            return self.ill_formed(identity, scope.layout, error.message, error.position,
+                                   (error.hint,) if error.hint else ())
+        return self.judge(identity, lhs, rhs, scope.layout)
+
+    def ill_formed(self, identity: str, layout: str, message: str, position: int | None,
+                   hints: tuple[str, ...] = (), lhs: E.Expr | None = None,
+                   rhs: E.Expr | None = None) -> Verdict:
+        d = self.declarations
+        return Verdict(
+            identity=identity,
+            status="ill-formed",
+            layout=layout,
+            summary=message,
+            lhs=E.to_text(lhs) if lhs is not None else None,
+            rhs=E.to_text(rhs) if rhs is not None else None,
+            lhs_shape=fmt(lhs.shape) if lhs is not None else None,
+            rhs_shape=fmt(rhs.shape) if rhs is not None else None,
+            variables=d.describe(),
+            assumptions=d.assumptions(),
+            hints=hints,
+            position=position,
+        )
+
+    # -- from trees
+
+    def judge(self, identity: str, lhs: E.Expr, rhs: E.Expr, layout: str) -> Verdict:
+        """The verdict on ``lhs = rhs``, both already built (shapes checked)."""
+        if lhs.shape != rhs.shape:
+            message, hints = shape_mismatch(lhs, rhs, layout)
+            return self.ill_formed(identity, layout, message, rhs.pos, hints, lhs, rhs)
+        symbolic = self.symbolic(lhs, rhs) if self.method in ("both", "symbolic") else None
+        numeric = self.numeric(lhs, rhs) if self.method in ("both", "numeric") else None
+        outcome = combine(symbolic, numeric)
+        if outcome is None:
+            details = "; ".join(e.detail for e in (symbolic, numeric) if e is not None)
+            raise UndecidedError(
+                f"could not decide {E.to_text(lhs)} = {E.to_text(rhs)}: {details}",
+                hint="try method='both'" if self.method != "both" else None,
+            )
+        d = self.declarations
+        return Verdict(
+            identity=identity,
+            status=outcome.status,
+            layout=layout,
+            summary=outcome.summary,
+            lhs=E.to_text(lhs),
+            rhs=E.to_text(rhs),
+            lhs_shape=fmt(lhs.shape),
+            rhs_shape=fmt(rhs.shape),
+            variables=d.describe(),
+            assumptions=d.assumptions(),
+            symbolic=symbolic,
+            numeric=numeric,
+            counterexample=outcome.counterexample,
+            disagreement=outcome.disagreement,
+        )
+
+    # -- the engines
+
+    def symbolic(self, lhs: E.Expr, rhs: E.Expr) -> SymbolicEvidence:
+        from . import symbolic as S
+
+        sizes = self.declarations.symbolic_sizes()
+        too_big = [
+            f"{name} is {fmt(shape)} = {concrete(shape, sizes)}"
+            for name, shape in self.declarations.shapes
+            if max(concrete(shape, sizes)) > limits.MAX_SYMBOLIC_DIM
+        ]
+        if too_big:
+            return SymbolicEvidence(
+                "undecided", sizes,
+                f"skipped: {too_big[0]}, beyond the symbolic stage's size limit "
+                f"({limits.MAX_SYMBOLIC_DIM})",
+            )
+        wrt = frozenset(derivative_targets(lhs) | derivative_targets(rhs))
+        start = time.perf_counter()
+        try:
+            with S.time_budget(self.timeout):
+                session = self._symbolic.get(wrt)
+                if session is None:
+                    d = self.declarations
+                    session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt), sizes,
+                                                self.seed)
+                    self._symbolic[wrt] = session
+                return session.compare(lhs, rhs)
+        except S.SymbolicTimeout:
+            detail = f"symbolic stage gave up after {self.timeout:g} s"
+        except S.SymbolicUnsupported as error:
+            detail = f"skipped: {error}"
+        except RecursionError:
+            detail = "skipped: the expression is too deep for SymPy"
+        return SymbolicEvidence("undecided", sizes, detail,
+                                seconds=time.perf_counter() - start)
+
+    def numeric(self, lhs: E.Expr, rhs: E.Expr,
+                guard_exprs: Sequence[E.Expr] = ()) -> NumericEvidence:
+        from . import numeric as N
+
+        if self._numeric is None:
+            d = self.declarations
+            self._numeric = N.NumericSession(d.shape_map, d.tag_map, d.numeric_size_sets(),
+                                             self.seed)
+        try:
+            if guard_exprs:
+                self._numeric.sample([lhs, rhs, *guard_exprs])
+            return self._numeric.compare(lhs, rhs)
+        except N.NumericUnsupported as error:
+            return NumericEvidence("undecided", f"skipped: {error}")
+
+
+def derivative_targets(node: E.Expr) -> set[str]:
+    return {n.wrt.name for n in E.walk(node) if isinstance(n, E.Derivative)}
+
+
+def shape_mismatch(lhs: E.Expr, rhs: E.Expr, layout: str) -> tuple[str, tuple[str, ...]]:
+    """The message for sides of different shapes, and hints on what would fit."""
+    if not isinstance(lhs, E.Derivative):
+        return (f"the two sides have different shapes: {E.to_text(lhs)} is {fmt(lhs.shape)} "
+                f"and {E.to_text(rhs)} is {fmt(rhs.shape)}"), ()
+    message = (f"the claim {E.to_text(rhs)} is {fmt(rhs.shape)}, but d({E.to_text(lhs.of)})"
+               f"/d({lhs.wrt.name}) in {layout} layout is {fmt(lhs.shape)}")
+    hints = []
+    if len(lhs.shape) > 2:
+        hints.append(f"in {layout} layout this derivative is a {len(lhs.shape)}-d tensor; "
+                     "state it in the vec layout (--layout vec), e.g. with kron")
+    for other in LAYOUTS:
+        if other != layout and layout_plan(lhs.of.shape, lhs.wrt.shape, other).shape == rhs.shape:
+            hints.append(f"{fmt(rhs.shape)} is the {other}-layout shape: "
+                         f"use --layout {other}, or state the claim in {layout} layout")
+            break
+    if len(rhs.shape) == 2 and (rhs.shape[1], rhs.shape[0]) == lhs.shape:
+        hints.append(f"its transpose fits: {E.transposed_text(rhs)}")
+    if kind(rhs.shape) == "scalar" and len(lhs.shape) == 2 and kind(lhs.shape) != "scalar":
+        rows, cols = lhs.shape
+        hints.append(f"a constant claim needs the derivative's shape, e.g. zeros({rows}, {cols})")
+    return message, tuple(hints)

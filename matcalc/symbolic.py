@@ -1,0 +1,553 @@
+"""The symbolic stage: SymPy, entry by entry, at concrete sizes (SPEC section 3).
+
+Every dimension name is given a small concrete size (distinct names get
+distinct sizes, so a transposed answer cannot pass by a coincidence of shapes),
+every variable becomes an array of SymPy symbols shaped by its assumptions, and
+both sides of the identity are evaluated through the SymPy forms of the
+operation registry; ``d(f)/d(x)`` differentiates each entry of ``f`` by each
+entry of ``x`` and arranges the result with :mod:`matcalc.layout`.
+
+Variables that are differentiated keep free entries while they are
+differentiated and take their structure (symmetry, ...) afterwards: the
+derivative of the expression as written, at a structured point. That is what
+torch computes too.
+
+Deciding ``lhs - rhs == 0``, entry by entry:
+
+* small-integer points first: a non-zero entry there is a counterexample a
+  person can check by hand;
+* an entry that is a rational function of the symbols is decided by the
+  randomized polynomial identity test (Schwartz-Zippel) at points with 62-bit
+  coordinates, with an error bound from a degree bound;
+* any other entry (exp, log, sqrt, sign, ...) is evaluated exactly at points
+  inside the domain and then put through ``cancel`` (and ``simplify`` if time
+  allows) for an exact proof; if none is found the stage says so.
+
+The stage runs under a wall-clock budget and reports when it gave up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from . import assumptions as A
+from . import expr as E
+from . import limits
+from ._lazy import np, sp
+from .evidence import Counterexample, Grid, SymbolicEvidence
+from .layout import arrange, layout_plan
+from .ops import REGISTRY, TWIN_MARK, sgn_function
+from .shapes import Shape, concrete, kind
+
+#: points tried with small integers before the randomized test
+SMALL_POINTS = 2
+#: points of the polynomial identity test
+PIT_POINTS = 2
+#: points where non-rational entries are evaluated
+DOMAIN_POINTS = 3
+#: |value| below this (after evaluation to DIGITS digits) counts as zero
+DIGITS = 30
+ZERO = 1e-20
+
+
+class SymbolicTimeout(Exception):
+    """The symbolic stage's time budget ran out."""
+
+
+class SymbolicUnsupported(Exception):
+    """The identity is beyond the symbolic stage (too large)."""
+
+
+# ---------------------------------------------------------------------------
+# Time budget: SIGALRM where we can (main thread, POSIX), checks in loops always.
+
+_deadline: float | None = None
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`SymbolicTimeout` in the block after ``seconds``. Nests."""
+    global _deadline
+    if seconds is None:
+        yield
+        return
+    outer = _deadline
+    deadline = time.monotonic() + seconds
+    if outer is not None:
+        deadline = min(deadline, outer)
+    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(
+        signal, "setitimer"
+    )
+    previous = None
+    if use_alarm:
+
+        def on_alarm(signum: int, frame: Any) -> None:
+            raise SymbolicTimeout
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-3))
+    _deadline = deadline
+    try:
+        yield
+    finally:
+        _deadline = outer
+        if use_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if outer is not None:
+                signal.setitimer(signal.ITIMER_REAL, max(outer - time.monotonic(), 1e-3))
+
+
+def _check_time() -> None:
+    if _deadline is not None and time.monotonic() > _deadline:
+        raise SymbolicTimeout
+
+
+# ---------------------------------------------------------------------------
+# Variables as arrays of symbols
+
+
+def _entry_name(name: str, shape: Shape, i: int, j: int) -> str:
+    k = kind(shape)
+    if k == "scalar":
+        return name
+    if k == "column":
+        return f"{name}[{i}]"
+    if k == "row":
+        return f"{name}[{j}]"
+    return f"{name}[{i},{j}]"
+
+
+@dataclass
+class _Variable:
+    """A variable at concrete size: the entries evaluation sees, and more."""
+
+    entries: Any  # object array used by evaluation
+    structured: Any  # object array in terms of the parameters
+    params: list[Any]  # parameter symbols, in assumptions.free_positions order
+    tags: frozenset[str]
+    size: tuple[int, int]
+
+
+def _make_variable(name: str, shape: Shape, tags: frozenset[str], sizes: Mapping[str, int],
+                   free: bool) -> _Variable:
+    rows, cols = concrete(shape, sizes)
+    struct = A.structure(tags)
+    positive = "positive" in tags
+
+    def symbol(i: int, j: int, label: str | None = None) -> Any:
+        pos = positive or ("spd" in tags and i == j)
+        return sp.Symbol(label or _entry_name(name, shape, i, j), real=True,
+                         positive=True if pos else None)
+
+    positions = A.free_positions((rows, cols), struct)
+    if struct == "orthogonal":
+        params = [symbol(i, j, f"{name}.k[{i},{j}]") for i, j in positions]
+        skew = sp.zeros(rows, rows)
+        for (i, j), p in zip(positions, params):
+            skew[i, j], skew[j, i] = p, -p
+        eye = sp.eye(rows)
+        plus = eye + skew
+        inverse = plus.adjugate(method="berkowitz") / plus.det(method="berkowitz")
+        cayley = (eye - skew) * inverse
+        structured = _array(rows, cols, lambda i, j: sp.cancel(cayley[i, j]))
+    else:
+        params = [symbol(i, j) for i, j in positions]
+        lookup = dict(zip(positions, params))
+
+        def entry(i: int, j: int) -> Any:
+            if struct == "symmetric":
+                return lookup[(min(i, j), max(i, j))]
+            if struct == "diagonal":
+                return lookup[(i, i)] if i == j else sp.S.Zero
+            return lookup[(i, j)]
+
+        structured = _array(rows, cols, entry)
+    entries = _array(rows, cols, symbol) if free else structured
+    return _Variable(entries, structured, params, tags, (rows, cols))
+
+
+def _array(rows: int, cols: int, entry: Any) -> Any:
+    out = np.empty((rows, cols), dtype=object)
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = entry(i, j)
+    return out
+
+
+def _rational(value: Fraction) -> Any:
+    return sp.Rational(value.numerator, value.denominator)
+
+
+# ---------------------------------------------------------------------------
+# The session: one instantiation of the variables, shared by every claim.
+
+
+class SymbolicSession:
+    """SymPy values of expressions over one instantiation of the variables.
+
+    Values (and native Jacobians) are memoized by node, so checking the same
+    derivative against several claims or layouts derives it once.
+    """
+
+    def __init__(self, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
+                 differentiated: set[str], sizes: Mapping[str, int], seed: int = 0) -> None:
+        self.sizes = dict(sizes)
+        self.seed = seed
+        self.shapes = dict(shapes)
+        self.variables = {
+            name: _make_variable(name, shape, tags.get(name, frozenset()), self.sizes,
+                                 name in differentiated)
+            for name, shape in shapes.items()
+        }
+        # free entry -> structured entry, applied after differentiating
+        self.structure: dict[Any, Any] = {}
+        for name in differentiated:
+            v = self.variables[name]
+            for free, fixed in zip(v.entries.flat, v.structured.flat):
+                if free != fixed:
+                    self.structure[free] = fixed
+        self._memo: dict[E.Expr, Any] = {}
+        self._jacobians: dict[tuple[E.Expr, str], Any] = {}
+
+    # -- evaluation
+
+    def value(self, node: E.Expr) -> Any:
+        cached = self._memo.get(node)
+        if cached is not None:
+            return cached
+        _check_time()
+        if isinstance(node, E.Const):
+            result = _array(1, 1, lambda i, j: _rational(node.value))
+        elif isinstance(node, E.Array):
+            result = _array(len(node.rows), len(node.rows[0]),
+                            lambda i, j: _rational(node.rows[i][j]))
+        elif isinstance(node, E.Var):
+            result = self.variables[node.name].entries
+        elif isinstance(node, E.Apply):
+            args = [self.value(a) for a in node.args]
+            dims = [d.size(self.sizes) for d in node.dims]
+            result = REGISTRY[node.op].sym(*args, *dims)
+        else:
+            plan = layout_plan(node.of.shape, node.wrt.shape, node.layout)
+            result = arrange(self.jacobian(node.of, node.wrt.name), plan, self.sizes)
+        self._memo[node] = result
+        return result
+
+    def jacobian(self, of: E.Expr, wrt: str) -> Any:
+        """Native ``J[out..., in...] = d of[out] / d wrt[in]``."""
+        key = (of, wrt)
+        if key in self._jacobians:
+            return self._jacobians[key]
+        f = self.value(of)
+        w = self.variables[wrt].entries
+        if f.size * w.size > limits.MAX_SYMBOLIC_PAIRS:
+            raise SymbolicUnsupported(
+                f"the derivative has {f.size * w.size:,} entries at these sizes "
+                f"(symbolic limit {limits.MAX_SYMBOLIC_PAIRS:,})"
+            )
+        out = np.empty(f.shape + w.shape, dtype=object)
+        for index in np.ndindex(f.shape):
+            _check_time()
+            entry = f[index]
+            free = entry.free_symbols
+            for windex in np.ndindex(w.shape):
+                s = w[windex]
+                out[index + windex] = entry.diff(s) if s in free else sp.S.Zero
+        self._jacobians[key] = out
+        return out
+
+    def finalize(self, e: Any) -> Any:
+        """Undo ``detach`` twins and give differentiated variables their structure."""
+        free = e.free_symbols
+        twins = {s: sp.Symbol(s.name[: -len(TWIN_MARK)], **s.assumptions0)
+                 for s in free if s.name.endswith(TWIN_MARK)}
+        if twins:
+            e = e.xreplace(twins)
+        if self.structure:
+            e = e.xreplace(self.structure)
+        return e
+
+    # -- points
+
+    def point(self, rng: random.Random, kind: str) -> dict[Any, Any]:
+        values: dict[Any, Any] = {}
+        for v in self.variables.values():
+            params = A.rational_parameters(v.tags, v.size, rng, kind)
+            values.update({p: _rational(x) for p, x in zip(v.params, params)})
+        return values
+
+    def point_values(self, point: Mapping[Any, Any]) -> dict[str, Grid]:
+        return {
+            name: _grid_text(_map(lambda e: e.xreplace(point), v.structured))
+            for name, v in self.variables.items()
+        }
+
+    # -- comparison
+
+    def compare(self, lhs: E.Expr, rhs: E.Expr) -> SymbolicEvidence:
+        start = time.perf_counter()
+        left = _map(self.finalize, self.value(lhs))
+        right = _map(self.finalize, self.value(rhs))
+        diffs = [self.finalize(a - b) for a, b in zip(left.flat, right.flat)]
+        decision = _Decider(self, lhs, rhs, left, right, diffs).run()
+        return SymbolicEvidence(
+            status=decision.status,
+            sizes=dict(self.sizes),
+            detail=decision.detail,
+            proof=decision.proof,
+            error_bound=decision.error_bound,
+            entries=len(diffs),
+            seconds=time.perf_counter() - start,
+            counterexample=decision.counterexample,
+            derivative=_grid_text(left) if isinstance(lhs, E.Derivative) else None,
+        )
+
+    def domain_values(self, lhs: E.Expr, rhs: E.Expr) -> list[Any]:
+        """Entries that must be real and finite at a valid point: both sides,
+        and every function that is differentiated."""
+        found = []
+        for side in (lhs, rhs):
+            for node in E.walk(side):
+                if isinstance(node, E.Derivative):
+                    found.extend(self.finalize(e) for e in self.value(node.of).flat)
+        return found
+
+
+@dataclass
+class _Decision:
+    status: str
+    detail: str
+    proof: str | None = None
+    error_bound: float | None = None
+    counterexample: Counterexample | None = None
+
+
+class _Decider:
+    """Decide whether every entry of ``lhs - rhs`` vanishes."""
+
+    def __init__(self, session: SymbolicSession, lhs: E.Expr, rhs: E.Expr, left: Any,
+                 right: Any, diffs: list[Any]) -> None:
+        self.session = session
+        self.lhs, self.rhs = lhs, rhs
+        self.left, self.right = left, right
+        self.pending = [e for e in diffs if e != 0]
+        self.rng = random.Random(session.seed)
+        self.sgn = sgn_function()
+
+    def run(self) -> _Decision:
+        if not self.pending:
+            return _Decision("proved", "every entry of lhs - rhs simplifies to 0", "exact")
+        domain = self.session.domain_values(self.lhs, self.rhs)
+        kinks = set()
+        for e in self.pending + list(self.left.flat) + list(self.right.flat) + domain:
+            kinks |= {a.args[0] for a in e.atoms(self.sgn)}
+        self.checks = domain + list(self.left.flat) + list(self.right.flat)
+        self.kinks = list(kinks)
+
+        # 1. small integer points: cheap, and a counterexample a person can check
+        found = self.search("small", SMALL_POINTS, tries=8)
+        if found:
+            return found
+        rational = [e for e in self.pending if _is_rational(e)]
+        other = [e for e in self.pending if not _is_rational(e)]
+        bound = None
+        # 2. rational entries: the randomized polynomial identity test
+        if rational:
+            for _ in range(PIT_POINTS):
+                point = self.valid_point("pit", check_domain=False, tries=10)
+                if point is None:
+                    return _Decision("undecided", "could not find a point off the poles")
+                for e in rational:
+                    _check_time()
+                    if e.xreplace(point) != 0:
+                        return self.refuted(point, "at a random point")
+            degree = max(_degree_bound(e)[0] for e in rational)
+            bound = (max(degree, 1) / A.PIT_RANGE) ** PIT_POINTS
+        if not other:
+            return _Decision(
+                "proved",
+                f"polynomial identity test at {PIT_POINTS} random points "
+                f"(degree <= {degree}; error probability <= {bound:.1e})",
+                "polynomial identity test",
+                bound,
+            )
+        # 3. other entries: exact evaluation inside the domain, then a proof attempt
+        self.pending = other
+        found = self.search("domain", DOMAIN_POINTS, tries=30)
+        if found:
+            return found
+        unproved = [e for e in other if not _exact_zero(e)]
+        if not unproved:
+            proof = "exact" if bound is None else "exact and polynomial identity test"
+            return _Decision("proved", "lhs - rhs reduces to 0 "
+                             + ("(cancel/simplify)" if bound is None else
+                                f"(cancel/simplify; rational entries by the polynomial identity "
+                                f"test, error probability <= {bound:.1e})"), proof, bound)
+        return _Decision(
+            "undecided",
+            f"no formal proof for {len(unproved)} entr{'y' if len(unproved) == 1 else 'ies'}; "
+            f"they vanish to {DIGITS} digits at {DOMAIN_POINTS} exact random points",
+        )
+
+    def search(self, kind: str, count: int, tries: int) -> _Decision | None:
+        """Refute at ``count`` valid points of ``kind``; None if all entries vanish."""
+        valid = 0
+        for _ in range(tries):
+            if valid >= count:
+                break
+            point = self.valid_point(kind, check_domain=True, tries=1)
+            if point is None:
+                continue
+            valid += 1
+            for e in self.pending:
+                _check_time()
+                if not _vanishes(e.xreplace(point)):
+                    return self.refuted(point, "at a small integer point" if kind == "small"
+                                        else "at a random rational point")
+        return None
+
+    def valid_point(self, kind: str, check_domain: bool, tries: int) -> dict[Any, Any] | None:
+        for _ in range(tries):
+            point = self.session.point(self.rng, kind)
+            if not check_domain:
+                return point
+            if any(_vanishes(k.xreplace(point)) for k in self.kinks):
+                continue
+            if all(_is_real_finite(e.xreplace(point)) for e in self.checks):
+                return point
+        return None
+
+    def refuted(self, point: dict[Any, Any], where: str) -> _Decision:
+        ce = Counterexample(
+            sizes=dict(self.session.sizes),
+            point=self.session.point_values(point),
+            lhs=_grid_text(_map(lambda e: e.xreplace(point), self.left)),
+            rhs=_grid_text(_map(lambda e: e.xreplace(point), self.right)),
+            exact=True,
+            source="symbolic",
+        )
+        return _Decision("refuted", f"lhs - rhs is not 0 {where}", counterexample=ce)
+
+
+# ---------------------------------------------------------------------------
+# Helpers on SymPy expressions
+
+
+def _map(fn: Any, a: Any) -> Any:
+    out = np.empty(a.shape, dtype=object)
+    for index in np.ndindex(a.shape):
+        out[index] = fn(a[index])
+    return out
+
+
+def _vanishes(value: Any) -> bool:
+    if value == 0:
+        return True
+    if value.is_Rational:
+        return False
+    if value.free_symbols:
+        return False
+    try:
+        number = complex(value.evalf(DIGITS))
+    except (TypeError, ValueError):
+        return False
+    return abs(number) < ZERO
+
+
+def _is_real_finite(value: Any) -> bool:
+    if value.is_Rational:
+        return True
+    if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
+        return False
+    try:
+        number = complex(value.evalf(15))
+    except (TypeError, ValueError):
+        return False
+    return abs(number.imag) < 1e-12 and number.real == number.real and abs(number.real) < 1e300
+
+
+def _is_rational(e: Any, seen: set | None = None) -> bool:
+    """True if ``e`` is built from symbols and rationals by + * and integer powers."""
+    seen = set() if seen is None else seen
+    if e in seen:
+        return True
+    if e.is_Symbol or e.is_Rational:
+        return True
+    if e.is_Add or e.is_Mul:
+        ok = all(_is_rational(a, seen) for a in e.args)
+    elif e.is_Pow:
+        ok = e.exp.is_Integer and _is_rational(e.base, seen)
+    else:
+        ok = False
+    if ok:
+        seen.add(e)
+    return ok
+
+
+def _degree_bound(e: Any, memo: dict | None = None) -> tuple[int, int]:
+    """Bounds on the total degrees of numerator and denominator of a rational ``e``."""
+    memo = {} if memo is None else memo
+    if e in memo:
+        return memo[e]
+    if e.is_Symbol:
+        result = (1, 0)
+    elif e.is_Rational:
+        result = (0, 0)
+    elif e.is_Mul:
+        parts = [_degree_bound(a, memo) for a in e.args]
+        result = (sum(p[0] for p in parts), sum(p[1] for p in parts))
+    elif e.is_Add:
+        parts = [_degree_bound(a, memo) for a in e.args]
+        den = sum(p[1] for p in parts)
+        result = (max(p[0] + den - p[1] for p in parts), den)
+    else:  # integer power
+        n, d = _degree_bound(e.base, memo)
+        k = int(e.exp)
+        result = (k * n, k * d) if k >= 0 else (-k * d, -k * n)
+    memo[e] = result
+    return result
+
+
+def _exact_zero(e: Any) -> bool:
+    """A formal proof that ``e == 0``: cancel, then (if small) simplify."""
+    _check_time()
+    if sp.cancel(e) == 0:
+        return True
+    if sp.count_ops(e) > 400:
+        return False
+    _check_time()
+    if sp.cancel(sp.expand_trig(e)) == 0:
+        return True
+    return sp.simplify(e) == 0
+
+
+def _number_text(value: Any) -> str:
+    if value.is_Integer:
+        return str(int(value))
+    if value.is_Rational:
+        return f"{value.p}/{value.q}"
+    if value.free_symbols:
+        return str(value)
+    try:
+        number = complex(value.evalf(15))
+    except (TypeError, ValueError):
+        return str(value)
+    if abs(number.imag) > 1e-12:
+        return str(value)
+    return f"{number.real:.6g}"
+
+
+def _grid_text(a: Any) -> Grid:
+    if a.ndim != 2:
+        a = a.reshape(a.shape[0], -1) if a.ndim > 2 else a.reshape(1, -1)
+    return tuple(tuple(_number_text(e) if not e.free_symbols else str(e) for e in row)
+                 for row in a)

@@ -1,0 +1,147 @@
+"""The verdict on one identity (SPEC section 3), and how the two engines' findings
+combine into it.
+
+``status`` is exactly one of ``holds``, ``fails`` or ``ill-formed``. The
+evidence of both engines is carried along; when they disagree (at the sizes both
+examined) the verdict says so in ``disagreement`` and never resolves it quietly:
+that is a bug in one of the engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .evidence import Counterexample, NumericEvidence, SymbolicEvidence, to_plain
+
+STATUSES = ("holds", "fails", "ill-formed")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A verified repair of a wrong claim (see :mod:`matcalc.diagnosis`)."""
+
+    kind: str
+    message: str
+    claim: str
+    layout: str
+    assume: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    identity: str
+    status: str
+    layout: str
+    summary: str
+    lhs: str | None = None
+    rhs: str | None = None
+    lhs_shape: str | None = None
+    rhs_shape: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    assumptions: dict[str, list[str]] = field(default_factory=dict)
+    symbolic: SymbolicEvidence | None = None
+    numeric: NumericEvidence | None = None
+    counterexample: Counterexample | None = None
+    disagreement: str | None = None
+    hints: tuple[str, ...] = ()
+    position: int | None = None
+    diagnosis: tuple[Finding, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
+
+    @property
+    def holds(self) -> bool:
+        return self.status == "holds"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "identity": self.identity,
+            "status": self.status,
+            "layout": self.layout,
+            "summary": self.summary,
+            "lhs": self.lhs,
+            "rhs": self.rhs,
+            "lhs_shape": self.lhs_shape,
+            "rhs_shape": self.rhs_shape,
+            "variables": self.variables,
+            "assumptions": self.assumptions,
+            "disagreement": self.disagreement,
+            "hints": list(self.hints),
+            "position": self.position,
+            "diagnosis": [to_plain(f) for f in self.diagnosis],
+            "symbolic": to_plain(self.symbolic),
+            "numeric": to_plain(self.numeric),
+            "counterexample": to_plain(self.counterexample),
+        }
+
+    def __str__(self) -> str:
+        from .report import render_text
+
+        return render_text(self)
+
+    def _repr_html_(self) -> str:
+        from .report import render_html
+
+        return render_html(self)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    summary: str
+    counterexample: Counterexample | None
+    disagreement: str | None
+
+
+def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) -> Outcome | None:
+    """The status the evidence supports, or None if neither engine decided."""
+    sym = {"proved": True, "refuted": False}.get(symbolic.status) if symbolic else None
+    num = {"agrees": True, "disagrees": False}.get(numeric.status) if numeric else None
+    # compare like with like: numeric points at the sizes the symbolic stage used
+    same_size = None
+    if symbolic is not None and numeric is not None:
+        at_sizes = [p.ok for p in numeric.points if p.sizes == symbolic.sizes]
+        same_size = all(at_sizes) if at_sizes else None
+    disagreement = None
+    if sym is not None and same_size is not None and sym != same_size:
+        disagreement = (
+            f"ENGINE DISAGREEMENT: the symbolic stage {symbolic.status} the identity at "
+            f"{_sizes(symbolic.sizes)} but torch's Jacobian "
+            f"{'agrees' if same_size else 'disagrees'} there. This is a bug in matcalc; "
+            "do not rely on this verdict, and please report it."
+        )
+    counterexample = None
+    if symbolic is not None and symbolic.counterexample is not None:
+        counterexample = symbolic.counterexample
+    elif numeric is not None and numeric.counterexample is not None:
+        counterexample = numeric.counterexample
+
+    if disagreement:
+        return Outcome("fails", "the engines disagree (see below)", counterexample, disagreement)
+    if sym is False or num is False:
+        if sym is True and num is False:
+            failing = sorted({_sizes(p.sizes) for p in numeric.points if not p.ok})
+            summary = (f"holds at {_sizes(symbolic.sizes)} (proved) but fails at "
+                       f"{', '.join(failing)}: the identity depends on the size")
+        elif sym is False:
+            summary = "the claim differs from the true value (a counterexample is below)"
+        else:
+            summary = "the claim differs from torch's Jacobian (numeric evidence only: " + (
+                symbolic.detail if symbolic else "symbolic stage not run") + ")"
+        return Outcome("fails", summary, counterexample, None)
+    if sym is True and num is True:
+        return Outcome("holds", "proved symbolically and confirmed numerically", None, None)
+    if sym is True:
+        why = numeric.detail if numeric else "numeric stage not run"
+        return Outcome("holds", f"proved symbolically ({why})", None, None)
+    if num is True:
+        why = symbolic.detail if symbolic else "symbolic stage not run"
+        return Outcome("holds", f"confirmed numerically only ({why})", None, None)
+    return None
+
+
+def _sizes(sizes: dict[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "the declared sizes"
