@@ -49,7 +49,7 @@ class NumericPoint:
 class NumericEvidence:
     status: str  # "agrees" | "disagrees" | "undecided"
     detail: str
-    engine: str = "torch.func.jacrev (float64)"
+    engine: str = "torch autograd, float64"
     points: tuple[NumericPoint, ...] = ()
     max_error: float = 0.0
     tolerance: float = 0.0

@@ -46,6 +46,18 @@ class Array:
 
 
 @dataclass(frozen=True)
+class Size:
+    """The size of a dimension, as a scalar: ``n`` in ``sum(x) / n``."""
+
+    dim: Dim
+    pos: int | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def shape(self) -> Shape:
+        return SCALAR
+
+
+@dataclass(frozen=True)
 class Var:
     """A declared variable."""
 
@@ -76,7 +88,7 @@ class Derivative:
     pos: int | None = field(default=None, compare=False, repr=False)
 
 
-Expr = Const | Array | Var | Apply | Derivative
+Expr = Const | Array | Size | Var | Apply | Derivative
 
 
 def const(value: int | Fraction, pos: int | None = None) -> Const:
@@ -177,6 +189,8 @@ def to_text(node: Expr) -> str:
         ) + "]"
     if isinstance(node, Var):
         return node.name
+    if isinstance(node, Size):
+        return str(node.dim)
     if isinstance(node, Derivative):
         return f"d({to_text(node.of)})/d({node.wrt.name})"
     spec = _ops.REGISTRY[node.op]

@@ -76,7 +76,7 @@ def arrange(native: Any, plan: LayoutPlan, sizes: Mapping[str, int]) -> Any:
     """Apply ``plan`` to a native Jacobian (NumPy array or torch tensor)."""
     kept = native.reshape(tuple(native.shape[i] for i in plan.keep))
     if hasattr(kept, "permute"):
-        moved = kept.permute(*plan.perm)
+        moved = kept.permute(plan.perm)
     else:
         moved = kept.transpose(plan.perm)
     return moved.reshape(concrete(plan.shape, sizes))

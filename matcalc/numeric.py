@@ -1,10 +1,12 @@
 """The numeric stage: torch autograd at random float64 points (SPEC section 3).
 
 Both sides of the identity are evaluated through the torch forms of the
-operation registry; ``d(f)/d(x)`` is ``torch.func.jacrev`` of ``f`` as a
-function of ``x`` (the other variables held at the point), in the native order
-``out.shape + x.shape``, arranged into the layout by :mod:`matcalc.layout`.
-Nested derivatives nest ``jacrev``.
+operation registry; ``d(f)/d(x)`` is the Jacobian of ``f`` as a function of
+``x`` (the other variables held at the point) by
+``torch.autograd.functional.jacobian`` (``torch.func.jacrev`` for large
+outputs), in the native order ``out.shape + x.shape``, arranged into the layout
+by :mod:`matcalc.layout`. Nested derivatives differentiate through the inner
+Jacobian (``create_graph=True``).
 
 Points are drawn from a seeded generator (the seed fixes every sample), satisfy
 every assumption (:mod:`matcalc.assumptions`) and are rejected when an
@@ -34,6 +36,8 @@ POINTS_PER_SIZE = 3
 TOLERANCE = 1e-8
 #: draws before giving up on finding a point inside the domain
 MAX_DRAWS = 60
+#: outputs up to this many entries are differentiated one backward pass each
+SMALL_OUTPUT = 64
 
 
 class NumericUnsupported(Exception):
@@ -55,8 +59,10 @@ class Evaluator:
     """torch values of expressions at one point (``env``: variable -> tensor)."""
 
     def __init__(self, env: Mapping[str, Any], sizes: Mapping[str, int],
-                 guards: bool = False, jacobians: dict | None = None) -> None:
+                 guards: bool = False, jacobians: dict | None = None,
+                 nested: bool = False) -> None:
         self.env = env
+        self.nested = nested
         self.sizes = sizes
         self.guards = guards
         self.memo: dict[E.Expr, Any] = {}
@@ -71,6 +77,8 @@ class Evaluator:
         elif isinstance(node, E.Array):
             result = torch.tensor([[float(v) for v in row] for row in node.rows],
                                   dtype=torch.float64)
+        elif isinstance(node, E.Size):
+            result = torch.tensor([[float(node.dim.size(self.sizes))]], dtype=torch.float64)
         elif isinstance(node, E.Var):
             result = self.env[node.name]
         elif isinstance(node, E.Apply):
@@ -93,7 +101,11 @@ class Evaluator:
         return result
 
     def jacobian(self, of: E.Expr, wrt: str) -> Any:
-        """Native ``J[out..., in...]`` by ``torch.func.jacrev``."""
+        """Native ``J[out..., in...]``.
+
+        ``torch.autograd.functional.jacobian`` for small outputs and inside
+        another derivative; ``torch.func.jacrev`` (vectorized) for large ones.
+        """
         key = (of, wrt)
         if self.jacobians is not None and key in self.jacobians:
             return self.jacobians[key]
@@ -108,9 +120,13 @@ class Evaluator:
             )
 
         def function(w: Any) -> Any:
-            return Evaluator({**self.env, wrt: w}, self.sizes).value(of)
+            return Evaluator({**self.env, wrt: w}, self.sizes, nested=True).value(of)
 
-        result = torch.func.jacrev(function)(point)
+        if self.nested or out_numel <= SMALL_OUTPUT:
+            # one backward pass per output entry; create_graph lets an outer d() differentiate it
+            result = torch.autograd.functional.jacobian(function, point, create_graph=self.nested)
+        else:
+            result = torch.func.jacrev(function)(point)
         if self.jacobians is not None:
             self.jacobians[key] = result
         return result

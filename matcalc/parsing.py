@@ -10,6 +10,7 @@ Parsing is an own tokenizer and recursive-descent parser over a small grammar
     power      := postfix ('**' unary)?
     postfix    := atom ('.T' | 'ᵀ')*
     atom       := NUMBER | NAME | NAME '(' arguments ')' | '(' expression ')'
+                  (a NAME is a variable, or a dimension standing for its size)
                 | '[' numbers ']' | '[' '[' numbers ']' (',' '[' numbers ']')* ']'
                 | 'd' '(' expression ')' '/' 'd' '(' NAME ')'
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -45,7 +46,7 @@ RESERVED = frozenset(FUNCTIONS) | {"d", "T"}
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # number | name | op | end
+    kind: str  # number | name | op | bad | end
     text: str
     pos: int
 
@@ -59,7 +60,8 @@ _TOKEN = re.compile(
 _ALIASES = {"−": "-"}
 _MISTAKES = {
     "^": "use ** for powers (and @ for matrix powers)",
-    "'": "use .T for the transpose",
+    "'": "strings are not part of the expression language (for the transpose use .T)",
+    '"': "strings are not part of the expression language",
     "’": "use .T for the transpose",
     "⊤": "use .T for the transpose",
     "·": "use * for scaling and the elementwise product, @ for the matrix product",
@@ -71,29 +73,28 @@ _MISTAKES = {
 }
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str) -> Iterator[Token]:
+    """Tokens, lazily, so that errors are reported in reading order. A character
+    outside the language becomes a ``bad`` token, reported when it is reached."""
     if len(text) > limits.MAX_TEXT_LENGTH:
         raise LimitError(
             f"input is too long ({len(text):,} characters; the limit is "
             f"{limits.MAX_TEXT_LENGTH:,})",
             position=limits.MAX_TEXT_LENGTH,
         )
-    tokens: list[Token] = []
     pos = 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
-        if match is None:
-            char = text[pos]
-            raise ParseError(
-                f"unexpected character {char!r}", position=pos, token=char, hint=_MISTAKES.get(char)
-            )
+        if match is None:  # the parser reports it when it gets there
+            yield Token("bad", text[pos], pos)
+            pos += 1
+            continue
         kind = match.lastgroup
         if kind != "space":
             value = match.group()
-            tokens.append(Token(kind or "op", _ALIASES.get(value, value), pos))
+            yield Token(kind or "op", _ALIASES.get(value, value), pos)
         pos = match.end()
-    tokens.append(Token("end", "", len(text)))
-    return tokens
+    yield Token("end", "", len(text))
 
 
 def _literal(token: Token) -> Fraction:
@@ -232,7 +233,7 @@ def parse_shape(spec: Any, owner: str = "a variable") -> Shape:
 
 @dataclass(frozen=True)
 class Syntax:
-    kind: str  # num array name call binop neg T d
+    kind: str  # num array size name call binop neg T d
     pos: int
     value: Any = None
     args: tuple[Syntax, ...] = ()
@@ -244,7 +245,8 @@ class _Parser:
     def __init__(self, text: str, scope: Scope) -> None:
         self.text = text
         self.scope = scope
-        self.tokens = tokenize(text)
+        self._stream = tokenize(text)
+        self.tokens: list[Token] = []
         self.i = 0
         self.nesting = 0
         self.nodes = 0
@@ -252,11 +254,19 @@ class _Parser:
 
     # -- token helpers
 
+    def lookahead(self, k: int) -> Token:
+        """The token ``k`` places ahead, reading the text only as far as needed."""
+        while len(self.tokens) <= self.i + k:
+            if self.tokens and self.tokens[-1].kind == "end":
+                return self.tokens[-1]
+            self.tokens.append(next(self._stream))
+        return self.tokens[self.i + k]
+
     def peek(self) -> Token:
-        return self.tokens[self.i]
+        return self.lookahead(0)
 
     def next(self) -> Token:
-        token = self.tokens[self.i]
+        token = self.peek()
         if token.kind != "end":
             self.i += 1
         return token
@@ -269,6 +279,8 @@ class _Parser:
         token = self.peek()
         if token.kind == "op" and token.text == text:
             return self.next()
+        if token.kind == "bad":
+            raise self.unexpected(token)
         if text == ")" and token.kind == "end" and self.open_parens:
             raise ParseError(
                 f"unbalanced parentheses: '(' at position {self.open_parens[-1]} is never closed",
@@ -281,6 +293,9 @@ class _Parser:
         )
 
     def unexpected(self, token: Token) -> ParseError:
+        if token.kind == "bad":
+            return ParseError(f"unexpected character {token.text!r}", position=token.pos,
+                              token=token.text, hint=_MISTAKES.get(token.text))
         if token.kind == "end":
             return ParseError("unexpected end of input", position=token.pos)
         if token.text == ")":
@@ -422,7 +437,7 @@ class _Parser:
 
     def array(self) -> Syntax:
         start = self.peek()
-        if self.tokens[self.i + 1].text != "[":
+        if self.lookahead(1).text != "[":
             entries = self.array_row()  # [1, 2, 3] is a column
             return self.node("array", start.pos, tuple((v,) for v in entries))
         self.next()
@@ -450,7 +465,7 @@ class _Parser:
 
     def array_entry(self) -> Fraction:
         token = self.peek()
-        entry = self.unary()
+        entry = self.expression()
         if entry.kind != "num":
             raise ParseError(
                 "literal arrays hold numbers only", position=token.pos, token=token.text
@@ -488,10 +503,7 @@ class _Parser:
                 "'d' is reserved for derivatives, written d(f)/d(x)", position=token.pos, token="d"
             )
         if name in self.scope.dims:
-            raise UnknownNameError(
-                f"'{name}' is a dimension, not a variable", position=token.pos, token=name,
-                hint=f"use it inside eye({name}), ones({name}) or zeros({name})",
-            )
+            return self.node("size", token.pos, Dim.of(name))
         declared = list(self.scope.shapes) + list(self.scope.macro_map)
         raise UnknownNameError(
             f"undeclared variable '{name}'",
@@ -612,6 +624,8 @@ class _Parser:
                     position=right.pos,
                     token=_show(exponent),
                 )
+        if op.text == "/" and right.kind == "num" and right.value == 0:
+            raise ParseError("division by zero", position=op.pos, token="/")
         if left.kind == "num" and right.kind == "num":
             folded = _fold(op, left.value, right.value)
             if folded is not None:
@@ -631,8 +645,6 @@ def _fold(op: Token, a: Fraction, b: Fraction) -> Fraction | None:
     elif op.text == "*":
         value = a * b
     elif op.text == "/":
-        if b == 0:
-            raise ParseError("division by zero", position=op.pos, token="/")
         value = a / b
     elif op.text == "**":
         if b.denominator != 1:
@@ -655,6 +667,8 @@ def build(node: Syntax, scope: Scope) -> E.Expr:
         return E.Const(node.value, node.pos)
     if kind == "array":
         return E.Array(node.value, node.pos)
+    if kind == "size":
+        return E.Size(node.value, node.pos)
     if kind == "name":
         if node.value in scope.macro_map:
             return scope.macro_map[node.value]

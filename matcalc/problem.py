@@ -106,6 +106,12 @@ def declare(variables: Mapping[str, Any] | None = None,
         split = [t.strip() for item in listed for t in str(item).split(",") if t.strip()]
         tags[name] = A.normalize(name, shapes[name], split)
     dims = set(dim_names(shapes.values()))
+    both = sorted(dims & set(shapes))
+    if both:
+        raise DeclarationError(
+            f"'{both[0]}' is both a variable and a dimension name; rename one of them",
+            token=both[0],
+        )
     pinned = {}
     for dim, value in dict(sizes or {}).items():
         if dim not in dims:

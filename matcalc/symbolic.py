@@ -230,6 +230,8 @@ class SymbolicSession:
         elif isinstance(node, E.Array):
             result = _array(len(node.rows), len(node.rows[0]),
                             lambda i, j: _rational(node.rows[i][j]))
+        elif isinstance(node, E.Size):
+            result = _array(1, 1, lambda i, j: sp.Integer(node.dim.size(self.sizes)))
         elif isinstance(node, E.Var):
             result = self.variables[node.name].entries
         elif isinstance(node, E.Apply):

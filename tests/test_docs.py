@@ -1,0 +1,53 @@
+"""The README is part of the product: its commands and examples must keep working."""
+
+from __future__ import annotations
+
+import doctest
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from matcalc.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def _block_after(marker: str) -> str:
+    start = README.index(marker)
+    match = re.compile(r"```(?:sh|text)\n(.*?)```", re.S).search(README, start)
+    assert match, marker
+    return match.group(1)
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    command = _block_after("Set up and run the whole test suite").strip()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert command in ci
+
+
+def test_the_setup_command_runs_a_real_verification() -> None:
+    command = _block_after("Set up and run a verification").strip()
+    assert "pip install" in command and "-c constraints.txt" in command
+    assert ".venv/bin/matcalc verify" in command
+
+
+EXAMPLES = [line for line in _block_after("## Examples").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("line", EXAMPLES, ids=[e.split("#")[0][15:60] for e in EXAMPLES])
+def test_readme_examples(line: str, capsys: pytest.CaptureFixture) -> None:
+    command, _, expected = line.rpartition("#")
+    argv = shlex.split(command)
+    assert argv[0] == "matcalc"
+    code = main(argv[1:])
+    out = capsys.readouterr().out
+    assert out.split()[0] == expected.strip().upper()
+    assert code == (0 if expected.strip() == "holds" else 1)
+
+
+def test_readme_python_session() -> None:
+    failures, tried = doctest.testfile(str(ROOT / "README.md"), module_relative=False)
+    assert tried > 0 and failures == 0

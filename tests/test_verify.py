@@ -1,0 +1,209 @@
+"""verify(): the verdicts of SPEC section 3 and the acceptance list of the core issue."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from fractions import Fraction
+
+import pytest
+import torch
+
+import matcalc
+from matcalc import ops
+from matcalc.errors import DeclarationError, UndecidedError, UnknownNameError
+
+X_A = {"x": "n", "A": "m n"}
+SQUARE = {"x": "n", "A": "n n"}
+
+
+def status(identity: str, vars: dict, **kw: object) -> str:  # noqa: A002
+    return matcalc.verify(identity, vars=vars, **kw).status
+
+
+def test_linear_map() -> None:
+    assert status("d(A @ x)/d(x) = A", X_A) == "holds"
+    verdict = matcalc.verify("d(A @ x)/d(x) = A.T", vars=X_A)
+    assert verdict.status == "ill-formed"
+    assert "(n, m)" in verdict.summary and "(m, n)" in verdict.summary
+    assert any("denominator" in h for h in verdict.hints)
+    assert status("d(A @ x)/d(x) = A.T", SQUARE) == "fails"
+
+
+def test_notes_table_rows() -> None:
+    assert status("d(x.T @ A)/d(x) = A.T", {"x": "m", "A": "m n"}) == "holds"
+    assert status("d(norm(x)**2)/d(x) = 2 * x.T", {"x": "n"}) == "holds"
+    assert status("d(norm(x)**2)/d(x) = 2 * x", {"x": "n"}) == "ill-formed"
+    assert status("d(norm(x)**2)/d(x) = 2 * x", {"x": "n"}, layout="denominator") == "holds"
+    assert status("d(sum(x))/d(x) = ones(n).T", {"x": "n"}) == "holds"
+    assert status("d(s)/d(x) = zeros(1, n)", {"x": "n", "s": ""}) == "holds"
+
+
+def test_quadratic_form_needs_symmetry() -> None:
+    claim = "d(x.T @ A @ x)/d(x) = 2 * x.T @ A"
+    assert status(claim, SQUARE) == "fails"
+    assert status(claim, SQUARE, assume={"A": ["symmetric"]}) == "holds"
+    assert status("d(x.T @ A @ x)/d(x) = x.T @ (A + A.T)", SQUARE) == "holds"
+
+
+def test_trace_in_both_layouts() -> None:
+    v = {"X": "n k", "A": "k n"}
+    assert status("d(trace(A @ X))/d(X) = A", v) == "holds"
+    assert status("d(trace(A @ X))/d(X) = A.T", v, layout="denominator") == "holds"
+    assert status("d(trace(A @ X))/d(X) = A.T", v) == "ill-formed"
+
+
+def test_determinants() -> None:
+    v = {"X": "n n"}
+    assert status("d(logdet(X))/d(X) = inv(X)", v, assume={"X": "spd"}) == "holds"
+    assert status("d(det(X))/d(X) = det(X) * inv(X)", v, assume={"X": "invertible"}) == "holds"
+    assert status("d(logdet(X))/d(X) = inv(X).T", v, assume={"X": "invertible"},
+                  layout="denominator") == "holds"
+
+
+def test_vec_layout_with_kron() -> None:
+    v = {"A": "m n", "X": "n p", "B": "p q"}
+    assert status("d(A @ X @ B)/d(X) = kron(B.T, A)", v, layout="vec") == "holds"
+    # the factors swapped: same shape (m*q, n*p), wrong entries
+    assert status("d(A @ X @ B)/d(X) = kron(A, B.T)", v, layout="vec") == "fails"
+    assert status("d(A @ X @ B)/d(X) = kron(B, A)", v, layout="vec") == "ill-formed"
+
+
+def test_hessian() -> None:
+    assert status("d(d(x.T @ A @ x)/d(x))/d(x) = A + A.T", SQUARE) == "holds"
+    assert status("d(d(x.T @ A @ x)/d(x))/d(x) = 2 * A", SQUARE) == "fails"
+
+
+def test_softmax_jacobian() -> None:
+    v = {"x": "n"}
+    assert status("d(softmax(x))/d(x) = diag(softmax(x)) - softmax(x) @ softmax(x).T",
+                  v) == "holds"
+    verdict = matcalc.verify("d(softmax(x))/d(x) = diag(softmax(x))", vars=v)
+    assert verdict.status == "fails"
+    ce = verdict.counterexample
+    assert ce is not None and ce.lhs != ce.rhs
+
+
+def test_counterexample_is_exact_small_and_right() -> None:
+    verdict = matcalc.verify("d(x.T @ A @ x)/d(x) = 2 * x.T @ A", vars=SQUARE)
+    ce = verdict.counterexample
+    assert ce.exact and ce.source == "symbolic"
+    x = [Fraction(row[0]) for row in ce.point["x"]]
+    a = [[Fraction(v) for v in row] for row in ce.point["A"]]
+    assert all(abs(v) <= 3 for v in x) and all(abs(v) <= 3 for row in a for v in row)
+    n = len(x)
+    true = [sum(x[i] * (a[i][j] + a[j][i]) for i in range(n)) for j in range(n)]
+    claim = [2 * sum(x[i] * a[i][j] for i in range(n)) for j in range(n)]
+    assert [Fraction(v) for v in ce.lhs[0]] == true
+    assert [Fraction(v) for v in ce.rhs[0]] == claim
+    assert "counterexample (exact, n=3)" in str(verdict)
+
+
+def test_evidence_of_both_engines_is_reported() -> None:
+    verdict = matcalc.verify("d(logdet(X))/d(X) = inv(X)", vars={"X": "n n"},
+                             assume={"X": "spd"})
+    assert verdict.symbolic.status == "proved" and verdict.symbolic.proof
+    assert verdict.symbolic.sizes == {"n": 3}
+    assert verdict.numeric.status == "agrees"
+    assert verdict.numeric.max_error <= verdict.numeric.tolerance
+    assert {p.sizes["n"] for p in verdict.numeric.points} == {3, 5}
+    document = json.loads(json.dumps(verdict.to_dict()))
+    assert document["status"] == "holds"
+    assert document["symbolic"]["status"] == "proved"
+    assert "holds" in verdict._repr_html_()
+
+
+def test_a_size_dependent_identity_fails_without_an_engine_disagreement() -> None:
+    # Cayley-Hamilton: the adjugate of a 3x3 matrix, true at n = 3 only
+    claim = ("d(det(X))/d(X) = (trace(X)**2 - trace(X @ X)) / 2 * eye(n)"
+             " - trace(X) * X + X @ X")
+    verdict = matcalc.verify(claim, vars={"X": "n n"})
+    assert verdict.status == "fails"
+    assert verdict.symbolic.status == "proved" and verdict.symbolic.sizes == {"n": 3}
+    assert verdict.disagreement is None
+    assert "depends on the size" in verdict.summary
+
+
+def test_an_engine_disagreement_is_loud(monkeypatch: pytest.MonkeyPatch) -> None:
+    # plant a bug in the torch form of sin: right value, wrong derivative
+    wrong = dataclasses.replace(
+        ops.REGISTRY["sin"], num=lambda a: torch.sin(a.detach()) + 0.5 * (a - a.detach()))
+    monkeypatch.setitem(ops.REGISTRY, "sin", wrong)
+    verdict = matcalc.verify("d(sum(sin(x)))/d(x) = cos(x).T", vars={"x": "n"})
+    assert verdict.disagreement and "ENGINE DISAGREEMENT" in verdict.disagreement
+    assert verdict.status != "holds"
+    assert str(verdict).startswith("!! ENGINE DISAGREEMENT")
+
+
+def test_symbolic_time_limit_is_reported() -> None:
+    verdict = matcalc.verify("d(logdet(X))/d(X) = inv(X)", vars={"X": "n n"},
+                             assume={"X": "spd"}, sizes={"n": 5}, timeout=0.001)
+    assert verdict.symbolic.status == "undecided"
+    assert "gave up after 0.001 s" in verdict.symbolic.detail
+    assert verdict.status == "holds" and "numerically only" in verdict.summary
+    with pytest.raises(UndecidedError):
+        matcalc.verify("d(logdet(X))/d(X) = inv(X)", vars={"X": "n n"}, assume={"X": "spd"},
+                       sizes={"n": 5}, timeout=0.001, method="symbolic")
+
+
+def test_large_sizes_skip_the_symbolic_stage() -> None:
+    verdict = matcalc.verify("d(A @ x)/d(x) = A", vars=X_A, sizes={"n": 200})
+    assert verdict.status == "holds"
+    assert verdict.symbolic.status == "undecided" and "size limit" in verdict.symbolic.detail
+    assert {p.sizes["n"] for p in verdict.numeric.points} == {200}
+
+
+@pytest.mark.parametrize("method", ["symbolic", "numeric"])
+def test_one_engine_at_a_time(method: str) -> None:
+    verdict = matcalc.verify("d(x.T @ A @ x)/d(x) = 2 * x.T @ A", vars=SQUARE, method=method)
+    assert verdict.status == "fails"
+    assert (verdict.symbolic is None) == (method == "numeric")
+    assert (verdict.numeric is None) == (method == "symbolic")
+
+
+def test_the_seed_fixes_the_evidence() -> None:
+    def run(seed: int) -> dict:
+        d = matcalc.verify("d(softmax(x))/d(x) = diag(softmax(x))", vars={"x": "n"},
+                           seed=seed).to_dict()
+        for stage in ("symbolic", "numeric"):
+            d[stage].pop("seconds")
+        return d
+
+    assert run(4) == run(4)
+    assert run(4)["counterexample"] != run(5)["counterexample"]
+
+
+def test_assumptions_shape_the_samples() -> None:
+    v = {"X": "n n", "Q": "n n", "x": "n"}
+    assert status("d(trace(Q.T @ X @ Q))/d(X) = eye(n)", v, assume={"Q": "orthogonal"}) == "holds"
+    assert status("d(sum(log(x)))/d(x) = (1 / x).T", v, assume={"x": "positive"}) == "holds"
+    assert status("d(x.T @ X @ x)/d(x) = 2 * x.T @ X", v, assume={"X": "diagonal"}) == "holds"
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"vars": {"x": "n"}, "assume": {"x": ["symmetric"]}}, DeclarationError),
+    ({"vars": {"A": "n n"}, "assume": {"A": ["symetric"]}}, UnknownNameError),
+    ({"vars": {"A": "n n"}, "assume": {"B": ["symmetric"]}}, UnknownNameError),
+    ({"vars": {"A": "n n"}, "assume": {"A": ["orthogonal", "spd"]}}, DeclarationError),
+    ({"vars": {"x": "n"}, "sizes": {"q": 3}}, UnknownNameError),
+    ({"vars": {"x": "n"}, "sizes": {"n": 10**9}}, matcalc.LimitError),
+    ({"vars": {"trace": "n"}}, DeclarationError),
+    ({"vars": {"n": "n"}}, DeclarationError),
+    ({"vars": {"x": "n"}, "layout": "numerator-ish"}, UnknownNameError),
+    ({"vars": {"x": "n"}, "method": "guess"}, UnknownNameError),
+])
+def test_bad_declarations(kwargs: dict, error: type) -> None:
+    with pytest.raises(error):
+        matcalc.verify("d(sum(x))/d(x) = ones(n).T", **kwargs)
+
+
+def test_shape_errors_inside_an_expression_make_it_ill_formed() -> None:
+    verdict = matcalc.verify("d(A @ A)/d(A) = A", vars=X_A)
+    assert verdict.status == "ill-formed"
+    assert "A @ A" in verdict.summary and verdict.position == 4  # the '@'
+    assert verdict.hints == ("A.T @ A would fit",)
+
+
+def test_an_identity_without_derivatives_is_checked_too() -> None:
+    assert status("inv(X).T = inv(X.T)", {"X": "n n"}, assume={"X": "invertible"}) == "holds"
+    assert status("inv(X) = X.T", {"X": "n n"}, assume={"X": "orthogonal"}) == "holds"
