@@ -31,6 +31,7 @@ _LAZY = {
     "Verdict": "matcalc.verdict",
     "Finding": "matcalc.verdict",
     "LAYOUTS": "matcalc.layout",
+    "load_tables": "matcalc.tables",
 }
 
 __all__ = [

@@ -96,7 +96,32 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--timeout", type=float, default=None,
                         help="time budget of the symbolic stage in seconds (default 10)")
     verify.set_defaults(run=run_verify)
+
+    check = sub.add_parser("check", help="verify every table entry, in every layout it states")
+    check.add_argument("files", nargs="*", help="table files (default: all of tables/)")
+    _add_run_options(check)
+    check.add_argument("--json", action="store_true", help="print a JSON document")
+    check.add_argument("-v", "--verbose", action="store_true", help="list every entry")
+    check.set_defaults(run=run_check)
+
+    sheet = sub.add_parser("cheatsheet", help="generate the layout cheat sheet from the tables")
+    sheet.add_argument("files", nargs="*", help="table files (default: all of tables/)")
+    sheet.add_argument("--format", default="md", choices=("md", "html"))
+    sheet.add_argument("--lang", default="en", choices=("en", "zh"))
+    sheet.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    sheet.add_argument("--all", metavar="DIR", dest="all_dir",
+                       help="write all four sheets (md/html, en/zh) into DIR, e.g. docs/")
+    _add_run_options(sheet)
+    sheet.set_defaults(run=run_cheatsheet)
     return parser
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes (default: the cores available)")
+    p.add_argument("--seed", type=int, default=0, help="fixes every random choice")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="symbolic time budget per claim in seconds (default 10)")
 
 
 def _print_json(document: Any) -> None:
@@ -113,6 +138,100 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         print(verdict)
     return EXIT_HOLDS if verdict.status == "holds" else EXIT_FAILS
+
+
+class Progress:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.live = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int, result: Any) -> None:
+        if not self.live:
+            return
+        width = 30
+        filled = width * done // total
+        bar = "#" * filled + "-" * (width - filled)
+        mark = "" if result.ok else "  (failure: " + result.key + ")"
+        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {result.key[:40]:<40}{mark}")
+        if done == total or not result.ok:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _check_tables(args: argparse.Namespace, label: str) -> tuple[Any, list[Any], float]:
+    import time
+
+    from .checking import check_all
+    from .tables import load_tables
+
+    tables = load_tables(args.files or None)
+    start = time.perf_counter()
+    results = check_all(list(tables), jobs=args.jobs, seed=args.seed, timeout=args.timeout,
+                        progress=Progress(label))
+    return tables, results, time.perf_counter() - start
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .checking import summarize
+
+    tables, results, seconds = _check_tables(args, "checking")
+    summary = summarize(results, seconds)
+    if args.json:
+        _print_json({"summary": summary.to_dict(), "entries": [r.to_dict() for r in results]})
+        return EXIT_HOLDS if summary.failures == 0 else EXIT_FAILS
+    by_key = {r.key: r for r in results}
+    for result in results:
+        if not result.ok:
+            entry = tables[result.key]
+            print(f"FAILED {result.key}  ({entry.file})")
+            for check in result.failures():
+                print(f"  {check.label}: {check.detail}")
+                if check.verdict is not None and check.verdict.counterexample is not None:
+                    print("    " + str(check.verdict).replace("\n", "\n    "))
+        elif args.verbose:
+            print(f"ok     {result.key}  ({len(result.checks)} checks, {result.seconds:.2f} s)")
+    rows = []
+    for section in tables.sections:
+        keys = [e.key for e in section.entries]
+        held = sum(by_key[k].ok for k in keys)
+        rows.append((section.id, len(keys), held, len(keys) - held))
+    width = max(len(r[0]) for r in rows + [("total",)])
+    print(f"{'section'.ljust(width)}  entries  holds  failures")
+    for name, count, held, failed in rows:
+        print(f"{name.ljust(width)}  {count:7d}  {held:5d}  {failed:8d}")
+    print(f"{'total'.ljust(width)}  {summary.entries:7d}  {summary.holds:5d}  "
+          f"{summary.failures:8d}")
+    print(f"{summary.checks} checks in {summary.seconds:.1f} s "
+          f"(median {summary.median:.3f} s per entry)")
+    return EXIT_HOLDS if summary.failures == 0 else EXIT_FAILS
+
+
+def run_cheatsheet(args: argparse.Namespace) -> int:
+    from .cheatsheet import render
+
+    tables, results, _ = _check_tables(args, "verifying")
+    by_key = {r.key: r for r in results}
+    if args.all_dir:
+        from pathlib import Path
+
+        from .cheatsheet import SHEETS
+
+        for name, (fmt_name, lang) in SHEETS.items():
+            (Path(args.all_dir) / name).write_text(render(tables, by_key, fmt_name, lang),
+                                                   encoding="utf-8")
+    elif args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(render(tables, by_key, args.format, args.lang))
+    else:
+        sys.stdout.write(render(tables, by_key, args.format, args.lang))
+    failed = [r.key for r in results if not r.ok]
+    if failed:
+        print(f"matcalc: {len(failed)} entries failed verification and are marked on the "
+              f"sheet: {', '.join(failed)}", file=sys.stderr)
+        return EXIT_FAILS
+    return EXIT_HOLDS
 
 
 def _error_document(error: MatcalcError) -> dict[str, Any]:

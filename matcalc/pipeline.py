@@ -118,13 +118,19 @@ class Study:
 
     # -- from trees
 
-    def judge(self, identity: str, lhs: E.Expr, rhs: E.Expr, layout: str) -> Verdict:
-        """The verdict on ``lhs = rhs``, both already built (shapes checked)."""
+    def judge(self, identity: str, lhs: E.Expr, rhs: E.Expr, layout: str,
+              guards: Sequence[E.Expr] = ()) -> Verdict:
+        """The verdict on ``lhs = rhs``, both already built (shapes checked).
+
+        ``guards`` are further expressions whose domains the numeric sampler
+        must respect, because later claims on this study will evaluate them.
+        """
         if lhs.shape != rhs.shape:
             message, hints = shape_mismatch(lhs, rhs, layout)
             return self.ill_formed(identity, layout, message, rhs.pos, hints, lhs, rhs)
         symbolic = self.symbolic(lhs, rhs) if self.method in ("both", "symbolic") else None
-        numeric = self.numeric(lhs, rhs) if self.method in ("both", "numeric") else None
+        numeric = (self.numeric(lhs, rhs, guards) if self.method in ("both", "numeric")
+                   else None)
         outcome = combine(symbolic, numeric)
         if outcome is None:
             details = "; ".join(e.detail for e in (symbolic, numeric) if e is not None)

@@ -18,7 +18,7 @@ from . import assumptions as A
 from . import limits
 from .errors import DeclarationError, LimitError, UnknownNameError, did_you_mean
 from .parsing import Scope, parse_shape, variable_name
-from .shapes import Shape, dim_names, fmt, kind
+from .shapes import Shape, dim_names, kind
 
 #: sizes the symbolic stage gives to dimension names, in order (square ones first)
 SYMBOLIC_SIZES = (3, 2, 4, 5, 6)
@@ -44,7 +44,7 @@ class Declarations:
         return Scope(self.shapes, layout, tuple((macros or {}).items()))
 
     def describe(self) -> dict[str, str]:
-        return {name: _shape_text(shape) for name, shape in self.shapes}
+        return {name: shape_spec(shape) for name, shape in self.shapes}
 
     def assumptions(self) -> dict[str, list[str]]:
         return {name: sorted(tags) for name, tags in self.tags if tags}
@@ -76,7 +76,8 @@ class Declarations:
         return [first] if second == first else [first, second]
 
 
-def _shape_text(shape: Shape) -> str:
+def shape_spec(shape: Shape) -> str:
+    """A shape as a declaration: ``scalar``, ``n``, ``m n``."""
     k = kind(shape)
     if k == "scalar":
         return "scalar"
@@ -89,9 +90,9 @@ def declare(variables: Mapping[str, Any] | None = None,
             assume: Mapping[str, Any] | None = None,
             sizes: Mapping[str, Any] | None = None) -> Declarations:
     """Validate declarations as given to :func:`matcalc.verify`."""
-    variables = dict(variables or {})
-    if not isinstance(variables, Mapping):
+    if variables is not None and not isinstance(variables, Mapping):
         raise DeclarationError("vars must map variable names to shapes, e.g. {'x': 'n'}")
+    variables = dict(variables or {})
     shapes = {variable_name(name): parse_shape(spec, f"variable '{name}'")
               for name, spec in variables.items()}
     tags: dict[str, frozenset[str]] = {}
@@ -134,7 +135,3 @@ def declare(variables: Mapping[str, Any] | None = None,
         tuple((name, tags.get(name, frozenset())) for name in shapes),
         tuple(sorted(pinned.items())),
     )
-
-
-def shape_summary(shapes: Mapping[str, Shape]) -> str:
-    return ", ".join(f"{name}: {fmt(shape)}" for name, shape in shapes.items())

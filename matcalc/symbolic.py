@@ -14,14 +14,17 @@ torch computes too.
 
 Deciding ``lhs - rhs == 0``, entry by entry:
 
-* small-integer points first: a non-zero entry there is a counterexample a
-  person can check by hand;
-* an entry that is a rational function of the symbols is decided by the
-  randomized polynomial identity test (Schwartz-Zippel) at points with 62-bit
-  coordinates, with an error bound from a degree bound;
-* any other entry (exp, log, sqrt, sign, ...) is evaluated exactly at points
-  inside the domain and then put through ``cancel`` (and ``simplify`` if time
-  allows) for an exact proof; if none is found the stage says so.
+* small-integer points first (inside the domain of every operation used): a
+  non-zero entry there is a counterexample a person can check by hand;
+* then the randomized polynomial identity test (Schwartz-Zippel) at points with
+  62-bit coordinates, with an error bound from a degree bound. Non-rational
+  atoms (``exp(..)``, ``log(..)``, ``sqrt(..)``, ``sign(..)``) stand as
+  independent variables there: an entry that vanishes as a rational function of
+  them vanishes, whatever relations hold between them;
+* an entry that survives that only by such a relation (``exp(2x) = exp(x)**2``,
+  ``sin**2 + cos**2 = 1``) is evaluated exactly at points inside the domain and
+  put through ``cancel`` (and ``simplify`` if time allows); if no proof is found
+  the stage says so.
 
 The stage runs under a wall-clock budget and reports when it gave up.
 """
@@ -44,7 +47,7 @@ from . import limits
 from ._lazy import np, sp
 from .evidence import Counterexample, Grid, SymbolicEvidence
 from .layout import arrange, layout_plan
-from .ops import REGISTRY, TWIN_MARK, sgn_function
+from .ops import REGISTRY, TWIN_MARK
 from .shapes import Shape, concrete, kind
 
 #: points tried with small integers before the randomized test
@@ -313,15 +316,53 @@ class SymbolicSession:
             derivative=_grid_text(left) if isinstance(lhs, E.Derivative) else None,
         )
 
-    def domain_values(self, lhs: E.Expr, rhs: E.Expr) -> list[Any]:
-        """Entries that must be real and finite at a valid point: both sides,
-        and every function that is differentiated."""
-        found = []
+    def conditions(self, lhs: E.Expr, rhs: E.Expr) -> list[tuple[str, Any]]:
+        """What a valid point must satisfy: the domains of the operations used.
+
+        These are the numeric sampler's guards, made exact: ``("positive", e)``
+        or ``("nonzero", e)`` for SymPy expressions ``e`` over the parameters.
+        """
+        found: list[tuple[str, Any]] = []
+        seen: set[E.Expr] = set()
         for side in (lhs, rhs):
             for node in E.walk(side):
-                if isinstance(node, E.Derivative):
-                    found.extend(self.finalize(e) for e in self.value(node.of).flat)
+                if isinstance(node, E.Apply) and node not in seen and node.op in _DOMAINS:
+                    seen.add(node)
+                    found.extend((kind, self.finalize(e))
+                                 for kind, e in _DOMAINS[node.op](self, node))
         return found
+
+
+def _entries(kind: str, value: Any) -> list[tuple[str, Any]]:
+    return [(kind, e) for e in value.flat]
+
+
+def _pow_domain(session: SymbolicSession, node: E.Apply) -> list[tuple[str, Any]]:
+    base, exponent = node.args
+    if isinstance(exponent, E.Const) and exponent.value.denominator == 1:
+        return [] if exponent.value >= 0 else _entries("nonzero", session.value(base))
+    return _entries("positive", session.value(base))
+
+
+def _det_of(session: SymbolicSession, node: E.Apply) -> Any:
+    return sp.Matrix(session.value(node.args[0]).tolist()).det(method="berkowitz")
+
+
+#: operation -> the conditions on its operands (mirrors the guards in ops.py)
+_DOMAINS = {
+    "log": lambda s, n: _entries("positive", s.value(n.args[0])),
+    "sqrt": lambda s, n: _entries("positive", s.value(n.args[0])),
+    "div": lambda s, n: _entries("nonzero", s.value(n.args[1])),
+    "pow": _pow_domain,
+    "abs": lambda s, n: _entries("nonzero", s.value(n.args[0])),
+    "sign": lambda s, n: _entries("nonzero", s.value(n.args[0])),
+    "relu": lambda s, n: _entries("nonzero", s.value(n.args[0])),
+    "norm1": lambda s, n: _entries("nonzero", s.value(n.args[0])),
+    "norm": lambda s, n: _entries("positive", s.value(n)),
+    "inv": lambda s, n: [("nonzero", _det_of(s, n))],
+    "det": lambda s, n: [("nonzero", _det_of(s, n))],
+    "logdet": lambda s, n: [("positive", _det_of(s, n))],
+}
 
 
 @dataclass
@@ -343,62 +384,68 @@ class _Decider:
         self.left, self.right = left, right
         self.pending = [e for e in diffs if e != 0]
         self.rng = random.Random(session.seed)
-        self.sgn = sgn_function()
 
     def run(self) -> _Decision:
         if not self.pending:
             return _Decision("proved", "every entry of lhs - rhs simplifies to 0", "exact")
-        domain = self.session.domain_values(self.lhs, self.rhs)
-        kinks = set()
-        for e in self.pending + list(self.left.flat) + list(self.right.flat) + domain:
-            kinks |= {a.args[0] for a in e.atoms(self.sgn)}
-        self.checks = domain + list(self.left.flat) + list(self.right.flat)
-        self.kinks = list(kinks)
-
+        self.conditions = self.session.conditions(self.lhs, self.rhs)
         # 1. small integer points: cheap, and a counterexample a person can check
         found = self.search("small", SMALL_POINTS, tries=8)
         if found:
             return found
-        rational = [e for e in self.pending if _is_rational(e)]
-        other = [e for e in self.pending if not _is_rational(e)]
-        bound = None
-        # 2. rational entries: the randomized polynomial identity test
-        if rational:
-            for _ in range(PIT_POINTS):
-                point = self.valid_point("pit", check_domain=False, tries=10)
-                if point is None:
-                    return _Decision("undecided", "could not find a point off the poles")
-                for e in rational:
+        # 2. the randomized polynomial identity test, with exp(...), log(...),
+        #    sqrt(...), sign(...) standing as independent variables: if lhs - rhs
+        #    vanishes as a rational function of those, it vanishes.
+        table: dict[Any, Any] = {}
+        forms = [(e, _abstract(e, table)) for e in self.pending]
+        generators = set(table.values())
+        points = [self.pit_point(table) for _ in range(PIT_POINTS)]
+        hard = []
+        for e, form in forms:
+            for index in range(PIT_POINTS):
+                for _ in range(5):  # off the poles
                     _check_time()
-                    if e.xreplace(point) != 0:
-                        return self.refuted(point, "at a random point")
-            degree = max(_degree_bound(e)[0] for e in rational)
+                    value = form.xreplace(points[index])
+                    if not value.has(sp.zoo, sp.nan):
+                        break
+                    points[index] = self.pit_point(table)
+                if value != 0:
+                    if not form.free_symbols & generators:
+                        return self.refuted(points[index], "at a random point")
+                    hard.append(e)  # perhaps a relation between exp, log, ...: decided below
+                    break
+        proved = [form for e, form in forms if e not in hard]
+        bound = None
+        if proved:
+            degree = max(_degree_bound(form)[0] for form in proved)
             bound = (max(degree, 1) / A.PIT_RANGE) ** PIT_POINTS
-        if not other:
-            return _Decision(
-                "proved",
-                f"polynomial identity test at {PIT_POINTS} random points "
-                f"(degree <= {degree}; error probability <= {bound:.1e})",
-                "polynomial identity test",
-                bound,
-            )
-        # 3. other entries: exact evaluation inside the domain, then a proof attempt
-        self.pending = other
+            abstracted = " (exp, log, sqrt, ... as independent variables)" if table else ""
+            pit = (f"polynomial identity test{abstracted} at {PIT_POINTS} random points, "
+                   f"degree <= {degree}, error probability <= {bound:.1e}")
+        if not hard:
+            return _Decision("proved", pit, "polynomial identity test", bound)
+        # 3. what is left: exact evaluation inside the domain, then cancel/simplify
+        self.pending = hard
         found = self.search("domain", DOMAIN_POINTS, tries=30)
         if found:
             return found
-        unproved = [e for e in other if not _exact_zero(e)]
+        unproved = [e for e in hard if not _exact_zero(e)]
         if not unproved:
-            proof = "exact" if bound is None else "exact and polynomial identity test"
-            return _Decision("proved", "lhs - rhs reduces to 0 "
-                             + ("(cancel/simplify)" if bound is None else
-                                f"(cancel/simplify; rational entries by the polynomial identity "
-                                f"test, error probability <= {bound:.1e})"), proof, bound)
+            if bound is None:
+                return _Decision("proved", "lhs - rhs reduces to 0 (cancel/simplify)", "exact")
+            return _Decision("proved", f"cancel/simplify; the other entries by {pit}",
+                             "exact and polynomial identity test", bound)
         return _Decision(
             "undecided",
             f"no formal proof for {len(unproved)} entr{'y' if len(unproved) == 1 else 'ies'}; "
             f"they vanish to {DIGITS} digits at {DOMAIN_POINTS} exact random points",
         )
+
+    def pit_point(self, table: Mapping[Any, Any]) -> dict[Any, Any]:
+        point = self.session.point(self.rng, "pit")
+        for generator in table.values():
+            point[generator] = sp.Integer(self.rng.randint(1, A.PIT_RANGE))
+        return point
 
     def search(self, kind: str, count: int, tries: int) -> _Decision | None:
         """Refute at ``count`` valid points of ``kind``; None if all entries vanish."""
@@ -406,27 +453,30 @@ class _Decider:
         for _ in range(tries):
             if valid >= count:
                 break
-            point = self.valid_point(kind, check_domain=True, tries=1)
-            if point is None:
+            point = self.session.point(self.rng, kind)
+            if not self.in_domain(point):
+                continue
+            values = [e.xreplace(point) for e in self.pending]
+            if any(v.has(sp.zoo, sp.nan) for v in values):
                 continue
             valid += 1
-            for e in self.pending:
+            for value in values:
                 _check_time()
-                if not _vanishes(e.xreplace(point)):
+                if not _vanishes(value):
                     return self.refuted(point, "at a small integer point" if kind == "small"
                                         else "at a random rational point")
         return None
 
-    def valid_point(self, kind: str, check_domain: bool, tries: int) -> dict[Any, Any] | None:
-        for _ in range(tries):
-            point = self.session.point(self.rng, kind)
-            if not check_domain:
-                return point
-            if any(_vanishes(k.xreplace(point)) for k in self.kinks):
-                continue
-            if all(_is_real_finite(e.xreplace(point)) for e in self.checks):
-                return point
-        return None
+    def in_domain(self, point: Mapping[Any, Any]) -> bool:
+        for kind, e in self.conditions:
+            _check_time()
+            value = e.xreplace(point)
+            if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                return False
+            test = value.is_positive if kind == "positive" else value.is_nonzero
+            if test is not True:
+                return False
+        return True
 
     def refuted(self, point: dict[Any, Any], where: str) -> _Decision:
         ce = Counterexample(
@@ -465,34 +515,16 @@ def _vanishes(value: Any) -> bool:
     return abs(number) < ZERO
 
 
-def _is_real_finite(value: Any) -> bool:
-    if value.is_Rational:
-        return True
-    if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
-        return False
-    try:
-        number = complex(value.evalf(15))
-    except (TypeError, ValueError):
-        return False
-    return abs(number.imag) < 1e-12 and number.real == number.real and abs(number.real) < 1e300
-
-
-def _is_rational(e: Any, seen: set | None = None) -> bool:
-    """True if ``e`` is built from symbols and rationals by + * and integer powers."""
-    seen = set() if seen is None else seen
-    if e in seen:
-        return True
-    if e.is_Symbol or e.is_Rational:
-        return True
-    if e.is_Add or e.is_Mul:
-        ok = all(_is_rational(a, seen) for a in e.args)
-    elif e.is_Pow:
-        ok = e.exp.is_Integer and _is_rational(e.base, seen)
-    else:
-        ok = False
-    if ok:
-        seen.add(e)
-    return ok
+def _abstract(e: Any, table: dict[Any, Any]) -> Any:
+    """``e`` with every non-rational atom (exp(...), log(...), sqrt(...), sign(...),
+    a fractional power) replaced by a generator symbol, the same one for the same
+    atom across entries: the result is a rational function."""
+    atoms = [a for a in e.atoms(sp.Function, sp.Pow)
+             if not (a.is_Pow and a.exp.is_Integer)]
+    for atom in atoms:
+        if atom not in table:
+            table[atom] = sp.Dummy(f"g{len(table)}")
+    return e.xreplace(table) if atoms else e
 
 
 def _degree_bound(e: Any, memo: dict | None = None) -> tuple[int, int]:

@@ -1,0 +1,340 @@
+"""Checking table entries: every claim, every layout, both engines.
+
+:func:`check_entry` turns one :class:`~matcalc.tables.Entry` into an
+:class:`EntryResult`, a list of :class:`Check` outcomes (one per claimed layout,
+per rule instance, per shape rule, kink and pitfall). :func:`check_all` runs many
+entries, in worker processes when more than one core is free.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from . import expr as E
+from .errors import MatcalcError, ShapeError
+from .layout import layout_plan
+from .parsing import Scope, parse_expression
+from .pipeline import Study
+from .problem import declare
+from .shapes import Dim, Shape, fmt
+from .tables import Entry, Instance, Pitfall, table_error
+from .verdict import Verdict
+
+
+@dataclass(frozen=True)
+class Check:
+    label: str
+    ok: bool
+    detail: str
+    verdict: Verdict | None = None
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    key: str
+    source: str
+    status: str  # holds | fails
+    checks: tuple[Check, ...]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "holds"
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.key,
+            "source": self.source,
+            "status": self.status,
+            "seconds": round(self.seconds, 4),
+            "checks": [{"label": c.label, "ok": c.ok, "detail": c.detail} for c in self.checks],
+        }
+
+
+def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None) -> EntryResult:
+    start = time.perf_counter()
+    checks: list[Check] = []
+    try:
+        for instance in entry.instances or (None,):
+            checks.extend(_check_claims(entry, instance, seed, timeout))
+        if entry.shape:
+            checks.extend(_check_shape_rule(entry, seed))
+        if entry.kink:
+            checks.append(_check_kink(entry, seed))
+        for pitfall in entry.pitfalls:
+            checks.append(_check_pitfall(entry, pitfall, seed, timeout))
+    except MatcalcError as error:
+        checks.append(Check("table", False, str(error)))
+    status = "holds" if checks and all(c.ok for c in checks) else "fails"
+    return EntryResult(entry.key, entry.source, status, tuple(checks),
+                       time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------
+
+
+def _declarations(entry: Entry, instance: Instance | None, extra_assume: Iterable = ()):  # noqa: ANN202
+    variables = dict(entry.vars)
+    assume = {k: list(v) for k, v in entry.assume}
+    if instance is not None:
+        variables.update(instance.vars)
+        for k, v in instance.assume:
+            assume.setdefault(k, []).extend(v)
+    for k, v in extra_assume:
+        assume.setdefault(k, []).extend(v)
+    try:
+        return declare(variables, assume)
+    except MatcalcError as error:
+        raise table_error(entry, "vars", error) from None
+
+
+def _parse(entry: Entry, field_name: str, text: str, scope: Scope) -> E.Expr:
+    """Parse a table expression; shape errors propagate (they make a claim ill-formed)."""
+    try:
+        return parse_expression(text, scope)
+    except ShapeError:
+        raise
+    except MatcalcError as error:
+        raise table_error(entry, field_name, error) from None
+
+
+def _scope(entry: Entry, instance: Instance | None, decl: Any, layout: str) -> Scope:
+    macros = {}
+    if instance is not None:
+        base = decl.scope(layout)
+        for name, text in instance.macros:
+            try:
+                macros[name] = parse_expression(text, base)
+            except MatcalcError as error:
+                raise table_error(entry, f"instance {name}", error) from None
+    return decl.scope(layout, macros)
+
+
+def _check_claims(entry: Entry, instance: Instance | None, seed: int,
+                  timeout: float | None) -> list[Check]:
+    decl = _declarations(entry, instance)
+    study = Study(decl, seed=seed, timeout=timeout)
+    prefix = f"{instance.label()} · " if instance else ""
+    trees: dict[str, tuple[E.Expr, E.Expr] | ShapeError] = {}
+    for layout, claim in entry.claims:
+        scope = _scope(entry, instance, decl, layout)
+        try:
+            lhs = _parse(entry, "f", f"d({entry.f})/d({entry.wrt})", scope)
+            trees[layout] = (lhs, _parse(entry, layout, claim, scope))
+        except ShapeError as error:
+            trees[layout] = error
+    guards = [t[1] for t in trees.values() if isinstance(t, tuple)]
+    checks = []
+    for layout, claim in entry.claims:
+        identity = entry.identity(layout) + (f"   with {instance.label()}" if instance else "")
+        tree = trees[layout]
+        if isinstance(tree, ShapeError):
+            verdict = study.ill_formed(identity, layout, tree.message, tree.position)
+        else:
+            verdict = study.judge(identity, *tree, layout, guards=guards)
+        checks.append(Check(prefix + layout, verdict.holds, _verdict_line(verdict), verdict))
+    return checks
+
+
+def _verdict_line(v: Verdict) -> str:
+    parts = [v.status]
+    if v.symbolic is not None:
+        proof = f", {v.symbolic.proof}" if v.symbolic.proof else ""
+        parts.append(f"symbolic {v.symbolic.status}{proof} at "
+                     + ", ".join(f"{k}={n}" for k, n in v.symbolic.sizes.items()))
+    if v.numeric is not None and v.numeric.points:
+        parts.append(f"numeric max error {v.numeric.max_error:.1e} "
+                     f"at {len(v.numeric.points)} points")
+    if v.status != "holds":
+        parts.append(v.summary)
+    return "; ".join(parts)
+
+
+def parse_dims(text: str) -> Shape:
+    return tuple(Dim.of(int(t)) if t.isdigit() else Dim.of(t)
+                 for t in text.replace(",", " ").split())
+
+
+def _check_shape_rule(entry: Entry, seed: int) -> list[Check]:
+    """The layout's shape, and its entries indexed by the notes' rule against
+    torch's own Jacobian (``J[out..., in...]``): numerator layout puts the
+    output's indices first and the input's reversed after them."""
+    import torch
+
+    from .numeric import Evaluator
+    from .assumptions import sample_tensor
+    from .shapes import axes, concrete
+
+    decl = _declarations(entry, None)
+    checks = []
+    scope = decl.scope("numerator")
+    f = _parse(entry, "f", entry.f, scope)
+    wrt = decl.shape_map[entry.wrt]
+    for layout, text in entry.shape:
+        got = layout_plan(f.shape, wrt, layout).shape
+        expected = parse_dims(text)
+        checks.append(Check(f"shape {layout}", got == expected,
+                            f"{layout} layout gives {fmt(got)}; the notes' rule says "
+                            f"{fmt(expected)}"))
+    sizes = decl.symbolic_sizes()
+    gen = torch.Generator().manual_seed(seed)
+    env = {name: sample_tensor(decl.tag_map.get(name, frozenset()), concrete(shape, sizes), gen)
+           for name, shape in decl.shapes}
+    derivative = _parse(entry, "f", f"d({entry.f})/d({entry.wrt})", scope)
+    ours = Evaluator(env, sizes).value(derivative)
+
+    def function(value: Any) -> Any:
+        return Evaluator({**env, entry.wrt: value}, sizes).value(f)
+
+    jac = torch.autograd.functional.jacobian(function, env[entry.wrt])
+    out_axes, in_axes = axes(f.shape), tuple(2 + i for i in axes(wrt))
+    worst = 0.0
+    for index in itertools.product(*(range(n) for n in jac.shape)):
+        position = [index[i] for i in out_axes] + [index[i] for i in reversed(in_axes)]
+        mine = ours.reshape(-1)[position[0]] if ours.dim() == 2 and len(position) == 1 else (
+            ours[tuple(position)] if position else ours.reshape(-1)[0])
+        worst = max(worst, abs(float(mine - jac[index])))
+    checks.append(Check("shape entries", worst < 1e-10,
+                        f"numerator entries match torch's Jacobian by the index rule "
+                        f"(max difference {worst:.1e})"))
+    return checks
+
+
+def _check_kink(entry: Entry, seed: int) -> Check:
+    import torch
+
+    from .assumptions import sample_tensor
+    from .numeric import Evaluator
+    from .shapes import concrete
+
+    kink = entry.kink
+    decl = _declarations(entry, None)
+    sizes = decl.symbolic_sizes()
+    gen = torch.Generator().manual_seed(seed)
+    env = {name: sample_tensor(decl.tag_map.get(name, frozenset()), concrete(shape, sizes), gen)
+           for name, shape in decl.shapes}
+    for name, value in kink.at:
+        env[name] = torch.full_like(env[name], float(value))
+    node = _parse(entry, "f", f"d({entry.f})/d({entry.wrt})", decl.scope("numerator"))
+    value = Evaluator(env, sizes).value(node).detach()
+    low, high = float(kink.low), float(kink.high)
+    if kink.values == "diagonal":
+        picked = torch.diagonal(value)
+        off = value - torch.diag(picked)
+        ok = bool(off.abs().max() == 0) if off.numel() else True
+    else:
+        picked, ok = value.reshape(-1), True
+    ok = ok and bool(((picked >= low) & (picked <= high)).all())
+    where = ", ".join(f"{k} = {v}" for k, v in kink.at)
+    chosen = sorted({f"{v:g}" for v in picked.tolist()})
+    return Check("kink", ok, f"at {where} autograd picks {', '.join(chosen)}, "
+                             f"{'inside' if ok else 'OUTSIDE'} the subdifferential "
+                             f"[{kink.low}, {kink.high}]")
+
+
+def _check_pitfall(entry: Entry, pitfall: Pitfall, seed: int,
+                   timeout: float | None) -> Check:
+    decl = _declarations(entry, None, pitfall.assume)
+    study = Study(decl, seed=seed, timeout=timeout)
+    scope = decl.scope(pitfall.layout)
+    identity = f"d({entry.f})/d({entry.wrt}) = {pitfall.claim}"
+    try:
+        lhs = _parse(entry, "f", f"d({entry.f})/d({entry.wrt})", scope)
+        rhs = _parse(entry, "pitfall claim", pitfall.claim, scope)
+        verdict = study.judge(identity, lhs, rhs, pitfall.layout)
+    except ShapeError as error:
+        verdict = study.ill_formed(identity, pitfall.layout, error.message, error.position)
+    ok = verdict.status != "holds"
+    detail = (f"the published form {'is ' + verdict.status if ok else 'HOLDS'} "
+              f"in {pitfall.layout} layout: {verdict.summary}")
+    return Check(f"pitfall ({pitfall.layout})", ok, detail, verdict)
+
+
+# ---------------------------------------------------------------------------
+# Many entries
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run(args: tuple[Entry, int, float | None]) -> EntryResult:
+    return check_entry(*args)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def check_all(entries: Sequence[Entry], jobs: int | None = None, seed: int = 0,
+              timeout: float | None = None,
+              progress: Callable[[int, int, EntryResult], None] | None = None
+              ) -> list[EntryResult]:
+    """Check every entry; results in the order of ``entries``."""
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    tasks = [(entry, seed, timeout) for entry in entries]
+    results: list[EntryResult | None] = [None] * len(tasks)
+    if jobs == 1 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for i, task in enumerate(tasks):
+            results[i] = _run(task)
+            if progress:
+                progress(i + 1, len(tasks), results[i])
+        return results  # type: ignore[return-value]
+    # import the engines before forking, so every worker starts warm
+    import sympy  # noqa: F401
+    import torch  # noqa: F401
+
+    from . import numeric, symbolic  # noqa: F401
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                             initializer=_init_worker) as pool:
+        futures = {pool.submit(_run, task): i for i, task in enumerate(tasks)}
+        done = 0
+        from concurrent.futures import as_completed
+
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            done += 1
+            if progress:
+                progress(done, len(tasks), results[i])
+    return results  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Summary:
+    entries: int
+    holds: int
+    failures: int
+    checks: int
+    seconds: float
+    median: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entries": self.entries, "holds": self.holds, "failures": self.failures,
+                "checks": self.checks, "seconds": round(self.seconds, 3),
+                "median_seconds_per_entry": round(self.median, 4)}
+
+
+def summarize(results: Sequence[EntryResult], seconds: float) -> Summary:
+    holds = sum(r.ok for r in results)
+    return Summary(len(results), holds, len(results) - holds,
+                   sum(len(r.checks) for r in results), seconds,
+                   statistics.median(r.seconds for r in results) if results else 0.0)

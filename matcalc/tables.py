@@ -1,0 +1,378 @@
+"""The identity tables: data files under ``tables/``, loaded and validated.
+
+One TOML file per section. A file has a ``[section]`` table and a list of
+``[[entry]]`` tables; every entry names its ``source`` and is checked, both
+symbolically and numerically, by :mod:`matcalc.checking`::
+
+    [section]
+    id = "notes-3.1"             # stable, unique
+    order = 10                   # position in the cheat sheet
+    title = "Scalar by vector"   # and title_zh; optional intro, intro_zh
+    source = "notes/001_b573de6bba05d293.txt §3.1"
+
+    [[entry]]
+    id = "sum"                   # unique within the section
+    source = "notes 001 §3.1 table"
+    vars = { x = "n" }           # as for verify(); optional assume = { A = ["spd"] }
+    f = "sum(x)"
+    wrt = "x"
+    numerator = "ones(n).T"      # the claimed derivative in each layout
+    denominator = "ones(n)"
+    note = "..."                 # optional, and note_zh
+
+Other keys an entry may have:
+
+* ``vec`` / ``mixed``: claims in those layouts; a derivative that is a 3- or
+  4-d tensor in numerator layout is stated in ``vec`` with ``shape`` giving the
+  numerator and denominator shapes (``shape = { numerator = "m k n",
+  denominator = "n k m" }``);
+* ``[[entry.instance]]``: the entry is a *rule* over placeholder functions
+  (``f = "a * u"``, ``numerator = "a * d(u)/d(x)"``); each instance gives
+  expressions for the placeholders (``u = "exp(x)"``) and any variables they
+  add (``vars = { B = "n n" }``), and every instance is checked;
+* ``[entry.kink]``: ``at = { s = 0 }`` and ``subdifferential = [-1, 1]``: at
+  the kink the value autograd picks must lie in the subdifferential (``values``
+  = ``"all"`` entries of the derivative, or the ``"diagonal"`` with zeros off it);
+* ``[[entry.pitfall]]``: a published wrong form, ``claim`` in ``layout`` (with its
+  ``source`` and ``why``), which must *not* hold.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .errors import MatcalcError, TableError
+from .layout import LAYOUTS
+
+TABLES_DIR = Path(__file__).resolve().parent.parent / "tables"
+
+_SECTION_KEYS = {"id", "order", "title", "title_zh", "source", "intro", "intro_zh"}
+_ENTRY_KEYS = {"id", "source", "vars", "assume", "f", "wrt", "note", "note_zh", "shape",
+               "instance", "kink", "pitfall", *LAYOUTS}
+_INSTANCE_KEYS = {"vars", "assume"}
+_KINK_KEYS = {"at", "subdifferential", "values"}
+_PITFALL_KEYS = {"claim", "layout", "source", "why", "why_zh", "assume"}
+PLACEHOLDERS = ("u", "v")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Expressions for a rule's placeholders, with the variables they add."""
+
+    macros: tuple[tuple[str, str], ...]
+    vars: tuple[tuple[str, str], ...] = ()
+    assume: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def label(self) -> str:
+        return ", ".join(f"{k} = {v}" for k, v in self.macros)
+
+
+@dataclass(frozen=True)
+class Kink:
+    at: tuple[tuple[str, Fraction], ...]
+    low: Fraction
+    high: Fraction
+    values: str = "all"  # all | diagonal
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    claim: str
+    layout: str
+    source: str
+    why: str
+    why_zh: str = ""
+    assume: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    section: str
+    id: str
+    source: str
+    f: str
+    wrt: str
+    vars: tuple[tuple[str, str], ...]
+    assume: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    claims: tuple[tuple[str, str], ...] = ()  # (layout, claim)
+    shape: tuple[tuple[str, str], ...] = ()  # (layout, expected shape) for tensor results
+    instances: tuple[Instance, ...] = ()
+    kink: Kink | None = None
+    pitfalls: tuple[Pitfall, ...] = ()
+    note: str = ""
+    note_zh: str = ""
+    file: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.section}/{self.id}"
+
+    @property
+    def claim_map(self) -> dict[str, str]:
+        return dict(self.claims)
+
+    @property
+    def is_rule(self) -> bool:
+        return bool(self.instances)
+
+    def identity(self, layout: str) -> str:
+        return f"d({self.f})/d({self.wrt}) = {self.claim_map[layout]}"
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    order: int
+    title: str
+    title_zh: str
+    source: str
+    entries: tuple[Entry, ...]
+    intro: str = ""
+    intro_zh: str = ""
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Tables:
+    """All sections, in cheat-sheet order; iterating yields every entry."""
+
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    def __iter__(self) -> Iterator[Entry]:
+        for section in self.sections:
+            yield from section.entries
+
+    def __len__(self) -> int:
+        return sum(len(s.entries) for s in self.sections)
+
+    def __getitem__(self, key: str) -> Entry:
+        for entry in self:
+            if entry.key == key:
+                return entry
+        raise KeyError(key)
+
+
+def default_files() -> list[Path]:
+    return sorted(TABLES_DIR.glob("*.toml"))
+
+
+def load_tables(paths: Sequence[str | Path] | None = None) -> Tables:
+    """Load and validate table files (all of ``tables/`` by default).
+
+    >>> tables = load_tables()
+    >>> tables["notes-3.1/sum"].claim_map["numerator"]
+    'ones(n).T'
+    """
+    files = [Path(p) for p in paths] if paths else default_files()
+    if not files:
+        raise TableError(f"no table files found in {TABLES_DIR}")
+    sections = [load_section(path) for path in files]
+    seen: dict[str, str] = {}
+    for section in sections:
+        if section.id in seen:
+            raise TableError(f"{section.file}: section id '{section.id}' is also used in "
+                             f"{seen[section.id]}")
+        seen[section.id] = section.file
+    return Tables(tuple(sorted(sections, key=lambda s: (s.order, s.id))))
+
+
+def load_section(path: Path) -> Section:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise TableError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise TableError(f"{path}: not valid TOML: {error}") from None
+    where = str(path)
+    head = _table(data.get("section"), where, "[section]")
+    _known(head, _SECTION_KEYS, where, "[section]")
+    section_id = _text(head, "id", where, "[section]")
+    entries_data = data.get("entry")
+    if not isinstance(entries_data, list) or not entries_data:
+        raise TableError(f"{where}: no [[entry]] tables")
+    extra = set(data) - {"section", "entry"}
+    if extra:
+        raise TableError(f"{where}: unknown top-level key '{sorted(extra)[0]}'")
+    entries = []
+    ids: set[str] = set()
+    for index, raw in enumerate(entries_data):
+        entry = _entry(_table(raw, where, f"entry #{index + 1}"), section_id, where, index)
+        if entry.id in ids:
+            raise TableError(f"{where}: entry id '{entry.id}' is used twice")
+        ids.add(entry.id)
+        entries.append(entry)
+    order = head.get("order", 1000)
+    if not isinstance(order, int):
+        raise TableError(f"{where}: [section] field 'order' must be an integer")
+    return Section(
+        id=section_id,
+        order=order,
+        title=_text(head, "title", where, "[section]"),
+        title_zh=_text(head, "title_zh", where, "[section]", default=""),
+        source=_text(head, "source", where, "[section]"),
+        entries=tuple(entries),
+        intro=_text(head, "intro", where, "[section]", default=""),
+        intro_zh=_text(head, "intro_zh", where, "[section]", default=""),
+        file=where,
+    )
+
+
+def _entry(raw: dict[str, Any], section: str, where: str, index: int) -> Entry:
+    label = f"entry #{index + 1}"
+    entry_id = _text(raw, "id", where, label)
+    label = f"entry '{entry_id}'"
+    _known(raw, _ENTRY_KEYS, where, label)
+    source = _text(raw, "source", where, label)
+    f = _text(raw, "f", where, label)
+    wrt = _text(raw, "wrt", where, label)
+    claims = tuple((layout, _text(raw, layout, where, label)) for layout in LAYOUTS
+                   if layout in raw)
+    shape = tuple(_mapping_of_text(raw.get("shape", {}), where, label, "shape").items())
+    layouts = {layout for layout, _ in claims}
+    if not ({"numerator", "denominator"} <= layouts or ("vec" in layouts and shape)):
+        raise TableError(f"{where}: {label}: needs 'numerator' and 'denominator' claims "
+                         "(or, for a tensor-valued derivative, 'vec' and 'shape')")
+    for layout, _ in shape:
+        if layout not in ("numerator", "denominator"):
+            raise TableError(f"{where}: {label}: field 'shape' has unknown layout '{layout}'")
+    vars_ = _mapping_of_text(raw.get("vars"), where, label, "vars")
+    instances = tuple(_instance(i, where, label, n)
+                      for n, i in enumerate(_list(raw.get("instance", []), where, label,
+                                                  "instance")))
+    kink = _kink(raw["kink"], where, label) if "kink" in raw else None
+    pitfalls = tuple(_pitfall(p, where, label)
+                     for p in _list(raw.get("pitfall", []), where, label, "pitfall"))
+    return Entry(
+        section=section,
+        id=entry_id,
+        source=source,
+        f=f,
+        wrt=wrt,
+        vars=tuple(vars_.items()),
+        assume=_assume(raw.get("assume", {}), where, label),
+        claims=claims,
+        shape=shape,
+        instances=instances,
+        kink=kink,
+        pitfalls=pitfalls,
+        note=_text(raw, "note", where, label, default=""),
+        note_zh=_text(raw, "note_zh", where, label, default=""),
+        file=where,
+    )
+
+
+def _instance(raw: Any, where: str, label: str, index: int) -> Instance:
+    raw = _table(raw, where, f"{label}: instance #{index + 1}")
+    macros = {k: v for k, v in raw.items() if k not in _INSTANCE_KEYS}
+    unknown = set(macros) - set(PLACEHOLDERS)
+    if unknown:
+        raise TableError(f"{where}: {label}: instance #{index + 1}: unknown field "
+                         f"'{sorted(unknown)[0]}' (placeholders are {', '.join(PLACEHOLDERS)})")
+    checked = _mapping_of_text(macros, where, label, f"instance #{index + 1}")
+    return Instance(
+        tuple(checked.items()),
+        tuple(_mapping_of_text(raw.get("vars", {}), where, label, "instance vars").items()),
+        _assume(raw.get("assume", {}), where, label),
+    )
+
+
+def _kink(raw: Any, where: str, label: str) -> Kink:
+    raw = _table(raw, where, f"{label}: kink")
+    _known(raw, _KINK_KEYS, where, f"{label}: kink")
+    at = _table(raw.get("at"), where, f"{label}: kink.at")
+    interval = raw.get("subdifferential")
+    if (not isinstance(interval, list) or len(interval) != 2
+            or not all(isinstance(v, (int, float)) for v in interval)):
+        raise TableError(f"{where}: {label}: kink.subdifferential must be [low, high]")
+    values = raw.get("values", "all")
+    if values not in ("all", "diagonal"):
+        raise TableError(f"{where}: {label}: kink.values must be 'all' or 'diagonal'")
+    for name, value in at.items():
+        if not isinstance(value, (int, float)):
+            raise TableError(f"{where}: {label}: kink.at.{name} must be a number")
+    return Kink(tuple((k, Fraction(str(v))) for k, v in at.items()),
+                Fraction(str(interval[0])), Fraction(str(interval[1])), values)
+
+
+def _pitfall(raw: Any, where: str, label: str) -> Pitfall:
+    raw = _table(raw, where, f"{label}: pitfall")
+    _known(raw, _PITFALL_KEYS, where, f"{label}: pitfall")
+    layout = _text(raw, "layout", where, f"{label}: pitfall")
+    if layout not in LAYOUTS:
+        raise TableError(f"{where}: {label}: pitfall layout '{layout}' is not one of "
+                         f"{', '.join(LAYOUTS)}")
+    return Pitfall(
+        claim=_text(raw, "claim", where, f"{label}: pitfall"),
+        layout=layout,
+        source=_text(raw, "source", where, f"{label}: pitfall"),
+        why=_text(raw, "why", where, f"{label}: pitfall"),
+        why_zh=_text(raw, "why_zh", where, f"{label}: pitfall", default=""),
+        assume=_assume(raw.get("assume", {}), where, f"{label}: pitfall"),
+    )
+
+
+# -- field helpers: every message names the file, the entry and the field
+
+
+def _table(value: Any, where: str, label: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TableError(f"{where}: {label} must be a table")
+    return value
+
+
+def _list(value: Any, where: str, label: str, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TableError(f"{where}: {label}: field '{name}' must be a list of tables")
+    return value
+
+
+def _known(raw: Mapping[str, Any], keys: set[str], where: str, label: str) -> None:
+    unknown = set(raw) - keys
+    if unknown:
+        from .errors import did_you_mean
+
+        name = sorted(unknown)[0]
+        hint = did_you_mean(name, keys)
+        raise TableError(f"{where}: {label}: unknown field '{name}'" + (f"; {hint}" if hint else ""))
+
+
+def _text(raw: Mapping[str, Any], name: str, where: str, label: str,
+          default: str | None = None) -> str:
+    if name not in raw:
+        if default is not None:
+            return default
+        raise TableError(f"{where}: {label}: missing field '{name}'")
+    value = raw[name]
+    if not isinstance(value, str) or (default is None and not value.strip()):
+        raise TableError(f"{where}: {label}: field '{name}' must be a non-empty string")
+    return value
+
+
+def _mapping_of_text(value: Any, where: str, label: str, name: str) -> dict[str, str]:
+    if value is None:
+        raise TableError(f"{where}: {label}: missing field '{name}'")
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise TableError(f"{where}: {label}: field '{name}' must map names to strings")
+    return dict(value)
+
+
+def _assume(value: Any, where: str, label: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise TableError(f"{where}: {label}: field 'assume' must map names to lists of tags")
+    out = []
+    for name, tags in value.items():
+        listed = [tags] if isinstance(tags, str) else tags
+        if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
+            raise TableError(f"{where}: {label}: assume.{name} must be a list of tags")
+        out.append((name, tuple(listed)))
+    return tuple(out)
+
+
+def table_error(entry: Entry, field_name: str, error: MatcalcError) -> TableError:
+    """A parse or declaration error inside an entry, located for the reader."""
+    return TableError(f"{entry.file}: entry '{entry.id}': field '{field_name}': {error}")

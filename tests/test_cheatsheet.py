@@ -1,0 +1,129 @@
+"""The generated cheat sheets: current, complete, self-contained, and rendered by a browser."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from matcalc.cheatsheet import SHEETS, render
+from matcalc.checking import EntryResult
+from matcalc.notation import latex, mathml
+from matcalc.parsing import parse_expression, parse_shape, scope_from
+from matcalc.tables import Tables
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+REGENERATE = "matcalc cheatsheet --all docs/"
+
+
+@pytest.mark.parametrize("name", sorted(SHEETS))
+def test_committed_sheets_are_current(name: str, tables: Tables,
+                                      table_results: dict[str, EntryResult]) -> None:
+    fmt, lang = SHEETS[name]
+    expected = render(tables, table_results, fmt, lang)
+    committed = (DOCS / name).read_text(encoding="utf-8")
+    assert committed == expected, f"docs/{name} is stale: run `{REGENERATE}`"
+
+
+def test_every_entry_is_on_the_sheet(tables: Tables,
+                                     table_results: dict[str, EntryResult]) -> None:
+    page = render(tables, table_results, "html", "en")
+    for entry in tables:
+        assert f'id="{entry.key}"' in page, entry.key
+    assert page.count("✗") == 0
+
+
+def test_the_html_is_self_contained(tables: Tables,
+                                    table_results: dict[str, EntryResult]) -> None:
+    page = render(tables, table_results, "html", "en")
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)=["']?https?:""", page)
+    assert "@import" not in page
+
+
+def test_the_chinese_sheet_uses_chinese_headings(tables: Tables,
+                                                table_results: dict[str, EntryResult]) -> None:
+    page = render(tables, table_results, "md", "zh")
+    assert "# 矩阵求导速查表" in page and "分子布局 ∂y/∂x" in page and "向量→标量微分" in page
+
+
+def test_notation() -> None:
+    scope = scope_from({"x": parse_shape("n"), "A": parse_shape("n n"), "s": parse_shape("")})
+    cases = {
+        "x.T @ (A + A.T)": r"\mathbf{x}^{\top}\left(\mathbf{A}+ \mathbf{A}^{\top}\right)",
+        "inv(A).T": r"\mathbf{A}^{- \top}",
+        "norm(x)**2": r"\left\lVert \mathbf{x}\right\rVert^{2}",
+        "ones(n).T": r"\mathbf{1}_{n}^{\top}",
+        "d(s**2)/d(s)": r"\frac{\partial}{\partial s}\left(s^{2}\right)",
+    }
+    for text, expected in cases.items():
+        assert latex(parse_expression(text, scope)) == expected
+    assert "<mfrac>" in mathml(parse_expression("d(x.T @ A @ x)/d(x)", scope))
+    assert "𝐀" in mathml(parse_expression("A", scope))  # bold, as the notes write matrices
+
+
+# ---------------------------------------------------------------------------
+# A real browser looks at it.
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars"]
+PROBE = """<script>
+window.addEventListener('load', () => {
+  const maths = [...document.querySelectorAll('math')];
+  const probe = {
+    count: maths.length,
+    boxes: maths.map(m => { const r = m.getBoundingClientRect();
+                            return [r.width, r.height, m.querySelector('mfrac') !== null]; }),
+    text: document.body.innerText,
+  };
+  const out = document.createElement('pre');
+  out.id = 'matcalc-probe';
+  out.textContent = JSON.stringify(probe);
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def _browser(tmp_path: Path, args: list[str], url: str) -> str:
+    profile = tmp_path / "profile"
+    result = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, url],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("MATCALC_REQUIRE_BROWSER"),
+                    reason="chromium is not installed (CI installs it)")
+@pytest.mark.parametrize("name", ["cheatsheet.html", "cheatsheet.zh.html"])
+def test_formulas_render_in_headless_chromium(name: str, tmp_path: Path) -> None:
+    assert CHROMIUM, "MATCALC_REQUIRE_BROWSER is set but chromium is missing"
+    source = (DOCS / name).read_text(encoding="utf-8")
+    probed = tmp_path / name
+    probed.write_text(source.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = _browser(tmp_path, ["--virtual-time-budget=5000", "--dump-dom"], probed.as_uri())
+    match = re.search(r'<pre id="matcalc-probe">(.*?)</pre>', dom, re.S)
+    assert match, "the probe did not run"
+    probe = json.loads(html.unescape(match.group(1)))
+    assert probe["count"] == source.count("<math") > 100
+    widths = [w for w, _, _ in probe["boxes"]]
+    assert min(widths) > 4, "a formula rendered with no width"
+    fractions = [h for _, h, has_frac in probe["boxes"] if has_frac]
+    others = sorted(h for _, h, has_frac in probe["boxes"] if not has_frac)
+    assert fractions and others
+    assert min(fractions) > 1.5 * others[len(others) // 2], \
+        "fractions are not stacked above their denominators: MathML did not render"
+    text = probe["text"]
+    for raw in ("<mi", "<mfrac", "\\frac", "\\mathbf", "$"):
+        assert raw not in text, f"raw markup {raw!r} shows on the page"
+    shot = tmp_path / (name + ".png")
+    _browser(tmp_path, [f"--screenshot={shot}", "--window-size=1300,2000"],
+             (DOCS / name).as_uri())
+    assert shot.stat().st_size > 50_000
