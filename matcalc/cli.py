@@ -2,8 +2,8 @@
 
 This is the only module that knows about argv, stdout and exit codes::
 
-    0  the identity holds (check: every entry holds)
-    1  it fails or is ill-formed (check: some entry fails)
+    0  the identity holds (check: every entry holds; derive: a verified closed form)
+    1  it fails or is ill-formed (check: some entry fails; derive: no closed form)
     2  bad input: the message on stderr names the token and its position
     3  neither engine could decide (time limit, size limits)
 
@@ -96,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--timeout", type=float, default=None,
                         help="time budget of the symbolic stage in seconds (default 10)")
     verify.set_defaults(run=run_verify)
+
+    derive = sub.add_parser("derive", help="the derivative in matrix notation, verified",
+                            epilog="example:\n  matcalc derive 'logdet(X)' --wrt X --var X:n,n "
+                                   "--assume X:spd --layout denominator",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    derive.add_argument("expr", help="the function, in matcalc's expression language")
+    derive.add_argument("--wrt", required=True, help="the variable to differentiate by")
+    _add_declaration_options(derive)
+    derive.add_argument("--seed", type=int, default=0, help="fixes every random choice")
+    derive.add_argument("--timeout", type=float, default=None,
+                        help="time budget of the symbolic stage in seconds (default 10)")
+    derive.set_defaults(run=run_derive)
 
     check = sub.add_parser("check", help="verify every table entry, in every layout it states")
     check.add_argument("files", nargs="*", help="table files (default: all of tables/)")
@@ -232,6 +244,18 @@ def run_cheatsheet(args: argparse.Namespace) -> int:
               f"sheet: {', '.join(failed)}", file=sys.stderr)
         return EXIT_FAILS
     return EXIT_HOLDS
+
+
+def run_derive(args: argparse.Namespace) -> int:
+    from .derive import derive
+
+    result = derive(args.expr, args.wrt, layout=args.layout, seed=args.seed,
+                    timeout=args.timeout, **declarations(args))
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(result)
+    return EXIT_HOLDS if result.expr is not None else EXIT_FAILS
 
 
 def _error_document(error: MatcalcError) -> dict[str, Any]:

@@ -545,6 +545,17 @@ class _Parser:
         return self.node("call", token.pos, token.text, tuple(args), tuple(dims))
 
     def dimension(self, fn: str) -> Dim:
+        """A dimension argument: a name, an integer, or a product such as n*k."""
+        dim = self.dimension_factor(fn)
+        while self.at("*"):
+            star = self.next()
+            dim = dim * self.dimension_factor(fn)
+            if dim.size({name: 1 for name in dim.names}) > limits.MAX_DIM:
+                raise LimitError(f"dimension {dim} in {fn}() is out of range "
+                                 f"(1 to {limits.MAX_DIM:,})", position=star.pos, token="*")
+        return dim
+
+    def dimension_factor(self, fn: str) -> Dim:
         token = self.next()
         if token.kind == "number":
             value = _literal(token)

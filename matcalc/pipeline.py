@@ -158,32 +158,39 @@ class Study:
 
     # -- the engines
 
+    def too_big(self) -> str | None:
+        """Why the symbolic stage cannot run at these sizes, or None."""
+        sizes = self.declarations.symbolic_sizes()
+        for name, shape in self.declarations.shapes:
+            if max(concrete(shape, sizes)) > limits.MAX_SYMBOLIC_DIM:
+                return (f"{name} is {fmt(shape)} = {concrete(shape, sizes)}, beyond the "
+                        f"symbolic stage's size limit ({limits.MAX_SYMBOLIC_DIM})")
+        return None
+
+    def session(self, wrt: frozenset[str]) -> Any:
+        """The symbolic session for these differentiated variables (created once)."""
+        from . import symbolic as S
+
+        session = self._symbolic.get(wrt)
+        if session is None:
+            d = self.declarations
+            session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt),
+                                        d.symbolic_sizes(), self.seed)
+            self._symbolic[wrt] = session
+        return session
+
     def symbolic(self, lhs: E.Expr, rhs: E.Expr) -> SymbolicEvidence:
         from . import symbolic as S
 
         sizes = self.declarations.symbolic_sizes()
-        too_big = [
-            f"{name} is {fmt(shape)} = {concrete(shape, sizes)}"
-            for name, shape in self.declarations.shapes
-            if max(concrete(shape, sizes)) > limits.MAX_SYMBOLIC_DIM
-        ]
-        if too_big:
-            return SymbolicEvidence(
-                "undecided", sizes,
-                f"skipped: {too_big[0]}, beyond the symbolic stage's size limit "
-                f"({limits.MAX_SYMBOLIC_DIM})",
-            )
+        reason = self.too_big()
+        if reason:
+            return SymbolicEvidence("undecided", sizes, f"skipped: {reason}")
         wrt = frozenset(derivative_targets(lhs) | derivative_targets(rhs))
         start = time.perf_counter()
         try:
             with S.time_budget(self.timeout):
-                session = self._symbolic.get(wrt)
-                if session is None:
-                    d = self.declarations
-                    session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt), sizes,
-                                                self.seed)
-                    self._symbolic[wrt] = session
-                return session.compare(lhs, rhs)
+                return self.session(wrt).compare(lhs, rhs)
         except S.SymbolicTimeout:
             detail = f"symbolic stage gave up after {self.timeout:g} s"
         except S.SymbolicUnsupported as error:
@@ -192,6 +199,19 @@ class Study:
             detail = "skipped: the expression is too deep for SymPy"
         return SymbolicEvidence("undecided", sizes, detail,
                                 seconds=time.perf_counter() - start)
+
+    def componentwise(self, node: E.Expr) -> Any:
+        """``node`` entry by entry at the symbolic sizes (a Grid), or None."""
+        from . import symbolic as S
+
+        if self.too_big():
+            return None
+        try:
+            with S.time_budget(self.timeout):
+                session = self.session(frozenset(derivative_targets(node)))
+                return S.grid_text(S.map_array(session.finalize, session.value(node)))
+        except (S.SymbolicTimeout, S.SymbolicUnsupported, RecursionError):
+            return None
 
     def numeric(self, lhs: E.Expr, rhs: E.Expr,
                 guard_exprs: Sequence[E.Expr] = ()) -> NumericEvidence:

@@ -109,3 +109,30 @@ def render_html(v: Verdict) -> str:
         f"<code>{e(v.identity.strip())}</code> <em>({e(v.layout)} layout)</em></p>"
         f"<table>{body}</table></div>"
     )
+
+
+def derivation_text(d: object) -> str:
+    lines = [f"d({d.f})/d({d.wrt})   [{d.layout} layout, shape {d.shape}]"]
+    if d.expr is not None:
+        lines.append(f"  = {d.expr}")
+        if d.verdict is not None:
+            lines.append(f"  verified: {d.verdict.summary}")
+            if d.verdict.symbolic:
+                lines.append(f"    symbolic: {symbolic_line(d.verdict.symbolic)}")
+            if d.verdict.numeric:
+                lines.append(f"    numeric:  {numeric_line(d.verdict.numeric)}")
+    if d.note:
+        lines.append(f"  {d.note}")
+    lines.append(f"  method: {d.method}")
+    if d.componentwise is not None:
+        shown = grid_text(d.componentwise)
+        flat = " (rows of the flattened tensor)" if d.shape.count(",") > 1 else ""
+        if d.expr is None or len(shown) <= MAX_SHOWN:
+            lines.append(f"  componentwise at {sizes_text(d.sizes)}{flat}: {shown}")
+    return "\n".join(lines)
+
+
+def derivation_html(d: object) -> str:
+    e = html.escape
+    body = e(derivation_text(d))
+    return f"<pre class='matcalc-derivation'>{body}</pre>"

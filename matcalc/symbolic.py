@@ -292,7 +292,7 @@ class SymbolicSession:
 
     def point_values(self, point: Mapping[Any, Any]) -> dict[str, Grid]:
         return {
-            name: _grid_text(_map(lambda e: e.xreplace(point), v.structured))
+            name: grid_text(map_array(lambda e: e.xreplace(point), v.structured))
             for name, v in self.variables.items()
         }
 
@@ -300,8 +300,8 @@ class SymbolicSession:
 
     def compare(self, lhs: E.Expr, rhs: E.Expr) -> SymbolicEvidence:
         start = time.perf_counter()
-        left = _map(self.finalize, self.value(lhs))
-        right = _map(self.finalize, self.value(rhs))
+        left = map_array(self.finalize, self.value(lhs))
+        right = map_array(self.finalize, self.value(rhs))
         diffs = [self.finalize(a - b) for a, b in zip(left.flat, right.flat)]
         decision = _Decider(self, lhs, rhs, left, right, diffs).run()
         return SymbolicEvidence(
@@ -313,7 +313,7 @@ class SymbolicSession:
             entries=len(diffs),
             seconds=time.perf_counter() - start,
             counterexample=decision.counterexample,
-            derivative=_grid_text(left) if isinstance(lhs, E.Derivative) else None,
+            derivative=grid_text(left) if isinstance(lhs, E.Derivative) else None,
         )
 
     def conditions(self, lhs: E.Expr, rhs: E.Expr) -> list[tuple[str, Any]]:
@@ -482,8 +482,8 @@ class _Decider:
         ce = Counterexample(
             sizes=dict(self.session.sizes),
             point=self.session.point_values(point),
-            lhs=_grid_text(_map(lambda e: e.xreplace(point), self.left)),
-            rhs=_grid_text(_map(lambda e: e.xreplace(point), self.right)),
+            lhs=grid_text(map_array(lambda e: e.xreplace(point), self.left)),
+            rhs=grid_text(map_array(lambda e: e.xreplace(point), self.right)),
             exact=True,
             source="symbolic",
         )
@@ -494,7 +494,8 @@ class _Decider:
 # Helpers on SymPy expressions
 
 
-def _map(fn: Any, a: Any) -> Any:
+def map_array(fn: Any, a: Any) -> Any:
+    """``fn`` applied to every entry of an object array."""
     out = np.empty(a.shape, dtype=object)
     for index in np.ndindex(a.shape):
         out[index] = fn(a[index])
@@ -580,7 +581,8 @@ def _number_text(value: Any) -> str:
     return f"{number.real:.6g}"
 
 
-def _grid_text(a: Any) -> Grid:
+def grid_text(a: Any) -> Grid:
+    """An array of SymPy values as text, for records and reports."""
     if a.ndim != 2:
         a = a.reshape(a.shape[0], -1) if a.ndim > 2 else a.reshape(1, -1)
     return tuple(tuple(_number_text(e) if not e.free_symbols else str(e) for e in row)

@@ -1,0 +1,198 @@
+"""``derive``: the derivative in matrix notation, verified before it is shown.
+
+:mod:`matcalc.calculus` gives a closed form, dimension-generic, in matcalc's own
+input language; :mod:`matcalc.simplify` puts it in the form people write. The
+closed form is then checked like any claim, ``d(f)/d(w) = <closed form>``,
+symbolically and numerically (:mod:`matcalc.pipeline`). A closed form that
+fails that check is never returned as the answer: the result reports an engine
+disagreement and falls back to the componentwise derivative.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import expr as E
+from .calculus import Calculus, NoClosedForm
+from .errors import UnknownNameError, did_you_mean
+from .evidence import Grid
+from .layout import LAYOUTS, layout_plan
+from .parsing import parse_expression
+from .pipeline import Study, _check_choice
+from .problem import declare
+from .shapes import SCALAR, fmt, kind
+from .simplify import Builder, Maybe, present
+from .verdict import Verdict
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The derivative of ``f`` with respect to ``wrt`` in ``layout``.
+
+    ``expr`` is a closed form in matcalc's input language (it parses back into
+    ``verify``), or None when none was found or it did not verify; ``verdict``
+    is the verification of ``d(f)/d(wrt) = expr``; ``componentwise`` is the
+    derivative entry by entry at the symbolic stage's sizes.
+    """
+
+    f: str
+    wrt: str
+    layout: str
+    shape: str
+    expr: str | None
+    method: str
+    verdict: Verdict | None = None
+    componentwise: Grid | None = None
+    sizes: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "f": self.f, "wrt": self.wrt, "layout": self.layout, "shape": self.shape,
+            "expr": self.expr, "method": self.method, "note": self.note,
+            "sizes": self.sizes,
+            "componentwise": [list(r) for r in self.componentwise] if self.componentwise else None,
+            "verdict": self.verdict.to_dict() if self.verdict else None,
+            "seconds": round(self.seconds, 4),
+        }
+
+    def __str__(self) -> str:
+        from .report import derivation_text
+
+        return derivation_text(self)
+
+    def _repr_html_(self) -> str:
+        from .report import derivation_html
+
+        return derivation_html(self)
+
+
+def derive(
+    expr: str,
+    wrt: str,
+    vars: Mapping[str, Any] | None = None,  # noqa: A002 - the documented name
+    assume: Mapping[str, Any] | None = None,
+    layout: str = "numerator",
+    sizes: Mapping[str, int] | None = None,
+    seed: int = 0,
+    timeout: float | None = None,
+) -> Derivation:
+    """The derivative of ``expr`` with respect to the variable ``wrt``.
+
+    >>> derive("x.T @ A @ x", "x", vars={"x": "n", "A": "n n"}).expr
+    'x.T @ (A + A.T)'
+    >>> derive("logdet(X)", "X", vars={"X": "n n"}, assume={"X": ["spd"]},
+    ...        layout="denominator").expr
+    'inv(X)'
+    """
+    start = time.perf_counter()
+    _check_choice("layout", layout, LAYOUTS)
+    declarations = declare(vars, assume, sizes)
+    if wrt not in declarations.shape_map:
+        raise UnknownNameError(f"unknown variable '{wrt}' to differentiate by", token=wrt,
+                               hint=did_you_mean(wrt, declarations.shape_map)
+                               or f"declare it, e.g. --var {wrt}:n")
+    scope = declarations.scope(layout)
+    f = parse_expression(expr, scope)
+    variable = E.Var(wrt, declarations.shape_map[wrt])
+    target = layout_plan(f.shape, variable.shape, layout).shape
+    symmetric = {name for name, tags in declarations.tags
+                 if tags & {"symmetric", "spd", "diagonal"}}
+    builder = Builder(symmetric)
+    try:
+        closed, method = closed_form(f, variable, layout, builder)
+        note = ""
+    except NoClosedForm as reason:
+        closed, method, note = None, "componentwise", f"no closed form: {reason}"
+    study = Study(declarations, seed=seed, timeout=timeout)
+    lhs = E.derivative(f, variable, layout)
+    text = None
+    verdict = None
+    if closed is not None:
+        text = E.to_text(closed)
+        claim = parse_expression(text, scope)  # what the user would paste back
+        verdict = study.judge(f"d({expr})/d({wrt}) = {text}", lhs, claim, layout)
+        if verdict.status != "holds":
+            note = (f"ENGINE DISAGREEMENT: the closed form {text} did not verify "
+                    f"({verdict.summary}); showing the componentwise derivative instead")
+            text = None
+    componentwise = None
+    symbolic_sizes = study.declarations.symbolic_sizes()
+    if verdict is not None and verdict.symbolic is not None:
+        componentwise = verdict.symbolic.derivative
+    if componentwise is None:
+        componentwise = study.componentwise(lhs)
+    return Derivation(f=expr, wrt=wrt, layout=layout, shape=fmt(target), expr=text,
+                      method=method, verdict=verdict, componentwise=componentwise,
+                      sizes=symbolic_sizes, note=note, seconds=time.perf_counter() - start)
+
+
+def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, str]:
+    """The derivative in ``layout`` as an expression tree, and the mode used."""
+    calc = Calculus(wrt, b)
+    zero = b.tidy
+    if f.shape == SCALAR:
+        gradient = zero(calc.gradient(f))  # denominator layout: the shape of wrt
+        result = _from_gradient(gradient, wrt, layout, b)
+        method = "gradient (reverse mode)"
+    elif wrt.shape == SCALAR:
+        result = _from_tangent(zero(calc.tangent(f)), f, layout, b)
+        method = "tangent (forward mode)"
+    else:
+        jac = zero(calc.jacobian(f))
+        result = _from_jacobian(jac, f, wrt, layout, b)
+        method = "vec Jacobian (forward mode)"
+    if result is None:
+        result = _zeros(layout_plan(f.shape, wrt.shape, layout).shape, b)
+    return present(b.tidy(result)), method
+
+
+def _zeros(shape: tuple, b: Builder) -> E.Expr:
+    if len(shape) != 2:
+        raise NoClosedForm("the derivative is a tensor in this layout (use --layout vec)")
+    if shape == SCALAR:
+        return b.const(0)
+    rows, cols = shape
+    return E.apply("zeros", dims=(rows,) if cols.is_unit else (rows, cols))
+
+
+def _from_gradient(g: Maybe, wrt: E.Var, layout: str, b: Builder) -> Maybe:
+    if g is None:
+        return None
+    k = kind(wrt.shape)
+    if k == "row":
+        g = b.transpose(g)  # the gradient with respect to the vector wrt.T
+    if layout == "vec":
+        return b.transpose(b.vec(g))
+    if layout in ("denominator", "mixed") or k == "scalar":
+        return g
+    return b.transpose(g)
+
+
+def _from_tangent(t: Maybe, f: E.Expr, layout: str, b: Builder) -> Maybe:
+    if t is None:
+        return None
+    k = kind(f.shape)
+    if layout == "vec":
+        return b.vec(t)
+    numerator = b.transpose(t) if k == "row" else t
+    if layout in ("numerator", "mixed"):
+        return numerator
+    return b.transpose(numerator)
+
+
+def _from_jacobian(j: Maybe, f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> Maybe:
+    if layout == "vec":
+        return j
+    vectorish = ("scalar", "column", "row")
+    if kind(f.shape) in vectorish and kind(wrt.shape) in vectorish:
+        if j is None:
+            return None
+        return b.transpose(j) if layout == "denominator" else j
+    raise NoClosedForm(
+        f"the derivative is a {len(layout_plan(f.shape, wrt.shape, layout).shape)}-d tensor in "
+        f"{layout} layout; its closed form exists in the vec layout (--layout vec)")
