@@ -25,7 +25,8 @@ from .notation import latex, mathml
 from .parsing import parse_expression
 from .problem import declare, shape_spec
 from .shapes import SCALAR, Shape, fmt
-from .tables import Entry, Section, Tables
+from .errors import ShapeError
+from .tables import Entry, Pitfall, Section, Tables
 
 LABELS = {
     "en": {
@@ -59,6 +60,10 @@ LABELS = {
         "scalar": "scalar", "vector": "vector", "matrix": "matrix",
         "instances": "checked on", "assuming": "assuming", "kink": "at the kink",
         "failed": "FAILED", "pitfalls": "Pitfalls: published forms that do not hold",
+        "pitfall_intro": "Each claim below appears in print or in common use and was checked by "
+                         "both engines: it does not hold as stated. The correct form beside it "
+                         "holds (it is the table entry the pitfall belongs to).",
+        "tensor": "tensor", "vec_form": "vec layout",
         "pitfall_claim": "published claim", "pitfall_why": "what is wrong",
         "correct": "correct", "verdict": "verdict",
         "points": "points", "proved": "proved", "numeric_only": "numeric only",
@@ -88,6 +93,9 @@ LABELS = {
         "scalar": "标量", "vector": "向量", "matrix": "矩阵",
         "instances": "检验实例", "assuming": "假设", "kink": "尖点处",
         "failed": "未通过", "pitfalls": "易错点：不成立的已发表公式",
+        "pitfall_intro": "下列每条公式都见于出版物或常见用法，经两个引擎检验均不成立；旁边的正确形式成立"
+                         "（即该易错点所属的表项）。",
+        "tensor": "张量", "vec_form": "vec 布局",
         "pitfall_claim": "已发表的公式", "pitfall_why": "错在哪里",
         "correct": "正确形式", "verdict": "结论",
         "points": "个点", "proved": "已证明", "numeric_only": "仅数值",
@@ -220,6 +228,7 @@ def render_markdown(tables: Tables, results: dict[str, EntryResult], lang: str =
            words["promise"], "", f"**{words['conventions']}.**", ""]
     out += [f"- {line}" for line in words["convention_text"]]
     out += ["", words["evidence_legend"], ""]
+    pitfalls = []
     for number, section in enumerate(tables.sections, 1):
         title = section.title_zh if lang == "zh" and section.title_zh else section.title
         intro = section.intro_zh if lang == "zh" and section.intro_zh else section.intro
@@ -231,10 +240,12 @@ def render_markdown(tables: Tables, results: dict[str, EntryResult], lang: str =
             out += _md_shape_rules(lines, lang)
         else:
             out += _md_identities(lines, lang)
-        pitfalls = [(line, p) for line in lines for p in line.entry.pitfalls]
-        if pitfalls:
-            out += _md_pitfalls(pitfalls, results, lang)
+        pitfalls += [(line, p) for line in lines for p in line.entry.pitfalls]
         out.append("")
+    if pitfalls:
+        out += [f"## {len(tables.sections) + 1}. {words['pitfalls']}", "",
+                words["pitfall_intro"], ""]
+        out += _md_pitfalls(pitfalls, results, lang)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -250,11 +261,20 @@ def _md_identities(lines: Sequence[Line], lang: str) -> list[str]:
                              f"{w['source']}: {e.source}") if x]
         rows.append("| " + " | ".join([
             _md_math(line.f), _md_math(line.wrt),
-            _md_math(line.claims["numerator"]), _shape_text(line.shapes["numerator"], lang),
-            _md_math(line.claims["denominator"]), _shape_text(line.shapes["denominator"], lang),
+            _md_claim(line, "numerator", lang), _shape_text(line.shapes["numerator"], lang),
+            _md_claim(line, "denominator", lang), _shape_text(line.shapes["denominator"], lang),
             _md_cell(line.evidence), _md_cell("; ".join(extra)),
         ]) + " |")
     return rows + [""]
+
+
+def _md_claim(line: Line, layout: str, lang: str) -> str:
+    """The claim in ``layout``; a tensor-valued derivative shows its vec form."""
+    if layout in line.claims:
+        return _md_math(line.claims[layout])
+    if layout == "numerator" and "vec" in line.claims:
+        return f"{LABELS[lang]['vec_form']}: {_md_math(line.claims['vec'])}"
+    return f"({LABELS[lang]['tensor']})"
 
 
 def _md_shape_rules(lines: Sequence[Line], lang: str) -> list[str]:
@@ -283,21 +303,29 @@ def _kind_text(shape: Shape, lang: str) -> str:
     return f"{w['matrix']} {fmt(shape)}"
 
 
-def _md_pitfalls(pitfalls: Sequence[tuple[Line, object]], results: dict[str, EntryResult],
+def _md_pitfalls(pitfalls: Sequence[tuple[Line, Pitfall]], results: dict[str, EntryResult],
                  lang: str) -> list[str]:
     w = LABELS[lang]
-    rows = ["", f"**{w['pitfalls']}**", "",
-            f"| {w['y']} | {w['pitfall_claim']} | {w['pitfall_why']} | {w['correct']} | "
+    rows = [f"| {w['y']} | {w['pitfall_claim']} | {w['pitfall_why']} | {w['correct']} | "
             f"{w['verdict']} | {w['source']} |", "|---|---|---|---|---|---|"]
     for line, pitfall in pitfalls:
-        claim = _display_tree(line.entry, pitfall.layout, pitfall.claim)
-        correct = line.claims.get(pitfall.layout) or line.claims.get("numerator")
+        claim = _pitfall_tree(line, pitfall)
+        shown = _md_math(claim) if claim is not None else f"`{pitfall.claim}`"
+        correct = line.claims.get(pitfall.layout) or next(iter(line.claims.values()))
         why = (pitfall.why_zh or pitfall.why) if lang == "zh" else pitfall.why
         verdict = _pitfall_verdict(results[line.entry.key], pitfall.layout)
         rows.append("| " + " | ".join([
-            _md_math(line.f), f"{_md_math(claim)} ({pitfall.layout})", _md_cell(why),
+            _md_math(line.f), f"{shown} ({pitfall.layout})", _md_cell(why),
             _md_math(correct), verdict, _md_cell(pitfall.source)]) + " |")
     return rows
+
+
+def _pitfall_tree(line: Line, pitfall: Pitfall) -> E.Expr | None:
+    """The published claim as a tree, or None when it does not even type-check."""
+    try:
+        return _display_tree(line.entry, pitfall.layout, pitfall.claim)
+    except ShapeError:
+        return None
 
 
 def _pitfall_verdict(result: EntryResult, layout: str) -> str:
@@ -326,6 +354,7 @@ td.math { white-space: nowrap; font-size: 17px; }
 td.evidence { color: #1a7f37; font-size: 12px; }
 td.failed { color: #cf222e; font-weight: bold; }
 td.note { color: #57606a; font-size: 12px; }
+span.label { color: #57606a; font-size: 12px; }
 .source { color: #57606a; font-style: italic; }
 math { font-size: 1.05em; }
 """
@@ -349,6 +378,7 @@ def render_html(tables: Tables, results: dict[str, EntryResult], lang: str = "en
         *[f"<li>{_h(t)}</li>" for t in words["convention_text"]],
         f"</ul><p class='source'>{_h(words['evidence_legend'])}</p>",
     ]
+    pitfalls = []
     for number, section in enumerate(tables.sections, 1):
         title = section.title_zh if lang == "zh" and section.title_zh else section.title
         intro = section.intro_zh if lang == "zh" and section.intro_zh else section.intro
@@ -359,15 +389,26 @@ def render_html(tables: Tables, results: dict[str, EntryResult], lang: str = "en
         lines = lines_for(section, results, lang)
         parts.append(_html_shape_rules(lines, lang) if _is_shape_rule(section)
                      else _html_identities(lines, lang))
-        pitfalls = [(line, p) for line in lines for p in line.entry.pitfalls]
-        if pitfalls:
-            parts.append(_html_pitfalls(pitfalls, results, lang))
+        pitfalls += [(line, p) for line in lines for p in line.entry.pitfalls]
+    if pitfalls:
+        parts.append(f'<h2 id="pitfalls">{len(tables.sections) + 1}. {_h(words["pitfalls"])}</h2>')
+        parts.append(f"<p>{_h(words['pitfall_intro'])}</p>")
+        parts.append(_html_pitfalls(pitfalls, results, lang))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
 def _td_math(node: E.Expr) -> str:
     return f'<td class="math">{mathml(node, display=True)}</td>'
+
+
+def _td_claim(line: Line, layout: str, lang: str) -> str:
+    if layout in line.claims:
+        return _td_math(line.claims[layout])
+    if layout == "numerator" and "vec" in line.claims:
+        return (f'<td class="math"><span class="label">{_h(LABELS[lang]["vec_form"])}:</span> '
+                f'{mathml(line.claims["vec"], display=True)}</td>')
+    return _td(f"({LABELS[lang]['tensor']})")
 
 
 def _td(text: str, cls: str = "") -> str:
@@ -390,8 +431,9 @@ def _html_identities(lines: Sequence[Line], lang: str) -> str:
                              f"{w['source']}: {e.source}") if x]
         rows.append(
             f'<tr id="{_h(e.key)}">' + _td_math(line.f) + _td_math(line.wrt)
-            + _td_math(line.claims["numerator"]) + _td(_shape_text(line.shapes["numerator"], lang))
-            + _td_math(line.claims["denominator"])
+            + _td_claim(line, "numerator", lang)
+            + _td(_shape_text(line.shapes["numerator"], lang))
+            + _td_claim(line, "denominator", lang)
             + _td(_shape_text(line.shapes["denominator"], lang))
             + _td(line.evidence, "evidence" if line.ok else "failed")
             + _td("; ".join(extra), "note") + "</tr>")
@@ -414,20 +456,20 @@ def _html_shape_rules(lines: Sequence[Line], lang: str) -> str:
                         w["example"], f"{w['numerator']} / {w['vec']}", w["evidence"]], rows)
 
 
-def _html_pitfalls(pitfalls: Sequence[tuple[Line, object]], results: dict[str, EntryResult],
+def _html_pitfalls(pitfalls: Sequence[tuple[Line, Pitfall]], results: dict[str, EntryResult],
                    lang: str) -> str:
     w = LABELS[lang]
     rows = []
     for line, pitfall in pitfalls:
-        claim = _display_tree(line.entry, pitfall.layout, pitfall.claim)
-        correct = line.claims.get(pitfall.layout) or line.claims.get("numerator")
+        claim = _pitfall_tree(line, pitfall)
+        shown = _td_math(claim) if claim is not None else f"<td><code>{_h(pitfall.claim)}</code></td>"
+        correct = line.claims.get(pitfall.layout) or next(iter(line.claims.values()))
         why = (pitfall.why_zh or pitfall.why) if lang == "zh" else pitfall.why
-        rows.append("<tr>" + _td_math(line.f) + _td_math(claim) + _td(why, "note")
+        rows.append("<tr>" + _td_math(line.f) + shown + _td(why, "note")
                     + _td_math(correct) + _td(_pitfall_verdict(results[line.entry.key],
                                                               pitfall.layout))
                     + _td(pitfall.source, "note") + "</tr>")
-    return (f"<h3>{_h(w['pitfalls'])}</h3>"
-            + _html_table([w["y"], w["pitfall_claim"], w["pitfall_why"], w["correct"],
+    return (_html_table([w["y"], w["pitfall_claim"], w["pitfall_why"], w["correct"],
                            w["verdict"], w["source"]], rows))
 
 

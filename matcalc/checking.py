@@ -9,18 +9,16 @@ entries, in worker processes when more than one core is free.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from . import expr as E
 from .errors import MatcalcError, ShapeError
 from .layout import layout_plan
+from .parallel import parallel_map
 from .parsing import Scope, parse_expression
 from .pipeline import Study
 from .problem import declare
@@ -84,15 +82,16 @@ def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None) -> En
 # ---------------------------------------------------------------------------
 
 
-def _declarations(entry: Entry, instance: Instance | None, extra_assume: Iterable = ()):  # noqa: ANN202
+def _declarations(entry: Entry, instance: Instance | None,
+                  replace_assume: Iterable | None = None):  # noqa: ANN202
+    """The entry's declarations (an instance adds to them; a pitfall's own
+    assumptions, when it states any, replace the entry's)."""
     variables = dict(entry.vars)
-    assume = {k: list(v) for k, v in entry.assume}
+    assume = {k: list(v) for k, v in (replace_assume or entry.assume)}
     if instance is not None:
         variables.update(instance.vars)
         for k, v in instance.assume:
             assume.setdefault(k, []).extend(v)
-    for k, v in extra_assume:
-        assume.setdefault(k, []).extend(v)
     try:
         return declare(variables, assume)
     except MatcalcError as error:
@@ -245,7 +244,7 @@ def _check_kink(entry: Entry, seed: int) -> Check:
 
 def _check_pitfall(entry: Entry, pitfall: Pitfall, seed: int,
                    timeout: float | None) -> Check:
-    decl = _declarations(entry, None, pitfall.assume)
+    decl = _declarations(entry, None, pitfall.assume or None)
     study = Study(decl, seed=seed, timeout=timeout)
     scope = decl.scope(pitfall.layout)
     identity = f"d({entry.f})/d({entry.wrt}) = {pitfall.claim}"
@@ -265,57 +264,16 @@ def _check_pitfall(entry: Entry, pitfall: Pitfall, seed: int,
 # Many entries
 
 
-def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)
-
-
 def _run(args: tuple[Entry, int, float | None]) -> EntryResult:
     return check_entry(*args)
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def check_all(entries: Sequence[Entry], jobs: int | None = None, seed: int = 0,
               timeout: float | None = None,
               progress: Callable[[int, int, EntryResult], None] | None = None
               ) -> list[EntryResult]:
-    """Check every entry; results in the order of ``entries``."""
-    jobs = default_jobs() if jobs is None else max(1, jobs)
-    tasks = [(entry, seed, timeout) for entry in entries]
-    results: list[EntryResult | None] = [None] * len(tasks)
-    if jobs == 1 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for i, task in enumerate(tasks):
-            results[i] = _run(task)
-            if progress:
-                progress(i + 1, len(tasks), results[i])
-        return results  # type: ignore[return-value]
-    # import the engines before forking, so every worker starts warm
-    import sympy  # noqa: F401
-    import torch  # noqa: F401
-
-    from . import numeric, symbolic  # noqa: F401
-
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                             initializer=_init_worker) as pool:
-        futures = {pool.submit(_run, task): i for i, task in enumerate(tasks)}
-        done = 0
-        from concurrent.futures import as_completed
-
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            done += 1
-            if progress:
-                progress(done, len(tasks), results[i])
-    return results  # type: ignore[return-value]
+    """Check every entry (in worker processes); results in the order of ``entries``."""
+    return parallel_map(_run, [(entry, seed, timeout) for entry in entries], jobs, progress)
 
 
 @dataclass(frozen=True)

@@ -100,40 +100,24 @@ def derive(
     f = parse_expression(expr, scope)
     variable = E.Var(wrt, declarations.shape_map[wrt])
     target = layout_plan(f.shape, variable.shape, layout).shape
-    symmetric = {name for name, tags in declarations.tags
-                 if tags & {"symmetric", "spd", "diagonal"}}
-    builder = Builder(symmetric)
-    try:
-        closed, method = closed_form(f, variable, layout, builder)
-        note = ""
-    except NoClosedForm as reason:
-        closed, method, note = None, "componentwise", f"no closed form: {reason}"
     study = Study(declarations, seed=seed, timeout=timeout)
     lhs = E.derivative(f, variable, layout)
-    text = None
-    verdict = None
-    if closed is not None:
-        text = E.to_text(closed)
-        claim = parse_expression(text, scope)  # what the user would paste back
-        verdict = study.judge(f"d({expr})/d({wrt}) = {text}", lhs, claim, layout)
-        if verdict.status != "holds":
-            note = (f"ENGINE DISAGREEMENT: the closed form {text} did not verify "
-                    f"({verdict.summary}); showing the componentwise derivative instead")
-            text = None
+    found = study.closed_form(lhs)
     componentwise = None
-    symbolic_sizes = study.declarations.symbolic_sizes()
-    if verdict is not None and verdict.symbolic is not None:
-        componentwise = verdict.symbolic.derivative
+    if found.verdict is not None and found.verdict.symbolic is not None:
+        componentwise = found.verdict.symbolic.derivative
     if componentwise is None:
         componentwise = study.componentwise(lhs)
-    return Derivation(f=expr, wrt=wrt, layout=layout, shape=fmt(target), expr=text,
-                      method=method, verdict=verdict, componentwise=componentwise,
-                      sizes=symbolic_sizes, note=note, seconds=time.perf_counter() - start)
+    return Derivation(f=expr, wrt=wrt, layout=layout, shape=fmt(target), expr=found.text,
+                      method=found.method, verdict=found.verdict, componentwise=componentwise,
+                      sizes=declarations.symbolic_sizes(), note=found.note,
+                      seconds=time.perf_counter() - start)
 
 
 def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, str]:
     """The derivative in ``layout`` as an expression tree, and the mode used."""
     calc = Calculus(wrt, b)
+    f = b.expand_identities(f)
     zero = b.tidy
     if f.shape == SCALAR:
         gradient = zero(calc.gradient(f))  # denominator layout: the shape of wrt

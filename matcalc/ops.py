@@ -94,19 +94,48 @@ def _s_matmul(a: Any, b: Any) -> Any:
     )
 
 
-def _s_matrix(a: Any) -> Any:
-    return sp.Matrix(a.tolist())
+#: up to this size determinants are expanded along rows (Laplace), which keeps
+#: symbolic entries far smaller than general elimination does
+LAPLACE_MAX = 4
 
 
-def _s_det(a: Any) -> Any:
-    return _s_matrix(a).det(method="berkowitz")
+def _laplace(rows: list[list[Any]]) -> Any:
+    n = len(rows)
+    if n == 1:
+        return rows[0][0]
+    if n == 2:
+        return rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
+    terms = []
+    for j, entry in enumerate(rows[0]):
+        if entry != 0:
+            minor = [r[:j] + r[j + 1:] for r in rows[1:]]
+            terms.append((-1) ** j * entry * _laplace(minor))
+    return sp.Add(*terms)
 
 
-def _s_inv(a: Any) -> Any:
-    m = _s_matrix(a)
-    det = m.det(method="berkowitz")
-    adj = m.adjugate(method="berkowitz")
-    return _grid(a.shape[0], a.shape[1], lambda i, j: adj[i, j] / det)
+def s_det(a: Any) -> Any:
+    """The determinant of a square object array of SymPy expressions."""
+    rows = [list(r) for r in a.tolist()]
+    if len(rows) <= LAPLACE_MAX:
+        return _laplace(rows)
+    return sp.Matrix(rows).det(method="berkowitz")
+
+
+def s_inv(a: Any) -> Any:
+    """The inverse, as adjugate / determinant."""
+    rows = [list(r) for r in a.tolist()]
+    n = len(rows)
+    if n > LAPLACE_MAX:
+        m = sp.Matrix(rows)
+        det, adj = m.det(method="berkowitz"), m.adjugate(method="berkowitz")
+        return _grid(n, n, lambda i, j: adj[i, j] / det)
+    det = _laplace(rows)
+
+    def cofactor(i: int, j: int) -> Any:
+        minor = [r[:j] + r[j + 1:] for k, r in enumerate(rows) if k != i]
+        return (-1) ** (i + j) * (_laplace(minor) if minor else sp.S.One)
+
+    return _grid(n, n, lambda i, j: cofactor(j, i) / det)
 
 
 def _s_diag(a: Any) -> Any:
@@ -393,12 +422,12 @@ _register(Op("transpose", 1, _transpose_rule, lambda a: a.T, lambda a: a.T, "tra
 _register(Op("trace", 1, _square_to("scalar")("trace"),
              lambda a: _scalar(sp.Add(*[a[i, i] for i in range(a.shape[0])])),
              lambda a: _t_scalar(torch.trace(a)), "trace of a square matrix"))
-_register(Op("det", 1, _square_to("scalar")("det"), lambda a: _scalar(_s_det(a)),
+_register(Op("det", 1, _square_to("scalar")("det"), lambda a: _scalar(s_det(a)),
              lambda a: _t_scalar(torch.linalg.det(a)), "determinant",
              guard=_g_conditioned))
-_register(Op("inv", 1, _square_to("same")("inv"), _s_inv, lambda a: torch.linalg.inv(a),
+_register(Op("inv", 1, _square_to("same")("inv"), s_inv, lambda a: torch.linalg.inv(a),
              "matrix inverse", guard=_g_conditioned))
-_register(Op("logdet", 1, _square_to("scalar")("logdet"), lambda a: _scalar(sp.log(_s_det(a))),
+_register(Op("logdet", 1, _square_to("scalar")("logdet"), lambda a: _scalar(sp.log(s_det(a))),
              lambda a: _t_scalar(torch.logdet(a)), "log of the determinant (det > 0)",
              rational=False, guard=_g_logdet))
 _register(Op("norm", 1, _to_scalar("norm()"),

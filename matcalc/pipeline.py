@@ -11,8 +11,10 @@ candidate repairs of a diagnosis) derive the function once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import expr as E
@@ -20,7 +22,7 @@ from . import limits
 from .errors import ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
-from .parsing import Scope, Syntax, build, parse_identity
+from .parsing import Scope, Syntax, build, parse_expression, parse_identity
 from .problem import Declarations, declare
 from .shapes import concrete, fmt, kind
 from .verdict import Verdict, combine
@@ -73,6 +75,14 @@ def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ClosedForm:
+    text: str | None  # the verified closed form, in matcalc's input language
+    verdict: Verdict | None  # its verification
+    method: str
+    note: str
+
+
 class Study:
     """Both engines' sessions for one set of declarations."""
 
@@ -95,7 +105,35 @@ class Study:
         except ShapeError as error:
             return self.ill_formed(identity, scope.layout, error.message, error.position,
                                    (error.hint,) if error.hint else ())
-        return self.judge(identity, lhs, rhs, scope.layout)
+        verdict = self.judge(identity, lhs, rhs, scope.layout)
+        if isinstance(lhs, E.Derivative) and self.method == "both":
+            found = self.closed_form(lhs)
+            if found.text is not None and found.text != verdict.rhs:
+                verdict = dataclasses.replace(verdict, closed_form=found.text)
+        return verdict
+
+    def closed_form(self, lhs: E.Derivative) -> ClosedForm:
+        """The derivative in matrix notation, verified like any claim (a closed
+        form that does not verify is reported, never returned)."""
+        from .calculus import NoClosedForm
+        from .derive import closed_form
+        from .simplify import Builder
+
+        symmetric = {name for name, tags in self.declarations.tags
+                     if tags & {"symmetric", "spd", "diagonal"}}
+        try:
+            tree, method = closed_form(lhs.of, lhs.wrt, lhs.layout, Builder(symmetric))
+        except NoClosedForm as reason:
+            return ClosedForm(None, None, "componentwise", f"no closed form: {reason}")
+        text = E.to_text(tree)
+        claim = parse_expression(text, self.declarations.scope(lhs.layout))  # as pasted back
+        verdict = self.judge(f"d({E.to_text(lhs.of)})/d({lhs.wrt.name}) = {text}", lhs, claim,
+                             lhs.layout)
+        if verdict.status != "holds":
+            return ClosedForm(None, verdict, method,
+                              f"ENGINE DISAGREEMENT: the closed form {text} did not verify "
+                              f"({verdict.summary}); showing the componentwise derivative")
+        return ClosedForm(text, verdict, method, "")
 
     def ill_formed(self, identity: str, layout: str, message: str, position: int | None,
                    hints: tuple[str, ...] = (), lhs: E.Expr | None = None,

@@ -65,6 +65,8 @@ def render_text(v: Verdict) -> str:
         lines.append(f"  variables: {declared}" + (f" (assuming {assumed})" if assumed else ""))
     if v.lhs_shape and v.rhs_shape:
         lines.append(f"  shapes: {v.lhs} is {v.lhs_shape}; {v.rhs} is {v.rhs_shape}")
+    if v.closed_form:
+        lines.append(f"  derivative in {v.layout} layout (verified): {v.closed_form}")
     if v.symbolic:
         lines.append(f"  symbolic: {symbolic_line(v.symbolic)}")
     if v.numeric:
@@ -90,6 +92,8 @@ def render_html(v: Verdict) -> str:
     rows += [("hint", h) for h in v.hints]
     if v.lhs_shape and v.rhs_shape:
         rows.append(("shapes", f"{v.lhs} is {v.lhs_shape}; {v.rhs} is {v.rhs_shape}"))
+    if v.closed_form:
+        rows.append(("derivative", v.closed_form))
     if v.symbolic:
         rows.append(("symbolic", symbolic_line(v.symbolic)))
     if v.numeric:

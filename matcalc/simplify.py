@@ -261,6 +261,20 @@ class Builder:
     def call(self, op: str, *args: E.Expr) -> E.Expr:
         return E.apply(op, *args)
 
+    # -- identities applied before differentiating
+
+    def expand_identities(self, node: E.Expr) -> E.Expr:
+        """Rewrite ``trace(kron(A, B))`` as ``trace(A) * trace(B)`` (A, B square),
+        everywhere in the tree, so that the rules of calculus apply."""
+        if not isinstance(node, E.Apply):
+            return node
+        args = tuple(self.expand_identities(a) for a in node.args)
+        if node.op == "trace" and is_op(args[0], "kron"):
+            a, b = args[0].args
+            if a.shape[0] == a.shape[1] and b.shape[0] == b.shape[1]:
+                return self.mul(E.apply("trace", a), E.apply("trace", b))
+        return E.Apply(node.op, args, node.shape, node.dims, node.pos)
+
     # -- normal forms of sums
 
     def tidy(self, node: Maybe) -> Maybe:

@@ -47,7 +47,7 @@ from . import limits
 from ._lazy import np, sp
 from .evidence import Counterexample, Grid, SymbolicEvidence
 from .layout import arrange, layout_plan
-from .ops import REGISTRY, TWIN_MARK
+from .ops import REGISTRY, TWIN_MARK, s_det, s_inv
 from .shapes import Shape, concrete, kind
 
 #: points tried with small integers before the randomized test
@@ -59,6 +59,8 @@ DOMAIN_POINTS = 3
 #: |value| below this (after evaluation to DIGITS digits) counts as zero
 DIGITS = 30
 ZERO = 1e-20
+#: the derivative is kept as text for reports when it has at most this many nodes
+SHOWN_NODES = 600
 
 
 class SymbolicTimeout(Exception):
@@ -158,8 +160,7 @@ def _make_variable(name: str, shape: Shape, tags: frozenset[str], sizes: Mapping
         for (i, j), p in zip(positions, params):
             skew[i, j], skew[j, i] = p, -p
         eye = sp.eye(rows)
-        plus = eye + skew
-        inverse = plus.adjugate(method="berkowitz") / plus.det(method="berkowitz")
+        inverse = sp.Matrix(s_inv(np.array((eye + skew).tolist(), dtype=object)).tolist())
         cayley = (eye - skew) * inverse
         structured = _array(rows, cols, lambda i, j: sp.cancel(cayley[i, j]))
     else:
@@ -283,11 +284,12 @@ class SymbolicSession:
 
     # -- points
 
-    def point(self, rng: random.Random, kind: str) -> dict[Any, Any]:
-        values: dict[Any, Any] = {}
+    def point(self, rng: random.Random, kind: str) -> dict[Any, Fraction]:
+        """Values for every parameter symbol (see assumptions.rational_parameters)."""
+        values: dict[Any, Fraction] = {}
         for v in self.variables.values():
             params = A.rational_parameters(v.tags, v.size, rng, kind)
-            values.update({p: _rational(x) for p, x in zip(v.params, params)})
+            values.update(zip(v.params, params))
         return values
 
     def point_values(self, point: Mapping[Any, Any]) -> dict[str, Grid]:
@@ -313,7 +315,8 @@ class SymbolicSession:
             entries=len(diffs),
             seconds=time.perf_counter() - start,
             counterexample=decision.counterexample,
-            derivative=grid_text(left) if isinstance(lhs, E.Derivative) else None,
+            derivative=(grid_text(left) if isinstance(lhs, E.Derivative)
+                        and _small(left.flat, SHOWN_NODES) else None),
         )
 
     def conditions(self, lhs: E.Expr, rhs: E.Expr) -> list[tuple[str, Any]]:
@@ -345,7 +348,7 @@ def _pow_domain(session: SymbolicSession, node: E.Apply) -> list[tuple[str, Any]
 
 
 def _det_of(session: SymbolicSession, node: E.Apply) -> Any:
-    return sp.Matrix(session.value(node.args[0]).tolist()).det(method="berkowitz")
+    return s_det(session.value(node.args[0]))
 
 
 #: operation -> the conditions on its operands (mirrors the guards in ops.py)
@@ -396,31 +399,35 @@ class _Decider:
         # 2. the randomized polynomial identity test, with exp(...), log(...),
         #    sqrt(...), sign(...) standing as independent variables: if lhs - rhs
         #    vanishes as a rational function of those, it vanishes.
-        table: dict[Any, Any] = {}
-        forms = [(e, _abstract(e, table)) for e in self.pending]
-        generators = set(table.values())
-        points = [self.pit_point(table) for _ in range(PIT_POINTS)]
-        hard = []
-        for e, form in forms:
+        points = [self.pit_point() for _ in range(PIT_POINTS)]
+        hard, abstracted = [], False
+        for e in self.pending:
             for index in range(PIT_POINTS):
                 for _ in range(5):  # off the poles
                     _check_time()
-                    value = form.xreplace(points[index])
-                    if not value.has(sp.zoo, sp.nan):
+                    point, generators = points[index]
+                    evaluate = Exact(point, generators, self.rng)
+                    try:
+                        value = evaluate(e)
                         break
-                    points[index] = self.pit_point(table)
+                    except ZeroDivisionError:
+                        points[index] = self.pit_point()
+                else:
+                    return _Decision("undecided", "could not find points off the poles")
+                abstracted |= evaluate.met_atom
                 if value != 0:
-                    if not form.free_symbols & generators:
-                        return self.refuted(points[index], "at a random point")
+                    if not evaluate.met_atom:
+                        return self.refuted(point, "at a random point")
                     hard.append(e)  # perhaps a relation between exp, log, ...: decided below
                     break
-        proved = [form for e, form in forms if e not in hard]
+        proved = [e for e in self.pending if e not in hard]
         bound = None
         if proved:
-            degree = max(_degree_bound(form)[0] for form in proved)
+            memo: dict[Any, tuple[int, int]] = {}
+            degree = max(_degree_bound(e, memo)[0] for e in proved)
             bound = (max(degree, 1) / A.PIT_RANGE) ** PIT_POINTS
-            abstracted = " (exp, log, sqrt, ... as independent variables)" if table else ""
-            pit = (f"polynomial identity test{abstracted} at {PIT_POINTS} random points, "
+            note = " (exp, log, sqrt, ... as independent variables)" if abstracted else ""
+            pit = (f"polynomial identity test{note} at {PIT_POINTS} random points, "
                    f"degree <= {degree}, error probability <= {bound:.1e}")
         if not hard:
             return _Decision("proved", pit, "polynomial identity test", bound)
@@ -441,11 +448,8 @@ class _Decider:
             f"they vanish to {DIGITS} digits at {DOMAIN_POINTS} exact random points",
         )
 
-    def pit_point(self, table: Mapping[Any, Any]) -> dict[Any, Any]:
-        point = self.session.point(self.rng, "pit")
-        for generator in table.values():
-            point[generator] = sp.Integer(self.rng.randint(1, A.PIT_RANGE))
-        return point
+    def pit_point(self) -> tuple[dict[Any, Fraction], dict[Any, int]]:
+        return self.session.point(self.rng, "pit"), {}
 
     def search(self, kind: str, count: int, tries: int) -> _Decision | None:
         """Refute at ``count`` valid points of ``kind``; None if all entries vanish."""
@@ -456,8 +460,9 @@ class _Decider:
             point = self.session.point(self.rng, kind)
             if not self.in_domain(point):
                 continue
-            values = [e.xreplace(point) for e in self.pending]
-            if any(v.has(sp.zoo, sp.nan) for v in values):
+            try:
+                values = [_value_at(e, point) for e in self.pending]
+            except ZeroDivisionError:
                 continue
             valid += 1
             for value in values:
@@ -467,27 +472,108 @@ class _Decider:
                                         else "at a random rational point")
         return None
 
-    def in_domain(self, point: Mapping[Any, Any]) -> bool:
-        for kind, e in self.conditions:
+    def in_domain(self, point: Mapping[Any, Fraction]) -> bool:
+        for condition, e in self.conditions:
             _check_time()
-            value = e.xreplace(point)
-            if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            try:
+                value = _value_at(e, point)
+            except ZeroDivisionError:
                 return False
-            test = value.is_positive if kind == "positive" else value.is_nonzero
-            if test is not True:
+            positive = condition == "positive"
+            if isinstance(value, Fraction):
+                ok = value > 0 if positive else value != 0
+            else:
+                if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                    return False
+                ok = (value.is_positive if positive else value.is_nonzero) is True
+            if not ok:
                 return False
         return True
 
-    def refuted(self, point: dict[Any, Any], where: str) -> _Decision:
+    def refuted(self, point: Mapping[Any, Fraction], where: str) -> _Decision:
+        exact = sympy_point(point)
         ce = Counterexample(
             sizes=dict(self.session.sizes),
-            point=self.session.point_values(point),
-            lhs=grid_text(map_array(lambda e: e.xreplace(point), self.left)),
-            rhs=grid_text(map_array(lambda e: e.xreplace(point), self.right)),
+            point=self.session.point_values(exact),
+            lhs=grid_text(map_array(lambda e: e.xreplace(exact), self.left)),
+            rhs=grid_text(map_array(lambda e: e.xreplace(exact), self.right)),
             exact=True,
             source="symbolic",
         )
         return _Decision("refuted", f"lhs - rhs is not 0 {where}", counterexample=ce)
+
+
+# ---------------------------------------------------------------------------
+# Exact evaluation
+
+
+class _Atom(Exception):
+    """Evaluation met exp(...), log(...), ... where only rationals were allowed."""
+
+
+class Exact:
+    """Exact evaluation of a SymPy expression at a point, with Python integers
+    and fractions (much faster than substituting into SymPy trees).
+
+    ``generators`` gives each non-rational atom (exp(...), sqrt(...), ...) its
+    own random value, as the abstracted polynomial identity test needs; with
+    ``generators=None`` such an atom raises :class:`_Atom`. A pole raises
+    ZeroDivisionError.
+    """
+
+    def __init__(self, point: Mapping[Any, Fraction], generators: dict[Any, int] | None,
+                 rng: random.Random | None = None) -> None:
+        self.point = point
+        self.generators = generators
+        self.rng = rng
+        self.memo: dict[Any, Fraction | int] = {}
+        self.met_atom = False
+
+    def __call__(self, e: Any) -> Fraction | int:
+        memo = self.memo
+        if e in memo:
+            return memo[e]
+        if e.is_Symbol:
+            value = self.point[e]
+        elif e.is_Integer:
+            value = int(e.p)
+        elif e.is_Rational:
+            value = Fraction(int(e.p), int(e.q))
+        elif e.is_Add:
+            value = 0
+            for a in e.args:
+                value += self(a)
+        elif e.is_Mul:
+            value = 1
+            for a in e.args:
+                value *= self(a)
+        elif e.is_Pow and e.exp.is_Integer:
+            base, power = self(e.base), int(e.exp.p)
+            value = Fraction(1, 1) / base ** -power if power < 0 else base ** power
+        else:
+            if self.generators is None:
+                raise _Atom
+            self.met_atom = True
+            if e not in self.generators:
+                self.generators[e] = self.rng.randint(1, A.PIT_RANGE)
+            value = self.generators[e]
+        memo[e] = value
+        return value
+
+
+def sympy_point(point: Mapping[Any, Fraction]) -> dict[Any, Any]:
+    return {s: _rational(Fraction(v)) for s, v in point.items()}
+
+
+def _value_at(e: Any, point: Mapping[Any, Fraction]) -> Any:
+    """``e`` at the point: a Fraction when rational, else an exact SymPy number."""
+    try:
+        return Fraction(Exact(point, None)(e))
+    except _Atom:
+        value = e.xreplace(sympy_point(point))
+        if value.has(sp.zoo, sp.nan):
+            raise ZeroDivisionError from None
+        return value
 
 
 # ---------------------------------------------------------------------------
@@ -503,6 +589,8 @@ def map_array(fn: Any, a: Any) -> Any:
 
 
 def _vanishes(value: Any) -> bool:
+    if isinstance(value, (int, Fraction)):
+        return value == 0
     if value == 0:
         return True
     if value.is_Rational:
@@ -516,26 +604,12 @@ def _vanishes(value: Any) -> bool:
     return abs(number) < ZERO
 
 
-def _abstract(e: Any, table: dict[Any, Any]) -> Any:
-    """``e`` with every non-rational atom (exp(...), log(...), sqrt(...), sign(...),
-    a fractional power) replaced by a generator symbol, the same one for the same
-    atom across entries: the result is a rational function."""
-    atoms = [a for a in e.atoms(sp.Function, sp.Pow)
-             if not (a.is_Pow and a.exp.is_Integer)]
-    for atom in atoms:
-        if atom not in table:
-            table[atom] = sp.Dummy(f"g{len(table)}")
-    return e.xreplace(table) if atoms else e
-
-
-def _degree_bound(e: Any, memo: dict | None = None) -> tuple[int, int]:
-    """Bounds on the total degrees of numerator and denominator of a rational ``e``."""
-    memo = {} if memo is None else memo
+def _degree_bound(e: Any, memo: dict) -> tuple[int, int]:
+    """Bounds on the total degrees of numerator and denominator of ``e`` as a
+    rational function of its symbols and non-rational atoms."""
     if e in memo:
         return memo[e]
-    if e.is_Symbol:
-        result = (1, 0)
-    elif e.is_Rational:
+    if e.is_Rational:
         result = (0, 0)
     elif e.is_Mul:
         parts = [_degree_bound(a, memo) for a in e.args]
@@ -544,10 +618,12 @@ def _degree_bound(e: Any, memo: dict | None = None) -> tuple[int, int]:
         parts = [_degree_bound(a, memo) for a in e.args]
         den = sum(p[1] for p in parts)
         result = (max(p[0] + den - p[1] for p in parts), den)
-    else:  # integer power
+    elif e.is_Pow and e.exp.is_Integer:
         n, d = _degree_bound(e.base, memo)
         k = int(e.exp)
         result = (k * n, k * d) if k >= 0 else (-k * d, -k * n)
+    else:  # a symbol, or an atom standing as one
+        result = (1, 0)
     memo[e] = result
     return result
 
@@ -579,6 +655,17 @@ def _number_text(value: Any) -> str:
     if abs(number.imag) > 1e-12:
         return str(value)
     return f"{number.real:.6g}"
+
+
+def _small(entries: Any, budget: int) -> bool:
+    """Whether the expressions have at most ``budget`` nodes in all (cheap: stops early)."""
+    count = 0
+    for e in entries:
+        for _ in sp.preorder_traversal(e):
+            count += 1
+            if count > budget:
+                return False
+    return True
 
 
 def grid_text(a: Any) -> Grid:

@@ -34,7 +34,8 @@ Other keys an entry may have:
   the kink the value autograd picks must lie in the subdifferential (``values``
   = ``"all"`` entries of the derivative, or the ``"diagonal"`` with zeros off it);
 * ``[[entry.pitfall]]``: a published wrong form, ``claim`` in ``layout`` (with its
-  ``source`` and ``why``), which must *not* hold.
+  ``source`` and ``why``), which must *not* hold; its ``assume``, if given,
+  replaces the entry's (a formula used without its symmetry assumption).
 """
 
 from __future__ import annotations

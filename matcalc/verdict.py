@@ -47,6 +47,7 @@ class Verdict:
     hints: tuple[str, ...] = ()
     position: int | None = None
     diagnosis: tuple[Finding, ...] = ()
+    closed_form: str | None = None  # the derivative in matrix notation, verified
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -72,6 +73,7 @@ class Verdict:
             "hints": list(self.hints),
             "position": self.position,
             "diagnosis": [to_plain(f) for f in self.diagnosis],
+            "closed_form": self.closed_form,
             "symbolic": to_plain(self.symbolic),
             "numeric": to_plain(self.numeric),
             "counterexample": to_plain(self.counterexample),

@@ -1,0 +1,74 @@
+"""Running many independent checks on the cores available.
+
+Worker processes start by ``fork`` when the parent has not used torch yet (the
+CLI's case: forked workers start warm and instantly) and by ``spawn``
+otherwise, because forking a process whose thread pools are already running
+is not safe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _start_method() -> str:
+    if "fork" in multiprocessing.get_all_start_methods() and "torch" not in sys.modules:
+        return "fork"
+    return "spawn"
+
+
+def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None,
+                 progress: Callable[[int, int, R], None] | None = None) -> list[R]:
+    """``[function(item) for item in items]``, in worker processes when useful.
+
+    ``function`` must be a module-level function (it is pickled by name).
+    Results keep the order of ``items``; ``progress(done, total, result)`` is
+    called as each finishes.
+    """
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    results: list[Any] = [None] * len(items)
+    if jobs == 1 or len(items) < 2:
+        for i, item in enumerate(items):
+            results[i] = function(item)
+            if progress:
+                progress(i + 1, len(items), results[i])
+        return results
+    method = _start_method()
+    if method == "fork":
+        # import the engines before forking, so every worker starts warm
+        import sympy  # noqa: F401
+        import torch  # noqa: F401
+
+        from . import numeric, symbolic  # noqa: F401
+
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,
+                             initializer=_init_worker) as pool:
+        futures = {pool.submit(function, item): i for i, item in enumerate(items)}
+        for done, future in enumerate(as_completed(futures), 1):
+            i = futures[future]
+            results[i] = future.result()
+            if progress:
+                progress(done, len(items), results[i])
+    return results
