@@ -28,8 +28,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "verify": "matcalc.pipeline",
-    "derive": "matcalc.derive",
-    "Derivation": "matcalc.derive",
+    "derive": "matcalc.derivation",
+    "Derivation": "matcalc.derivation",
     "Verdict": "matcalc.verdict",
     "Finding": "matcalc.verdict",
     "LAYOUTS": "matcalc.layout",

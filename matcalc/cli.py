@@ -247,7 +247,7 @@ def run_cheatsheet(args: argparse.Namespace) -> int:
 
 
 def run_derive(args: argparse.Namespace) -> int:
-    from .derive import derive
+    from .derivation import derive
 
     result = derive(args.expr, args.wrt, layout=args.layout, seed=args.seed,
                     timeout=args.timeout, **declarations(args))

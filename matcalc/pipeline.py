@@ -116,7 +116,7 @@ class Study:
         """The derivative in matrix notation, verified like any claim (a closed
         form that does not verify is reported, never returned)."""
         from .calculus import NoClosedForm
-        from .derive import closed_form
+        from .derivation import closed_form
         from .simplify import Builder
 
         symmetric = {name for name, tags in self.declarations.tags

@@ -22,7 +22,7 @@ from .evidence import Grid
 from .layout import LAYOUTS, layout_plan
 from .parsing import parse_expression
 from .pipeline import Study, _check_choice
-from .problem import declare
+from .problem import declare, shape_spec
 from .shapes import SCALAR, fmt, kind
 from .simplify import Builder, Maybe, present
 from .verdict import Verdict
@@ -180,3 +180,21 @@ def _from_jacobian(j: Maybe, f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> 
     raise NoClosedForm(
         f"the derivative is a {len(layout_plan(f.shape, wrt.shape, layout).shape)}-d tensor in "
         f"{layout} layout; its closed form exists in the vec layout (--layout vec)")
+
+
+def entry_derivations(entry: Any) -> list[Derivation]:
+    """``derive`` for a table entry's function, in every layout the entry states
+    (once per instance for a rule). A module-level function so that it can run
+    in worker processes."""
+    from .checking import _declarations, _scope
+
+    out = []
+    for instance in entry.instances or (None,):
+        decl = _declarations(entry, instance)
+        variables = {name: shape_spec(shape) for name, shape in decl.shapes}
+        assume = {name: sorted(tags) for name, tags in decl.tags if tags}
+        for layout, _ in entry.claims:
+            f = parse_expression(entry.f, _scope(entry, instance, decl, layout))
+            out.append(derive(E.to_text(f), entry.wrt, vars=variables, assume=assume,
+                              layout=layout))
+    return out
