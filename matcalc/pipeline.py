@@ -39,6 +39,7 @@ def verify(
     method: str = "both",
     seed: int = 0,
     timeout: float | None = None,
+    diagnose: bool = True,
 ) -> Verdict:
     """Verify a matrix-calculus identity such as ``d(A @ x)/d(x) = A``.
 
@@ -54,7 +55,9 @@ def verify(
     matrix, ``""`` a scalar); ``assume`` maps names to assumption tags;
     ``sizes`` pins dimension sizes; ``method`` is ``"both"``, ``"symbolic"``
     or ``"numeric"``; ``seed`` fixes every random choice; ``timeout`` bounds the
-    symbolic stage (seconds). Bad input raises a
+    symbolic stage (seconds). With ``diagnose`` (and both engines) a claim that
+    does not hold comes with its verified repairs in ``verdict.diagnosis``.
+    Bad input raises a
     :class:`~matcalc.errors.MatcalcError`.
     """
     _check_choice("layout", layout, LAYOUTS)
@@ -63,7 +66,22 @@ def verify(
     scope = declarations.scope(layout)
     lhs_syntax, rhs_syntax = parse_identity(identity, scope)
     study = Study(declarations, method=method, seed=seed, timeout=timeout)
-    return study.verify_syntax(identity, lhs_syntax, rhs_syntax, scope)
+    verdict = study.verify_syntax(identity, lhs_syntax, rhs_syntax, scope)
+    if diagnose and method == "both" and verdict.status != "holds":
+        from .diagnosis import diagnose as find_repairs
+
+        from .diagnosis import diagnose_ill_typed
+
+        try:
+            lhs = build(lhs_syntax, scope)
+        except ShapeError:
+            return verdict
+        try:
+            rhs = build(rhs_syntax, scope)
+        except ShapeError:
+            return diagnose_ill_typed(verdict, study, lhs, rhs_syntax, scope)
+        verdict = find_repairs(verdict, study, lhs, rhs)
+    return verdict
 
 
 def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:

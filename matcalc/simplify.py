@@ -47,10 +47,12 @@ def _is_ones(node: E.Expr) -> bool:
 
 class Builder:
     """Simplifying constructors; ``symmetric`` names the variables equal to
-    their transpose (symmetric, spd or diagonal)."""
+    their transpose (symmetric, spd or diagonal). Without ``factoring`` sums
+    keep one term per product-rule contribution."""
 
-    def __init__(self, symmetric: Iterable[str] = ()) -> None:
+    def __init__(self, symmetric: Iterable[str] = (), factoring: bool = True) -> None:
         self.symmetric = frozenset(symmetric)
+        self.factoring = factoring
 
     # -- constants
 
@@ -307,7 +309,8 @@ class Builder:
         for coef, term in terms:
             collected[term] = collected.get(term, Fraction(0)) + coef
         merged = [(c, t) for t, c in collected.items() if c != 0]
-        merged = self._factor(merged)
+        if self.factoring:
+            merged = self._factor(merged)
         merged.sort(key=lambda ct: (ct[0] < 0, _transposes(ct[1]), E.to_text(ct[1])))
         out: Maybe = None
         for coef, term in merged:

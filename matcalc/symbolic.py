@@ -51,7 +51,7 @@ from .ops import REGISTRY, TWIN_MARK, s_det, s_inv
 from .shapes import Shape, concrete, kind
 
 #: points tried with small integers before the randomized test
-SMALL_POINTS = 2
+SMALL_POINTS = 6
 #: points of the polynomial identity test
 PIT_POINTS = 2
 #: points where non-rational entries are evaluated

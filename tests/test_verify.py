@@ -26,7 +26,9 @@ def test_linear_map() -> None:
     verdict = matcalc.verify("d(A @ x)/d(x) = A.T", vars=X_A)
     assert verdict.status == "ill-formed"
     assert "(n, m)" in verdict.summary and "(m, n)" in verdict.summary
-    assert any("denominator" in h for h in verdict.hints)
+    assert any(f.kind == "layout" and f.layout == "denominator" for f in verdict.diagnosis)
+    bare = matcalc.verify("d(A @ x)/d(x) = A.T", vars=X_A, diagnose=False)
+    assert any("denominator" in h for h in bare.hints)  # without diagnosis: shape hints
     assert status("d(A @ x)/d(x) = A.T", SQUARE) == "fails"
 
 
@@ -96,7 +98,7 @@ def test_counterexample_is_exact_small_and_right() -> None:
     claim = [2 * sum(x[i] * a[i][j] for i in range(n)) for j in range(n)]
     assert [Fraction(v) for v in ce.lhs[0]] == true
     assert [Fraction(v) for v in ce.rhs[0]] == claim
-    assert "counterexample (exact, n=3)" in str(verdict)
+    assert "counterexample (exact, n=" in str(verdict)
 
 
 def test_evidence_of_both_engines_is_reported() -> None:
