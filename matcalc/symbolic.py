@@ -47,7 +47,7 @@ from . import limits
 from ._lazy import np, sp
 from .evidence import Counterexample, Grid, SymbolicEvidence
 from .layout import arrange, layout_plan
-from .ops import REGISTRY, TWIN_MARK, s_det, s_inv
+from .ops import REGISTRY, TWIN_MARK, s_det, s_inv, sgn_function
 from .shapes import Shape, concrete, kind
 
 #: points tried with small integers before the randomized test
@@ -462,8 +462,11 @@ class _Decider:
                 continue
             try:
                 values = [_value_at(e, point) for e in self.pending]
-            except ZeroDivisionError:
+            except (ZeroDivisionError, ValueError):
                 continue
+            if any(abs(getattr(v, "imag", 0)) > ZERO for v in values
+                   if not hasattr(v, "is_Rational")):
+                continue  # off the real line: outside the domain
             valid += 1
             for value in values:
                 _check_time()
@@ -482,6 +485,11 @@ class _Decider:
             positive = condition == "positive"
             if isinstance(value, Fraction):
                 ok = value > 0 if positive else value != 0
+            elif not hasattr(value, "is_Rational"):  # mpmath: keep clear of the boundary
+                if abs(getattr(value, "imag", 0)) > ZERO:
+                    return False
+                real = getattr(value, "real", value)
+                ok = real > ZERO if positive else abs(real) > ZERO
             else:
                 if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
                     return False
@@ -565,10 +573,66 @@ def sympy_point(point: Mapping[Any, Fraction]) -> dict[Any, Any]:
     return {s: _rational(Fraction(v)) for s, v in point.items()}
 
 
+class Approx:
+    """High-precision evaluation (mpmath, ``DIGITS`` + 10 digits) of a SymPy
+    expression at a rational point, for entries with exp, log, sqrt, ...
+    Much faster than ``evalf`` on large trees. A function it does not know
+    raises :class:`_Atom`; a pole raises ZeroDivisionError; a value off the
+    real line comes back complex."""
+
+    def __init__(self, point: Mapping[Any, Fraction]) -> None:
+        self.point = point
+        self.memo: dict[Any, Any] = {}
+        self.sgn = sgn_function()
+
+    def __call__(self, e: Any) -> Any:
+        import mpmath
+
+        with mpmath.workdps(DIGITS + 10):
+            return self._eval(e, mpmath)
+
+    def _eval(self, e: Any, mp: Any) -> Any:
+        memo = self.memo
+        if e in memo:
+            return memo[e]
+        if e.is_Symbol:
+            v = Fraction(self.point[e])
+            value = mp.mpf(v.numerator) / v.denominator
+        elif e.is_Rational:
+            value = mp.mpf(int(e.p)) / int(e.q)
+        elif e.is_Add:
+            value = mp.fsum(self._eval(a, mp) for a in e.args)
+        elif e.is_Mul:
+            value = mp.fprod(self._eval(a, mp) for a in e.args)
+        elif e.is_Pow:
+            base, power = self._eval(e.base, mp), self._eval(e.exp, mp)
+            if base == 0 and mp.re(power) < 0:
+                raise ZeroDivisionError
+            value = base ** power
+        elif e.func is self.sgn:
+            arg = self._eval(e.args[0], mp)
+            value = mp.mpf(0) if arg == 0 else mp.sign(mp.re(arg))
+        elif e.is_Function and e.func.__name__ in _MPMATH and e.func is getattr(sp, e.func.__name__):
+            value = getattr(mp, e.func.__name__)(self._eval(e.args[0], mp))
+        else:
+            raise _Atom
+        memo[e] = value
+        return value
+
+
+#: SymPy functions Approx evaluates with mpmath (the same names in both)
+_MPMATH = ("exp", "log", "sin", "cos", "tanh")
+
+
 def _value_at(e: Any, point: Mapping[Any, Fraction]) -> Any:
-    """``e`` at the point: a Fraction when rational, else an exact SymPy number."""
+    """``e`` at the point: a Fraction when rational, else a high-precision number
+    (or an exact SymPy number where mpmath cannot evaluate it)."""
     try:
         return Fraction(Exact(point, None)(e))
+    except _Atom:
+        pass
+    try:
+        return Approx(point)(e)
     except _Atom:
         value = e.xreplace(sympy_point(point))
         if value.has(sp.zoo, sp.nan):
@@ -591,6 +655,8 @@ def map_array(fn: Any, a: Any) -> Any:
 def _vanishes(value: Any) -> bool:
     if isinstance(value, (int, Fraction)):
         return value == 0
+    if not hasattr(value, "is_Rational"):  # an mpmath number
+        return abs(value) < ZERO
     if value == 0:
         return True
     if value.is_Rational:
