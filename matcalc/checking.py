@@ -60,18 +60,30 @@ class EntryResult:
         }
 
 
-def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None) -> EntryResult:
+def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None,
+                studies: dict[Any, Study] | None = None, method: str = "both") -> EntryResult:
+    """Every check of one entry. ``studies`` keeps the engines' sessions between
+    calls (another seed then reuses the derivatives)."""
     start = time.perf_counter()
     checks: list[Check] = []
+    studies = {} if studies is None else studies
+
+    def study(key: Any, decl: Any) -> Study:
+        if key not in studies:
+            studies[key] = Study(decl, method=method, seed=seed, timeout=timeout)
+        return studies[key].reseeded(seed)
+
     try:
-        for instance in entry.instances or (None,):
-            checks.extend(_check_claims(entry, instance, seed, timeout))
+        for index, instance in enumerate(entry.instances or (None,)):
+            decl = _declarations(entry, instance)
+            checks.extend(_check_claims(entry, instance, study(("claims", index), decl)))
         if entry.shape:
             checks.extend(_check_shape_rule(entry, seed))
         if entry.kink:
             checks.append(_check_kink(entry, seed))
-        for pitfall in entry.pitfalls:
-            checks.append(_check_pitfall(entry, pitfall, seed, timeout))
+        for index, pitfall in enumerate(entry.pitfalls):
+            decl = _declarations(entry, None, pitfall.assume or None)
+            checks.append(_check_pitfall(entry, pitfall, study(("pitfall", index), decl)))
     except MatcalcError as error:
         checks.append(Check("table", False, str(error)))
     status = "holds" if checks and all(c.ok for c in checks) else "fails"
@@ -120,10 +132,8 @@ def _scope(entry: Entry, instance: Instance | None, decl: Any, layout: str) -> S
     return decl.scope(layout, macros)
 
 
-def _check_claims(entry: Entry, instance: Instance | None, seed: int,
-                  timeout: float | None) -> list[Check]:
-    decl = _declarations(entry, instance)
-    study = Study(decl, seed=seed, timeout=timeout)
+def _check_claims(entry: Entry, instance: Instance | None, study: Study) -> list[Check]:
+    decl = study.declarations
     prefix = f"{instance.label()} · " if instance else ""
     trees: dict[str, tuple[E.Expr, E.Expr] | ShapeError] = {}
     for layout, claim in entry.claims:
@@ -242,11 +252,8 @@ def _check_kink(entry: Entry, seed: int) -> Check:
                              f"[{kink.low}, {kink.high}]")
 
 
-def _check_pitfall(entry: Entry, pitfall: Pitfall, seed: int,
-                   timeout: float | None) -> Check:
-    decl = _declarations(entry, None, pitfall.assume or None)
-    study = Study(decl, seed=seed, timeout=timeout)
-    scope = decl.scope(pitfall.layout)
+def _check_pitfall(entry: Entry, pitfall: Pitfall, study: Study) -> Check:
+    scope = study.declarations.scope(pitfall.layout)
     identity = f"d({entry.f})/d({entry.wrt}) = {pitfall.claim}"
     try:
         lhs = _parse(entry, "f", f"d({entry.f})/d({entry.wrt})", scope)
@@ -266,6 +273,15 @@ def _check_pitfall(entry: Entry, pitfall: Pitfall, seed: int,
 
 def _run(args: tuple[Entry, int, float | None]) -> EntryResult:
     return check_entry(*args)
+
+
+def verdicts_across_seeds(args: tuple[Entry, Sequence[int], str]) -> dict[int, str]:
+    """The entry's status at each seed, with ``method`` (the derivatives are
+    derived once; the points are drawn anew for every seed)."""
+    entry, seeds, method = args
+    studies: dict[Any, Study] = {}
+    return {seed: check_entry(entry, seed, studies=studies, method=method).status
+            for seed in seeds}
 
 
 def check_all(entries: Sequence[Entry], jobs: int | None = None, seed: int = 0,

@@ -31,3 +31,5 @@ MAX_NUMERIC_NUMEL = 4_000_000
 MAX_JACOBIAN_NUMEL = 25_000_000
 #: default wall-clock budget of the symbolic stage, in seconds
 SYMBOLIC_TIME_BUDGET = 10.0
+#: wall-clock budget of the numeric stage, in seconds
+NUMERIC_TIME_BUDGET = 120.0

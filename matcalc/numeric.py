@@ -25,6 +25,7 @@ from . import assumptions as A
 from . import expr as E
 from . import limits
 from ._lazy import torch
+from .budget import check_time
 from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint
 from .layout import arrange, layout_plan
 from .ops import REGISTRY
@@ -52,7 +53,8 @@ class _Reject(Exception):
 class _Point:
     sizes: dict[str, int]
     env: dict[str, Any]
-    cache: dict[Any, Any]
+    cache: dict[Any, Any]  # native Jacobians at this point
+    memo: dict[Any, Any]  # values at this point (from the guarded evaluation)
 
 
 class Evaluator:
@@ -60,12 +62,12 @@ class Evaluator:
 
     def __init__(self, env: Mapping[str, Any], sizes: Mapping[str, int],
                  guards: bool = False, jacobians: dict | None = None,
-                 nested: bool = False) -> None:
+                 nested: bool = False, memo: dict | None = None) -> None:
         self.env = env
         self.nested = nested
         self.sizes = sizes
         self.guards = guards
-        self.memo: dict[E.Expr, Any] = {}
+        self.memo: dict[E.Expr, Any] = {} if memo is None else memo
         self.jacobians = jacobians
 
     def value(self, node: E.Expr) -> Any:
@@ -82,6 +84,7 @@ class Evaluator:
         elif isinstance(node, E.Var):
             result = self.env[node.name]
         elif isinstance(node, E.Apply):
+            _check_size(node, self.sizes)
             spec = REGISTRY[node.op]
             args = [self.value(a) for a in node.args]
             if self.guards and spec.guard is not None:
@@ -89,11 +92,6 @@ class Evaluator:
                 if problem:
                     raise _Reject(problem)
             result = spec.num(*args, *[d.size(self.sizes) for d in node.dims])
-            if result.numel() > limits.MAX_NUMERIC_NUMEL:
-                raise NumericUnsupported(
-                    f"{E.to_text(node)} has {result.numel():,} entries "
-                    f"(limit {limits.MAX_NUMERIC_NUMEL:,})"
-                )
         else:
             plan = layout_plan(node.of.shape, node.wrt.shape, node.layout)
             result = arrange(self.jacobian(node.of, node.wrt.name), plan, self.sizes)
@@ -155,7 +153,10 @@ class NumericSession:
         for index, sizes in enumerate(self.size_sets):
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
             found = 0
+            for name, shape in self.shapes.items():
+                _check_size(E.Var(name, shape), sizes)
             for _ in range(MAX_DRAWS):
+                check_time()
                 if found == self.points_per_size:
                     break
                 env = {
@@ -173,7 +174,7 @@ class NumericSession:
                     self.rejected += 1
                     self.reasons[str(reject)] = self.reasons.get(str(reject), 0) + 1
                     continue
-                points.append(_Point(sizes, env, cache))
+                points.append(_Point(sizes, env, cache, evaluator.memo))
                 found += 1
         self.points = points
         return points
@@ -194,7 +195,8 @@ class NumericSession:
         worst = 0.0
         counterexample = None
         for point in points:
-            evaluator = Evaluator(point.env, point.sizes, jacobians=point.cache)
+            check_time()
+            evaluator = Evaluator(point.env, point.sizes, jacobians=point.cache, memo=point.memo)
             left = evaluator.value(lhs).detach()
             right = evaluator.value(rhs).detach()
             if not (torch.isfinite(left).all() and torch.isfinite(right).all()):
@@ -232,6 +234,19 @@ class NumericSession:
             counterexample=counterexample,
             samples_rejected=self.rejected,
             sizes_tried=tuple(self.size_sets),
+        )
+
+
+def _check_size(node: E.Expr, sizes: Mapping[str, int]) -> None:
+    """Refuse, before allocating it, a value larger than the numeric stage allows."""
+    count = 1
+    for d in concrete(node.shape, sizes):
+        count *= d
+    if count > limits.MAX_NUMERIC_NUMEL:
+        raise NumericUnsupported(
+            f"{E.to_text(node)} would have {count:,} entries at "
+            f"{', '.join(f'{k}={v}' for k, v in sizes.items())} "
+            f"(limit {limits.MAX_NUMERIC_NUMEL:,})"
         )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import expr as E
 from . import limits
+from .budget import Timeout, time_budget
 from .errors import ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
@@ -112,6 +113,12 @@ class Study:
         self.timeout = limits.SYMBOLIC_TIME_BUDGET if timeout is None else timeout
         self._symbolic: dict[frozenset[str], Any] = {}
         self._numeric: Any = None
+
+    def reseeded(self, seed: int) -> Study:
+        """The same study at another seed: derivatives are shared, points are new."""
+        other = Study(self.declarations, self.method, seed, self.timeout)
+        other._symbolic = self._symbolic
+        return other
 
     # -- from text
 
@@ -230,8 +237,7 @@ class Study:
         session = self._symbolic.get(wrt)
         if session is None:
             d = self.declarations
-            session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt),
-                                        d.symbolic_sizes(), self.seed)
+            session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt), d.symbolic_sizes())
             self._symbolic[wrt] = session
         return session
 
@@ -245,9 +251,9 @@ class Study:
         wrt = frozenset(derivative_targets(lhs) | derivative_targets(rhs))
         start = time.perf_counter()
         try:
-            with S.time_budget(self.timeout):
-                return self.session(wrt).compare(lhs, rhs)
-        except S.SymbolicTimeout:
+            with time_budget(self.timeout):
+                return self.session(wrt).compare(lhs, rhs, self.seed)
+        except Timeout:
             detail = f"symbolic stage gave up after {self.timeout:g} s"
         except S.SymbolicUnsupported as error:
             detail = f"skipped: {error}"
@@ -263,10 +269,10 @@ class Study:
         if self.too_big():
             return None
         try:
-            with S.time_budget(self.timeout):
+            with time_budget(self.timeout):
                 session = self.session(frozenset(derivative_targets(node)))
                 return S.grid_text(S.map_array(session.finalize, session.value(node)))
-        except (S.SymbolicTimeout, S.SymbolicUnsupported, RecursionError):
+        except (Timeout, S.SymbolicUnsupported, RecursionError):
             return None
 
     def numeric(self, lhs: E.Expr, rhs: E.Expr,
@@ -277,12 +283,18 @@ class Study:
             d = self.declarations
             self._numeric = N.NumericSession(d.shape_map, d.tag_map, d.numeric_size_sets(),
                                              self.seed)
+        start = time.perf_counter()
         try:
-            if guard_exprs:
-                self._numeric.sample([lhs, rhs, *guard_exprs])
-            return self._numeric.compare(lhs, rhs)
+            with time_budget(limits.NUMERIC_TIME_BUDGET):
+                if guard_exprs:
+                    self._numeric.sample([lhs, rhs, *guard_exprs])
+                return self._numeric.compare(lhs, rhs)
         except N.NumericUnsupported as error:
             return NumericEvidence("undecided", f"skipped: {error}")
+        except Timeout:
+            return NumericEvidence(
+                "undecided", f"numeric stage gave up after {limits.NUMERIC_TIME_BUDGET:g} s",
+                seconds=time.perf_counter() - start)
 
 
 def derivative_targets(node: E.Expr) -> set[str]:

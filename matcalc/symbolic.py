@@ -26,22 +26,21 @@ Deciding ``lhs - rhs == 0``, entry by entry:
   put through ``cancel`` (and ``simplify`` if time allows); if no proof is found
   the stage says so.
 
-The stage runs under a wall-clock budget and reports when it gave up.
+The stage runs under a wall-clock budget (:mod:`matcalc.budget`) and reports
+when it gave up.
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
-import signal
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from . import assumptions as A
+from .budget import check_time
 from . import expr as E
 from . import limits
 from ._lazy import np, sp
@@ -51,7 +50,7 @@ from .ops import REGISTRY, TWIN_MARK, s_det, s_inv, sgn_function
 from .shapes import Shape, concrete, kind
 
 #: points tried with small integers before the randomized test
-SMALL_POINTS = 6
+SMALL_POINTS = 3
 #: points of the polynomial identity test
 PIT_POINTS = 2
 #: points where non-rational entries are evaluated
@@ -63,57 +62,8 @@ ZERO = 1e-20
 SHOWN_NODES = 600
 
 
-class SymbolicTimeout(Exception):
-    """The symbolic stage's time budget ran out."""
-
-
 class SymbolicUnsupported(Exception):
     """The identity is beyond the symbolic stage (too large)."""
-
-
-# ---------------------------------------------------------------------------
-# Time budget: SIGALRM where we can (main thread, POSIX), checks in loops always.
-
-_deadline: float | None = None
-
-
-@contextlib.contextmanager
-def time_budget(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`SymbolicTimeout` in the block after ``seconds``. Nests."""
-    global _deadline
-    if seconds is None:
-        yield
-        return
-    outer = _deadline
-    deadline = time.monotonic() + seconds
-    if outer is not None:
-        deadline = min(deadline, outer)
-    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(
-        signal, "setitimer"
-    )
-    previous = None
-    if use_alarm:
-
-        def on_alarm(signum: int, frame: Any) -> None:
-            raise SymbolicTimeout
-
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 1e-3))
-    _deadline = deadline
-    try:
-        yield
-    finally:
-        _deadline = outer
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-            if outer is not None:
-                signal.setitimer(signal.ITIMER_REAL, max(outer - time.monotonic(), 1e-3))
-
-
-def _check_time() -> None:
-    if _deadline is not None and time.monotonic() > _deadline:
-        raise SymbolicTimeout
 
 
 # ---------------------------------------------------------------------------
@@ -199,13 +149,12 @@ class SymbolicSession:
     """SymPy values of expressions over one instantiation of the variables.
 
     Values (and native Jacobians) are memoized by node, so checking the same
-    derivative against several claims or layouts derives it once.
+    derivative against several claims, layouts or seeds derives it once.
     """
 
     def __init__(self, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
-                 differentiated: set[str], sizes: Mapping[str, int], seed: int = 0) -> None:
+                 differentiated: set[str], sizes: Mapping[str, int]) -> None:
         self.sizes = dict(sizes)
-        self.seed = seed
         self.shapes = dict(shapes)
         self.variables = {
             name: _make_variable(name, shape, tags.get(name, frozenset()), self.sizes,
@@ -221,6 +170,8 @@ class SymbolicSession:
                     self.structure[free] = fixed
         self._memo: dict[E.Expr, Any] = {}
         self._jacobians: dict[tuple[E.Expr, str], Any] = {}
+        self._compared: dict[tuple[E.Expr, E.Expr], tuple[Any, Any, list[Any]]] = {}
+        self._texts: dict[E.Expr, Grid | None] = {}
 
     # -- evaluation
 
@@ -228,7 +179,7 @@ class SymbolicSession:
         cached = self._memo.get(node)
         if cached is not None:
             return cached
-        _check_time()
+        check_time()
         if isinstance(node, E.Const):
             result = _array(1, 1, lambda i, j: _rational(node.value))
         elif isinstance(node, E.Array):
@@ -262,7 +213,7 @@ class SymbolicSession:
             )
         out = np.empty(f.shape + w.shape, dtype=object)
         for index in np.ndindex(f.shape):
-            _check_time()
+            check_time()
             entry = f[index]
             free = entry.free_symbols
             for windex in np.ndindex(w.shape):
@@ -300,12 +251,11 @@ class SymbolicSession:
 
     # -- comparison
 
-    def compare(self, lhs: E.Expr, rhs: E.Expr) -> SymbolicEvidence:
+    def compare(self, lhs: E.Expr, rhs: E.Expr, seed: int = 0) -> SymbolicEvidence:
+        """Decide ``lhs == rhs``; ``seed`` fixes the points the decision uses."""
         start = time.perf_counter()
-        left = map_array(self.finalize, self.value(lhs))
-        right = map_array(self.finalize, self.value(rhs))
-        diffs = [self.finalize(a - b) for a, b in zip(left.flat, right.flat)]
-        decision = _Decider(self, lhs, rhs, left, right, diffs).run()
+        left, right, diffs = self._sides(lhs, rhs)
+        decision = _Decider(self, lhs, rhs, left, right, diffs, seed).run()
         return SymbolicEvidence(
             status=decision.status,
             sizes=dict(self.sizes),
@@ -315,9 +265,26 @@ class SymbolicSession:
             entries=len(diffs),
             seconds=time.perf_counter() - start,
             counterexample=decision.counterexample,
-            derivative=(grid_text(left) if isinstance(lhs, E.Derivative)
-                        and _small(left.flat, SHOWN_NODES) else None),
+            derivative=self._derivative_text(lhs, left),
         )
+
+    def _derivative_text(self, lhs: E.Expr, left: Any) -> Grid | None:
+        """The left side as text for reports, when it is a derivative small
+        enough to read (computed once)."""
+        if not isinstance(lhs, E.Derivative):
+            return None
+        if lhs not in self._texts:
+            self._texts[lhs] = grid_text(left) if _small(left.flat, SHOWN_NODES) else None
+        return self._texts[lhs]
+
+    def _sides(self, lhs: E.Expr, rhs: E.Expr) -> tuple[Any, Any, list[Any]]:
+        key = (lhs, rhs)
+        if key not in self._compared:
+            left = map_array(self.finalize, self.value(lhs))
+            right = map_array(self.finalize, self.value(rhs))
+            diffs = [self.finalize(a - b) for a, b in zip(left.flat, right.flat)]
+            self._compared[key] = (left, right, diffs)
+        return self._compared[key]
 
     def conditions(self, lhs: E.Expr, rhs: E.Expr) -> list[tuple[str, Any]]:
         """What a valid point must satisfy: the domains of the operations used.
@@ -381,12 +348,12 @@ class _Decider:
     """Decide whether every entry of ``lhs - rhs`` vanishes."""
 
     def __init__(self, session: SymbolicSession, lhs: E.Expr, rhs: E.Expr, left: Any,
-                 right: Any, diffs: list[Any]) -> None:
+                 right: Any, diffs: list[Any], seed: int) -> None:
         self.session = session
         self.lhs, self.rhs = lhs, rhs
         self.left, self.right = left, right
         self.pending = [e for e in diffs if e != 0]
-        self.rng = random.Random(session.seed)
+        self.rng = random.Random(seed)
 
     def run(self) -> _Decision:
         if not self.pending:
@@ -404,7 +371,7 @@ class _Decider:
         for e in self.pending:
             for index in range(PIT_POINTS):
                 for _ in range(5):  # off the poles
-                    _check_time()
+                    check_time()
                     point, generators = points[index]
                     evaluate = Exact(point, generators, self.rng)
                     try:
@@ -469,7 +436,7 @@ class _Decider:
                 continue  # off the real line: outside the domain
             valid += 1
             for value in values:
-                _check_time()
+                check_time()
                 if not _vanishes(value):
                     return self.refuted(point, "at a small integer point" if kind == "small"
                                         else "at a random rational point")
@@ -477,7 +444,7 @@ class _Decider:
 
     def in_domain(self, point: Mapping[Any, Fraction]) -> bool:
         for condition, e in self.conditions:
-            _check_time()
+            check_time()
             try:
                 value = _value_at(e, point)
             except ZeroDivisionError:
@@ -696,12 +663,12 @@ def _degree_bound(e: Any, memo: dict) -> tuple[int, int]:
 
 def _exact_zero(e: Any) -> bool:
     """A formal proof that ``e == 0``: cancel, then (if small) simplify."""
-    _check_time()
+    check_time()
     if sp.cancel(e) == 0:
         return True
     if sp.count_ops(e) > 400:
         return False
-    _check_time()
+    check_time()
     if sp.cancel(sp.expand_trig(e)) == 0:
         return True
     return sp.simplify(e) == 0

@@ -209,3 +209,26 @@ def test_shape_errors_inside_an_expression_make_it_ill_formed() -> None:
 def test_an_identity_without_derivatives_is_checked_too() -> None:
     assert status("inv(X).T = inv(X.T)", {"X": "n n"}, assume={"X": "invertible"}) == "holds"
     assert status("inv(X) = X.T", {"X": "n n"}, assume={"X": "orthogonal"}) == "holds"
+
+
+def test_resource_bounds_give_clear_messages() -> None:
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(UndecidedError, match="A would have 10,000,000,000 entries"):
+        matcalc.verify("d(A @ x)/d(x) = A", vars=SQUARE, sizes={"n": 100_000})
+    with pytest.raises(UndecidedError, match="eye\\(n\\) would have"):
+        matcalc.verify("d(sum(eye(n)))/d(x) = zeros(1, n)", vars={"x": "n"},
+                       sizes={"n": 90_000})
+    assert time.perf_counter() - start < 5
+
+
+def test_the_numeric_stage_has_a_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matcalc import limits
+
+    monkeypatch.setattr(limits, "NUMERIC_TIME_BUDGET", 1e-4)
+    verdict = matcalc.verify("d(logdet(X))/d(X) = inv(X)", vars={"X": "n n"},
+                             assume={"X": "spd"})
+    assert verdict.numeric.status == "undecided"
+    assert "numeric stage gave up after" in verdict.numeric.detail
+    assert verdict.status == "holds" and verdict.symbolic.status == "proved"
