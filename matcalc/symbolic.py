@@ -212,13 +212,12 @@ class SymbolicSession:
                 f"(symbolic limit {limits.MAX_SYMBOLIC_PAIRS:,})"
             )
         out = np.empty(f.shape + w.shape, dtype=object)
-        for index in np.ndindex(f.shape):
-            check_time()
-            entry = f[index]
-            free = entry.free_symbols
-            for windex in np.ndindex(w.shape):
-                s = w[windex]
-                out[index + windex] = entry.diff(s) if s in free else sp.S.Zero
+        for windex in np.ndindex(w.shape):
+            symbol = w[windex]
+            memo: dict[Any, Any] = {}  # per symbol: shared subexpressions differentiate once
+            for index in np.ndindex(f.shape):
+                check_time()
+                out[index + windex] = differentiate(f[index], symbol, memo)
         self._jacobians[key] = out
         return out
 
@@ -609,6 +608,38 @@ def _value_at(e: Any, point: Mapping[Any, Fraction]) -> Any:
 
 # ---------------------------------------------------------------------------
 # Helpers on SymPy expressions
+
+
+def differentiate(e: Any, s: Any, memo: dict[Any, Any]) -> Any:
+    """``∂e/∂s`` by the sum, product, power and chain rules, memoized on the
+    expression DAG (entries of matrix products share subexpressions, which
+    ``Expr.diff`` would differentiate again at every occurrence). Functions
+    differentiate by SymPy's own ``fdiff``; any other node by ``Expr.diff``."""
+    if e in memo:
+        return memo[e]
+    if s not in e.free_symbols:
+        result = sp.S.Zero
+    elif e == s:
+        result = sp.S.One
+    elif e.is_Add:
+        result = sp.Add(*[differentiate(a, s, memo) for a in e.args])
+    elif e.is_Mul:
+        args = e.args
+        terms = []
+        for i, a in enumerate(args):
+            da = differentiate(a, s, memo)
+            if da != 0:
+                terms.append(sp.Mul(*args[:i], da, *args[i + 1:]))
+        result = sp.Add(*terms)
+    elif e.is_Pow and not e.exp.has(s):
+        base, power = e.args
+        result = power * base ** (power - 1) * differentiate(base, s, memo)
+    elif e.is_Function and len(e.args) == 1:
+        result = e.fdiff(1) * differentiate(e.args[0], s, memo)
+    else:
+        result = e.diff(s)
+    memo[e] = result
+    return result
 
 
 def map_array(fn: Any, a: Any) -> Any:
