@@ -75,6 +75,14 @@ class Apply:
     shape: Shape
     dims: tuple[Dim, ...] = ()
     pos: int | None = field(default=None, compare=False, repr=False)
+    _hash: int = field(init=False, default=0, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # trees are used as dictionary keys everywhere: hash each node once
+        object.__setattr__(self, "_hash", hash((self.op, self.args, self.shape, self.dims)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,13 @@ class Derivative:
     layout: str
     shape: Shape
     pos: int | None = field(default=None, compare=False, repr=False)
+    _hash: int = field(init=False, default=0, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.of, self.wrt, self.layout, self.shape)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 Expr = Const | Array | Size | Var | Apply | Derivative

@@ -82,5 +82,12 @@ def arrange(native: Any, plan: LayoutPlan, sizes: Mapping[str, int]) -> Any:
     return moved.reshape(concrete(plan.shape, sizes))
 
 
-def other_layouts(layout: str) -> tuple[str, ...]:
-    return tuple(name for name in LAYOUTS if name != layout)
+def unarrange(arranged: Any, plan: LayoutPlan, native_shape: tuple[int, ...]) -> Any:
+    """The inverse of :func:`arrange`: a layout's array back in native order."""
+    kept = [native_shape[i] for i in plan.keep]
+    moved = arranged.reshape(tuple(kept[i] for i in plan.perm))
+    inverse = [0] * len(plan.perm)
+    for position, axis in enumerate(plan.perm):
+        inverse[axis] = position
+    back = moved.permute(inverse) if hasattr(moved, "permute") else moved.transpose(inverse)
+    return back.reshape(native_shape)
