@@ -191,6 +191,7 @@ def section_symbolic(repeats: int) -> str:
             scope = decl.scope("numerator")
             lhs_s, rhs_s = parse_identity(identity, scope)
             lhs, rhs = build(lhs_s, scope), build(rhs_s, scope)
+            Study(decl, method="symbolic", timeout=30).symbolic(lhs, rhs)  # warm up
             samples = []
             for _ in range(max(1, repeats // 3)):
                 evidence = Study(decl, method="symbolic", timeout=30).symbolic(lhs, rhs)

@@ -172,6 +172,8 @@ class SymbolicSession:
         self._jacobians: dict[tuple[E.Expr, str], Any] = {}
         self._compared: dict[tuple[E.Expr, E.Expr], tuple[Any, Any, list[Any]]] = {}
         self._texts: dict[E.Expr, Grid | None] = {}
+        self.detached = False  # whether detach has made twin symbols
+        self._products: dict[tuple[E.Expr, ...], Any] = {}  # sub-products of matmul chains
 
     # -- evaluation
 
@@ -189,15 +191,45 @@ class SymbolicSession:
             result = _array(1, 1, lambda i, j: sp.Integer(node.dim.size(self.sizes)))
         elif isinstance(node, E.Var):
             result = self.variables[node.name].entries
+        elif isinstance(node, E.Apply) and node.op == "matmul":
+            result = self._chain(_factors(node))
         elif isinstance(node, E.Apply):
             args = [self.value(a) for a in node.args]
             dims = [d.size(self.sizes) for d in node.dims]
             result = REGISTRY[node.op].sym(*args, *dims)
+            self.detached |= node.op == "detach"
         else:
             plan = layout_plan(node.of.shape, node.wrt.shape, node.layout)
             result = arrange(self.jacobian(node.of, node.wrt.name), plan, self.sizes)
         self._memo[node] = result
         return result
+
+    def _chain(self, factors: list[E.Expr]) -> Any:
+        """A product ``F1 @ F2 @ ... @ Fk`` in the order with the fewest scalar
+        multiplications (the classic matrix-chain order): symbolic entries stay
+        small, and a repeated sub-product such as ``X.T @ C @ X`` is built once."""
+        values = [self.value(f) for f in factors]
+        dims = [values[0].shape[0]] + [v.shape[1] for v in values]
+        k = len(values)
+        cost = {(i, i): 0 for i in range(k)}
+        split: dict[tuple[int, int], int] = {}
+        for length in range(2, k + 1):
+            for i in range(k - length + 1):
+                j = i + length - 1
+                cost[i, j], split[i, j] = min(
+                    (cost[i, m] + cost[m + 1, j] + dims[i] * dims[m + 1] * dims[j + 1], m)
+                    for m in range(i, j))
+
+        def build(i: int, j: int) -> Any:
+            if i == j:
+                return values[i]
+            key = tuple(factors[i:j + 1])
+            if key not in self._products:
+                m = split[i, j]
+                self._products[key] = REGISTRY["matmul"].sym(build(i, m), build(m + 1, j))
+            return self._products[key]
+
+        return build(0, k - 1)
 
     def jacobian(self, of: E.Expr, wrt: str) -> Any:
         """Native ``J[out..., in...] = d of[out] / d wrt[in]``."""
@@ -223,6 +255,8 @@ class SymbolicSession:
 
     def finalize(self, e: Any) -> Any:
         """Undo ``detach`` twins and give differentiated variables their structure."""
+        if not self.structure and not self.detached:
+            return e
         free = e.free_symbols
         twins = {s: sp.Symbol(s.name[: -len(TWIN_MARK)], **s.assumptions0)
                  for s in free if s.name.endswith(TWIN_MARK)}
@@ -475,6 +509,13 @@ class _Decider:
             source="symbolic",
         )
         return _Decision("refuted", f"lhs - rhs is not 0 {where}", counterexample=ce)
+
+
+def _factors(node: E.Expr) -> list[E.Expr]:
+    """The operands of a chain of ``@``, left to right."""
+    if isinstance(node, E.Apply) and node.op == "matmul":
+        return _factors(node.args[0]) + _factors(node.args[1])
+    return [node]
 
 
 # ---------------------------------------------------------------------------
