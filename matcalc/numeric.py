@@ -16,6 +16,7 @@ badly conditioned matrix, a ``logdet`` of a matrix with negative determinant.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -131,6 +132,11 @@ class Evaluator:
         return result
 
 
+@functools.lru_cache(maxsize=32)
+def _identity(n: int) -> Any:
+    return torch.eye(n, dtype=torch.float64)
+
+
 def _batched_jacobian(function: Any, point: Any, out_numel: int) -> Any:
     """Reverse mode with every output's cotangent in one batched backward pass
     (``torch.autograd.grad(..., is_grads_batched=True)``); the Jacobian in
@@ -140,7 +146,7 @@ def _batched_jacobian(function: Any, point: Any, out_numel: int) -> Any:
         out = function(w)
     if not out.requires_grad:  # the output does not depend on the variable
         return torch.zeros(*out.shape, *point.shape, dtype=point.dtype)
-    cotangents = torch.eye(out_numel, dtype=out.dtype).reshape(out_numel, *out.shape)
+    cotangents = _identity(out_numel).reshape(out_numel, *out.shape)
     try:
         (grad,) = torch.autograd.grad(out, w, grad_outputs=cotangents, is_grads_batched=True,
                                       allow_unused=True)
@@ -225,11 +231,12 @@ class NumericSession:
             else:
                 left = evaluator.value(lhs).detach()
                 right = evaluator.value(rhs).detach()
-            if not (torch.isfinite(left).all() and torch.isfinite(right).all()):
+            difference = (left - right).abs()
+            if not bool(torch.isfinite(difference).all()):  # a non-finite side
                 self.rejected += 1
                 continue
             scale = max(1.0, left.abs().max().item())
-            error = (left - right).abs().max().item() / scale
+            error = difference.max().item() / scale
             ok = error <= TOLERANCE
             results.append(NumericPoint(dict(point.sizes), error, ok))
             worst = max(worst, error)
