@@ -226,7 +226,7 @@ def section_seeds(repeats: int) -> str:
     results = parallel_map(verdicts_across_seeds, [(e, range(50), "both") for e in entries])
     seconds = time.perf_counter() - start
     flipped = [e.key for e, r in zip(entries, results) if set(r.values()) != {"holds"}]
-    return (f"### Seeds — every table entry at 50 seeds, both engines\n\n"
+    return ("### Seeds — every table entry at 50 seeds, both engines\n\n"
             + table(["entries", "seeds", "verdicts", "flipped", "wall s"],
                     [[str(len(entries)), "50", str(50 * len(entries)), str(len(flipped)),
                       f"{seconds:.0f}"]])

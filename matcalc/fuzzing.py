@@ -12,8 +12,13 @@ execution.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import random
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 #: the declarations every fuzzed input is checked against
 VARS = {"s": "", "t": "", "x": "n", "y": "n", "u": "m", "A": "n n", "X": "n n",
@@ -220,3 +225,30 @@ def case(rng: random.Random) -> Case:
     if roll < 0.90:
         return Case("mutated", mutate(rng, identity(rng)))
     return Case("expression", well_typed(rng, "s", 3), expression=True)
+
+
+@contextlib.contextmanager
+def watch_execution() -> Iterator[list[str]]:
+    """Record, while active, every string that matcalc's own code hands to
+    ``eval``, ``exec`` or ``sympy.sympify`` (libraries may exec their own code;
+    only calls made from matcalc count). The list must stay empty."""
+    import sympy
+
+    calls: list[str] = []
+
+    def guard(name: str, real: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if args and isinstance(args[0], str) and caller.startswith("matcalc"):
+                calls.append(f"{name} from {caller}: {args[0][:60]!r}")
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    saved = builtins.eval, builtins.exec, sympy.sympify
+    builtins.eval, builtins.exec = guard("eval", saved[0]), guard("exec", saved[1])
+    sympy.sympify = guard("sympify", saved[2])
+    try:
+        yield calls
+    finally:
+        builtins.eval, builtins.exec, sympy.sympify = saved

@@ -18,7 +18,6 @@ The symbolic stage runs under a 2 s budget here, as the fuzzing tests do.
 from __future__ import annotations
 
 import argparse
-import builtins
 import collections
 import json
 import multiprocessing
@@ -35,34 +34,20 @@ class _Hang(Exception):
     pass
 
 
-def _install_guards(executed: list[str]) -> None:
-    import sympy
-
-    def guard(name: str, real: object) -> object:
-        def wrapper(*args: object, **kwargs: object) -> object:
-            caller = sys._getframe(1).f_globals.get("__name__", "")
-            if args and isinstance(args[0], str) and caller.startswith("matcalc"):
-                executed.append(f"{name} from {caller}: {args[0][:60]!r}")
-            return real(*args, **kwargs)
-
-        return wrapper
-
-    builtins.eval = guard("eval", builtins.eval)
-    builtins.exec = guard("exec", builtins.exec)
-    sympy.sympify = guard("sympify", sympy.sympify)
-
-
 def _on_alarm(signum: int, frame: object) -> None:
     raise _Hang
 
 
 def work(task: tuple[int, int, int, float]) -> dict:
     """Run ``count`` cases from ``seed``; return the counts."""
+    start_seed, count, worker, limit = task
+    with F.watch_execution() as executed:
+        return _work(start_seed, count, worker, limit, executed)
+
+
+def _work(start_seed: int, count: int, worker: int, limit: float, executed: list[str]) -> dict:
     import matcalc
 
-    start_seed, count, worker, limit = task
-    executed: list[str] = []
-    _install_guards(executed)
     signal.signal(signal.SIGALRM, _on_alarm)
     counts: collections.Counter = collections.Counter()
     crashes, hangs, wrong = [], [], []

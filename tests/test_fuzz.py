@@ -8,14 +8,11 @@ so the suite stays fast.
 from __future__ import annotations
 
 import ast
-import builtins
 import random
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,25 +26,10 @@ FUZZ = settings(derandomize=True, deadline=None, suppress_health_check=list(Heal
 
 
 @pytest.fixture(autouse=True)
-def nothing_executes(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
-    """Fail the test if matcalc hands a string to eval, exec or sympify (libraries
-    may use exec for their own code; only calls from matcalc count)."""
-    calls: list[str] = []
-    real_sympify = sympy.sympify
-
-    def guard(name: str, real: object):  # noqa: ANN202
-        def wrapper(*args: object, **kwargs: object) -> object:
-            caller = sys._getframe(1).f_globals.get("__name__", "")
-            if args and isinstance(args[0], str) and caller.startswith("matcalc"):
-                calls.append(f"{name}({args[0][:40]!r}) from {caller}")
-            return real(*args, **kwargs)
-
-        return wrapper
-
-    monkeypatch.setattr(builtins, "eval", guard("eval", builtins.eval))
-    monkeypatch.setattr(builtins, "exec", guard("exec", builtins.exec))
-    monkeypatch.setattr(sympy, "sympify", guard("sympify", real_sympify))
-    yield calls
+def nothing_executes():  # noqa: ANN201
+    """Fail the test if matcalc hands a string to eval, exec or sympify."""
+    with F.watch_execution() as calls:
+        yield calls
     assert calls == [], f"text was executed: {calls}"
 
 
