@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 from . import expr as E
 from .checking import Check, EntryResult, parse_dims
+from .errors import ShapeError
 from .layout import layout_plan
 from .notation import latex, mathml
 from .parsing import parse_expression
 from .problem import declare, shape_spec
 from .shapes import SCALAR, Shape, fmt
-from .errors import ShapeError
 from .tables import Entry, Pitfall, Section, Tables
 
 LABELS = {

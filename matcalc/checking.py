@@ -181,8 +181,8 @@ def _check_shape_rule(entry: Entry, seed: int) -> list[Check]:
     output's indices first and the input's reversed after them."""
     import torch
 
-    from .numeric import Evaluator
     from .assumptions import sample_tensor
+    from .numeric import Evaluator
     from .shapes import axes, concrete
 
     decl = _declarations(entry, None)

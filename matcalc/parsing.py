@@ -32,7 +32,13 @@ from typing import Any
 
 from . import expr as E
 from . import limits
-from .errors import DeclarationError, LimitError, ParseError, UnknownNameError, did_you_mean
+from .errors import (
+    DeclarationError,
+    LimitError,
+    ParseError,
+    UnknownNameError,
+    did_you_mean,
+)
 from .layout import LAYOUTS
 from .ops import FUNCTIONS, INFIX, REGISTRY
 from .shapes import SCALAR, Dim, Shape, column

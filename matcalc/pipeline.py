@@ -70,7 +70,6 @@ def verify(
     verdict = study.verify_syntax(identity, lhs_syntax, rhs_syntax, scope)
     if diagnose and method == "both" and verdict.status != "holds":
         from .diagnosis import diagnose as find_repairs
-
         from .diagnosis import diagnose_ill_typed
 
         try:

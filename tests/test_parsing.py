@@ -17,7 +17,13 @@ from matcalc.errors import (
     ShapeError,
     UnknownNameError,
 )
-from matcalc.parsing import build, parse_expression, parse_identity, parse_shape, scope_from
+from matcalc.parsing import (
+    build,
+    parse_expression,
+    parse_identity,
+    parse_shape,
+    scope_from,
+)
 from matcalc.shapes import SCALAR, Dim
 
 SCOPE = scope_from({

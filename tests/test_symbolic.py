@@ -10,8 +10,9 @@ import pytest
 import sympy as sp
 
 from matcalc.budget import Timeout, check_time, time_budget
+from matcalc.deciding import Approx, Exact
 from matcalc.ops import sgn_function
-from matcalc.symbolic import Approx, Exact, differentiate
+from matcalc.symbolic import differentiate
 
 x, y, z = sp.symbols("x y z", real=True)
 sign = sgn_function()

@@ -1,0 +1,377 @@
+"""Deciding whether ``lhs - rhs`` vanishes, entry by entry, exactly.
+
+The symbolic stage (:mod:`matcalc.symbolic`) builds both sides as SymPy
+expressions at concrete sizes; this module decides their difference:
+
+* small-integer points first (inside the domain of every operation used): a
+  non-zero entry there is a counterexample a person can check by hand;
+* then the randomized polynomial identity test (Schwartz-Zippel) at points with
+  62-bit coordinates, with an error bound from a degree bound. Non-rational
+  atoms (``exp(..)``, ``log(..)``, ``sqrt(..)``, ``sign(..)``) stand as
+  independent variables there: an entry that vanishes as a rational function of
+  them vanishes, whatever relations hold between them;
+* an entry that survives that only by such a relation (``exp(2x) = exp(x)**2``,
+  ``sin**2 + cos**2 = 1``) is evaluated exactly at points inside the domain and
+  put through ``cancel`` (and ``simplify`` if time allows); if no proof is found
+  the stage says so.
+
+Points are evaluated by :class:`Exact` (Python integers and fractions) and,
+for exp, log, sqrt, ..., by :class:`Approx` (mpmath at ``DIGITS`` + 10 digits),
+both far faster than substituting into SymPy trees.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from . import assumptions as A
+from . import expr as E
+from ._lazy import sp
+from .budget import check_time
+from .evidence import Counterexample
+from .ops import sgn_function
+from .symbolic import rational, grid_text, map_array
+
+if TYPE_CHECKING:
+    from .symbolic import SymbolicSession
+
+#: points tried with small integers before the randomized test
+SMALL_POINTS = 3
+#: points of the polynomial identity test
+PIT_POINTS = 2
+#: points where non-rational entries are evaluated
+DOMAIN_POINTS = 3
+#: |value| below this (after evaluation to DIGITS digits) counts as zero
+DIGITS = 30
+ZERO = 1e-20
+
+
+@dataclass
+class _Decision:
+    status: str
+    detail: str
+    proof: str | None = None
+    error_bound: float | None = None
+    counterexample: Counterexample | None = None
+
+
+class Decider:
+    """Decide whether every entry of ``lhs - rhs`` vanishes."""
+
+    def __init__(self, session: SymbolicSession, lhs: E.Expr, rhs: E.Expr, left: Any,
+                 right: Any, diffs: list[Any], seed: int) -> None:
+        self.session = session
+        self.lhs, self.rhs = lhs, rhs
+        self.left, self.right = left, right
+        self.pending = [e for e in diffs if e != 0]
+        self.rng = random.Random(seed)
+
+    def run(self) -> _Decision:
+        if not self.pending:
+            return _Decision("proved", "every entry of lhs - rhs simplifies to 0", "exact")
+        self.conditions = self.session.conditions(self.lhs, self.rhs)
+        # 1. small integer points: cheap, and a counterexample a person can check
+        found = self.search("small", SMALL_POINTS, tries=8)
+        if found:
+            return found
+        # 2. the randomized polynomial identity test, with exp(...), log(...),
+        #    sqrt(...), sign(...) standing as independent variables: if lhs - rhs
+        #    vanishes as a rational function of those, it vanishes.
+        points = [self.pit_point() for _ in range(PIT_POINTS)]
+        hard, abstracted = [], False
+        for e in self.pending:
+            for index in range(PIT_POINTS):
+                for _ in range(5):  # off the poles
+                    check_time()
+                    point, generators = points[index]
+                    evaluate = Exact(point, generators, self.rng)
+                    try:
+                        value = evaluate(e)
+                        break
+                    except ZeroDivisionError:
+                        points[index] = self.pit_point()
+                else:
+                    return _Decision("undecided", "could not find points off the poles")
+                abstracted |= evaluate.met_atom
+                if value != 0:
+                    if not evaluate.met_atom:
+                        return self.refuted(point, "at a random point")
+                    hard.append(e)  # perhaps a relation between exp, log, ...: decided below
+                    break
+        proved = [e for e in self.pending if e not in hard]
+        bound = None
+        if proved:
+            memo: dict[Any, tuple[int, int]] = {}
+            degree = max(_degree_bound(e, memo)[0] for e in proved)
+            bound = (max(degree, 1) / A.PIT_RANGE) ** PIT_POINTS
+            note = " (exp, log, sqrt, ... as independent variables)" if abstracted else ""
+            pit = (f"polynomial identity test{note} at {PIT_POINTS} random points, "
+                   f"degree <= {degree}, error probability <= {bound:.1e}")
+        if not hard:
+            return _Decision("proved", pit, "polynomial identity test", bound)
+        # 3. what is left: exact evaluation inside the domain, then cancel/simplify
+        self.pending = hard
+        found = self.search("domain", DOMAIN_POINTS, tries=30)
+        if found:
+            return found
+        unproved = [e for e in hard if not _exact_zero(e)]
+        if not unproved:
+            if bound is None:
+                return _Decision("proved", "lhs - rhs reduces to 0 (cancel/simplify)", "exact")
+            return _Decision("proved", f"cancel/simplify; the other entries by {pit}",
+                             "exact and polynomial identity test", bound)
+        return _Decision(
+            "undecided",
+            f"no formal proof for {len(unproved)} entr{'y' if len(unproved) == 1 else 'ies'}; "
+            f"they vanish to {DIGITS} digits at {DOMAIN_POINTS} exact random points",
+        )
+
+    def pit_point(self) -> tuple[dict[Any, Fraction], dict[Any, int]]:
+        return self.session.point(self.rng, "pit"), {}
+
+    def search(self, kind: str, count: int, tries: int) -> _Decision | None:
+        """Refute at ``count`` valid points of ``kind``; None if all entries vanish."""
+        valid = 0
+        for _ in range(tries):
+            if valid >= count:
+                break
+            point = self.session.point(self.rng, kind)
+            if not self.in_domain(point):
+                continue
+            try:
+                values = [_value_at(e, point) for e in self.pending]
+            except (ZeroDivisionError, ValueError):
+                continue
+            if any(abs(getattr(v, "imag", 0)) > ZERO for v in values
+                   if not hasattr(v, "is_Rational")):
+                continue  # off the real line: outside the domain
+            valid += 1
+            for value in values:
+                check_time()
+                if not _vanishes(value):
+                    return self.refuted(point, "at a small integer point" if kind == "small"
+                                        else "at a random rational point")
+        return None
+
+    def in_domain(self, point: Mapping[Any, Fraction]) -> bool:
+        for condition, e in self.conditions:
+            check_time()
+            try:
+                value = _value_at(e, point)
+            except ZeroDivisionError:
+                return False
+            positive = condition == "positive"
+            if isinstance(value, Fraction):
+                ok = value > 0 if positive else value != 0
+            elif not hasattr(value, "is_Rational"):  # mpmath: keep clear of the boundary
+                if abs(getattr(value, "imag", 0)) > ZERO:
+                    return False
+                real = getattr(value, "real", value)
+                ok = real > ZERO if positive else abs(real) > ZERO
+            else:
+                if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+                    return False
+                ok = (value.is_positive if positive else value.is_nonzero) is True
+            if not ok:
+                return False
+        return True
+
+    def refuted(self, point: Mapping[Any, Fraction], where: str) -> _Decision:
+        exact = sympy_point(point)
+        ce = Counterexample(
+            sizes=dict(self.session.sizes),
+            point=self.session.point_values(exact),
+            lhs=grid_text(map_array(lambda e: e.xreplace(exact), self.left)),
+            rhs=grid_text(map_array(lambda e: e.xreplace(exact), self.right)),
+            exact=True,
+            source="symbolic",
+        )
+        return _Decision("refuted", f"lhs - rhs is not 0 {where}", counterexample=ce)
+
+
+# ---------------------------------------------------------------------------
+# Exact evaluation
+
+
+class _Atom(Exception):
+    """Evaluation met exp(...), log(...), ... where only rationals were allowed."""
+
+
+class Exact:
+    """Exact evaluation of a SymPy expression at a point, with Python integers
+    and fractions (much faster than substituting into SymPy trees).
+
+    ``generators`` gives each non-rational atom (exp(...), sqrt(...), ...) its
+    own random value, as the abstracted polynomial identity test needs; with
+    ``generators=None`` such an atom raises :class:`_Atom`. A pole raises
+    ZeroDivisionError.
+    """
+
+    def __init__(self, point: Mapping[Any, Fraction], generators: dict[Any, int] | None,
+                 rng: random.Random | None = None) -> None:
+        self.point = point
+        self.generators = generators
+        self.rng = rng
+        self.memo: dict[Any, Fraction | int] = {}
+        self.met_atom = False
+
+    def __call__(self, e: Any) -> Fraction | int:
+        memo = self.memo
+        if e in memo:
+            return memo[e]
+        if e.is_Symbol:
+            value = self.point[e]
+        elif e.is_Integer:
+            value = int(e.p)
+        elif e.is_Rational:
+            value = Fraction(int(e.p), int(e.q))
+        elif e.is_Add:
+            value = 0
+            for a in e.args:
+                value += self(a)
+        elif e.is_Mul:
+            value = 1
+            for a in e.args:
+                value *= self(a)
+        elif e.is_Pow and e.exp.is_Integer:
+            base, power = self(e.base), int(e.exp.p)
+            value = Fraction(1, 1) / base ** -power if power < 0 else base ** power
+        else:
+            if self.generators is None:
+                raise _Atom
+            self.met_atom = True
+            if e not in self.generators:
+                self.generators[e] = self.rng.randint(1, A.PIT_RANGE)
+            value = self.generators[e]
+        memo[e] = value
+        return value
+
+
+def sympy_point(point: Mapping[Any, Fraction]) -> dict[Any, Any]:
+    return {s: rational(Fraction(v)) for s, v in point.items()}
+
+
+class Approx:
+    """High-precision evaluation (mpmath, ``DIGITS`` + 10 digits) of a SymPy
+    expression at a rational point, for entries with exp, log, sqrt, ...
+    Much faster than ``evalf`` on large trees. A function it does not know
+    raises :class:`_Atom`; a pole raises ZeroDivisionError; a value off the
+    real line comes back complex."""
+
+    def __init__(self, point: Mapping[Any, Fraction]) -> None:
+        self.point = point
+        self.memo: dict[Any, Any] = {}
+        self.sgn = sgn_function()
+
+    def __call__(self, e: Any) -> Any:
+        import mpmath
+
+        with mpmath.workdps(DIGITS + 10):
+            return self._eval(e, mpmath)
+
+    def _eval(self, e: Any, mp: Any) -> Any:
+        memo = self.memo
+        if e in memo:
+            return memo[e]
+        if e.is_Symbol:
+            v = Fraction(self.point[e])
+            value = mp.mpf(v.numerator) / v.denominator
+        elif e.is_Rational:
+            value = mp.mpf(int(e.p)) / int(e.q)
+        elif e.is_Add:
+            value = mp.fsum(self._eval(a, mp) for a in e.args)
+        elif e.is_Mul:
+            value = mp.fprod(self._eval(a, mp) for a in e.args)
+        elif e.is_Pow:
+            base, power = self._eval(e.base, mp), self._eval(e.exp, mp)
+            if base == 0 and mp.re(power) < 0:
+                raise ZeroDivisionError
+            value = base ** power
+        elif e.func is self.sgn:
+            arg = self._eval(e.args[0], mp)
+            value = mp.mpf(0) if arg == 0 else mp.sign(mp.re(arg))
+        elif e.is_Function and e.func.__name__ in _MPMATH and e.func is getattr(sp, e.func.__name__):
+            value = getattr(mp, e.func.__name__)(self._eval(e.args[0], mp))
+        else:
+            raise _Atom
+        memo[e] = value
+        return value
+
+
+#: SymPy functions Approx evaluates with mpmath (the same names in both)
+_MPMATH = ("exp", "log", "sin", "cos", "tanh")
+
+
+def _value_at(e: Any, point: Mapping[Any, Fraction]) -> Any:
+    """``e`` at the point: a Fraction when rational, else a high-precision number
+    (or an exact SymPy number where mpmath cannot evaluate it)."""
+    try:
+        return Fraction(Exact(point, None)(e))
+    except _Atom:
+        pass
+    try:
+        return Approx(point)(e)
+    except _Atom:
+        value = e.xreplace(sympy_point(point))
+        if value.has(sp.zoo, sp.nan):
+            raise ZeroDivisionError from None
+        return value
+
+
+def _vanishes(value: Any) -> bool:
+    if isinstance(value, (int, Fraction)):
+        return value == 0
+    if not hasattr(value, "is_Rational"):  # an mpmath number
+        return abs(value) < ZERO
+    if value == 0:
+        return True
+    if value.is_Rational:
+        return False
+    if value.free_symbols:
+        return False
+    try:
+        number = complex(value.evalf(DIGITS))
+    except (TypeError, ValueError):
+        return False
+    return abs(number) < ZERO
+
+
+def _degree_bound(e: Any, memo: dict) -> tuple[int, int]:
+    """Bounds on the total degrees of numerator and denominator of ``e`` as a
+    rational function of its symbols and non-rational atoms."""
+    if e in memo:
+        return memo[e]
+    if e.is_Rational:
+        result = (0, 0)
+    elif e.is_Mul:
+        parts = [_degree_bound(a, memo) for a in e.args]
+        result = (sum(p[0] for p in parts), sum(p[1] for p in parts))
+    elif e.is_Add:
+        parts = [_degree_bound(a, memo) for a in e.args]
+        den = sum(p[1] for p in parts)
+        result = (max(p[0] + den - p[1] for p in parts), den)
+    elif e.is_Pow and e.exp.is_Integer:
+        n, d = _degree_bound(e.base, memo)
+        k = int(e.exp)
+        result = (k * n, k * d) if k >= 0 else (-k * d, -k * n)
+    else:  # a symbol, or an atom standing as one
+        result = (1, 0)
+    memo[e] = result
+    return result
+
+
+def _exact_zero(e: Any) -> bool:
+    """A formal proof that ``e == 0``: cancel, then (if small) simplify."""
+    check_time()
+    if sp.cancel(e) == 0:
+        return True
+    if sp.count_ops(e) > 400:
+        return False
+    check_time()
+    if sp.cancel(sp.expand_trig(e)) == 0:
+        return True
+    return sp.simplify(e) == 0
