@@ -3,9 +3,9 @@
     .venv/bin/python scripts/fuzz.py --count 100000 --jobs 2
 
 Inputs come from matcalc.fuzzing (grammar-aware identities, ill-typed ones,
-raw text, mutated identities, and expressions for derive). Each is handed to
-``verify`` (or ``derive`` plus a check that its closed form holds at another
-seed). It counts:
+raw text, mutated identities, and expressions for derive, in the proportions of
+``LONG_RUN_MIX``). Each is handed to ``verify`` (1 in 100 with the diagnosis) or
+to ``derive``, plus a check that its closed form holds at another seed. It counts:
 
 * crashes: any exception that is not a MatcalcError;
 * hangs: calls that run past --limit seconds;
@@ -54,7 +54,7 @@ def _work(start_seed: int, count: int, worker: int, limit: float, executed: list
     slowest = (0.0, "")
     rng = random.Random(start_seed)
     for _ in range(count):
-        case = F.case(rng)
+        case = F.case(rng, F.LONG_RUN_MIX)
         counts[f"kind:{case.kind}"] += 1
         started = time.perf_counter()
         signal.setitimer(signal.ITIMER_REAL, limit)
@@ -75,7 +75,7 @@ def _work(start_seed: int, count: int, worker: int, limit: float, executed: list
                     counts["derived:none"] += 1
             else:
                 verdict = matcalc.verify(case.text, vars=F.VARS, assume=F.ASSUME, timeout=2.0,
-                                         diagnose=rng.random() < 0.05)
+                                         diagnose=rng.random() < 0.01)
                 counts[f"status:{verdict.status}"] += 1
         except matcalc.MatcalcError as error:
             counts[f"rejected:{type(error).__name__}"] += 1
