@@ -117,7 +117,10 @@ def derive(
 def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, str]:
     """The derivative in ``layout`` as an expression tree, and the mode used."""
     calc = Calculus(wrt, b)
-    f = b.expand_identities(f)
+    simplified = b.tidy(b.expand_identities(f))  # x - x is 0 before it is differentiated
+    if simplified is None:
+        return present(_zero_derivative(f, wrt, layout, b)), "constant"
+    f = simplified if simplified.shape == f.shape else f
     zero = b.tidy
     if f.shape == SCALAR:
         gradient = zero(calc.gradient(f))  # denominator layout: the shape of wrt
@@ -130,18 +133,17 @@ def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, 
         jac = zero(calc.jacobian(f))
         result = _from_jacobian(jac, f, wrt, layout, b)
         method = "vec Jacobian (forward mode)"
-    if result is None:
-        result = _zeros(layout_plan(f.shape, wrt.shape, layout).shape, b)
-    return present(b.tidy(result)), method
+    result = b.tidy(result)
+    if result is None:  # no dependence, or every term cancelled
+        result = _zero_derivative(f, wrt, layout, b)
+    return present(result), method
 
 
-def _zeros(shape: tuple, b: Builder) -> E.Expr:
+def _zero_derivative(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> E.Expr:
+    shape = layout_plan(f.shape, wrt.shape, layout).shape
     if len(shape) != 2:
         raise NoClosedForm("the derivative is a tensor in this layout (use --layout vec)")
-    if shape == SCALAR:
-        return b.const(0)
-    rows, cols = shape
-    return E.apply("zeros", dims=(rows,) if cols.is_unit else (rows, cols))
+    return b.zero(shape)
 
 
 def _from_gradient(g: Maybe, wrt: E.Var, layout: str, b: Builder) -> Maybe:

@@ -149,6 +149,9 @@ class Study:
             tree, method = closed_form(lhs.of, lhs.wrt, lhs.layout, Builder(symmetric))
         except NoClosedForm as reason:
             return ClosedForm(None, None, "componentwise", f"no closed form: {reason}")
+        except ZeroDivisionError:
+            return ClosedForm(None, None, "componentwise",
+                              "no closed form: the rules divide by an exact zero here")
         text = E.to_text(tree)
         claim = parse_expression(text, self.declarations.scope(lhs.layout))  # as pasted back
         verdict = self.judge(f"d({E.to_text(lhs.of)})/d({lhs.wrt.name}) = {text}", lhs, claim,

@@ -292,6 +292,9 @@ class Builder:
         if node.op == "mul":
             return self._tidy_product(self.mul(*args))
         if node.op == "div":
+            if args[1] is None:  # a division by an exact zero stays as written
+                return E.apply("div", self.zero_or(args[0], node.args[0].shape),
+                               self.zero(node.args[1].shape))
             return self._tidy_product(self.div(*args))
         if node.op == "matmul":  # re-associate to the left: A @ B @ C
             return _rebuild(self, _chain(self.matmul(*args)))
@@ -299,7 +302,21 @@ class Builder:
             return self.transpose(args[0])
         if node.op == "kron":
             return self.kron(*args)
+        if node.op in _ZERO_AT_ZERO and any(a is None for a in args):
+            return None  # f(0) = 0: norm, sum, dot, trace, sin, relu, ...
+        # any other operation of an exact zero: spell the zero out
+        args = tuple(self.zero_or(a, old.shape) for a, old in zip(args, node.args))
         return E.apply(node.op, *args, dims=node.dims, pos=node.pos)
+
+    def zero(self, shape: Shape) -> E.Expr:
+        """An explicit zero of ``shape``."""
+        rows, cols = shape
+        if rows.is_unit and cols.is_unit:
+            return E.const(0)
+        return E.apply("zeros", dims=(rows,) if cols.is_unit else (rows, cols))
+
+    def zero_or(self, node: Maybe, shape: Shape) -> E.Expr:
+        return self.zero(shape) if node is None else node
 
     def _tidy_sum(self, node: Maybe) -> Maybe:
         if node is None:
@@ -364,6 +381,12 @@ class Builder:
         for factor in denominator:
             out = self.div(out, factor)
         return out
+
+
+#: operations that give an exact zero when an operand is an exact zero
+_ZERO_AT_ZERO = frozenset({"norm", "norm1", "sum", "mean", "dot", "trace", "diag", "vec",
+                           "outer", "det", "abs", "sign", "relu", "sin", "tanh", "sqrt",
+                           "detach"})
 
 
 def present(node: Maybe) -> Maybe:

@@ -108,3 +108,17 @@ def test_every_table_function_round_trips() -> None:
     total = sum(len(ds) for ds in results)
     assert total >= 300
     assert all(d.verdict.status == "holds" for ds in results for d in ds)
+
+
+@pytest.mark.parametrize("f, wrt, expected", [
+    ("(s - s)**3", "s", "0"),
+    ("x.T @ X @ x * norm(x - x)", "x", "zeros(1, n)"),
+    ("softmax(softmax(x - x))", "x", "zeros(n, n)"),
+    ("norm1(C @ u - C @ u)", "u", "zeros(1, m)"),
+])
+def test_derivatives_that_cancel_to_zero(f: str, wrt: str, expected: str) -> None:
+    """Found by the long fuzz run: terms that cancel exactly used to crash derive."""
+    variables = {"s": "", "x": "n", "u": "m", "X": "n n", "C": "n m"}
+    result = matcalc.derive(f, wrt, vars=variables)
+    assert result.expr == expected
+    assert result.verdict.status == "holds"
