@@ -71,6 +71,9 @@ class Decider:
         self.rng = random.Random(seed)
 
     def run(self) -> _Decision:
+        if any(e.has(sp.zoo, sp.nan) for e in self.pending):
+            return _Decision("undecided", "the expression is undefined everywhere (a division "
+                             "by an exact zero, such as the inverse of a zero matrix)")
         if not self.pending:
             return _Decision("proved", "every entry of lhs - rhs simplifies to 0", "exact")
         self.conditions = self.session.conditions(self.lhs, self.rhs)

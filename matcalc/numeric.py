@@ -197,9 +197,10 @@ class NumericSession:
                         evaluator = Evaluator(env, sizes, guards=True, jacobians=cache)
                         for e in exprs:
                             _guard_tree(evaluator, e)
-                except _Reject as reject:
+                except (_Reject, RuntimeError) as reject:  # torch errors: a singular matrix
                     self.rejected += 1
-                    self.reasons[str(reject)] = self.reasons.get(str(reject), 0) + 1
+                    reason = str(reject).splitlines()[0][:80]
+                    self.reasons[reason] = self.reasons.get(reason, 0) + 1
                     continue
                 points.append(_Point(sizes, env, cache, evaluator.memo))
                 found += 1
@@ -225,12 +226,16 @@ class NumericSession:
         for index, point in enumerate(points):
             check_time()
             evaluator = Evaluator(point.env, point.sizes, jacobians=point.cache, memo=point.memo)
-            if _probing(lhs, rhs, point.sizes):
-                left, right = _probe(evaluator, lhs, rhs, self.seed * 7919 + index)
-                probed += 1
-            else:
-                left = evaluator.value(lhs).detach()
-                right = evaluator.value(rhs).detach()
+            try:
+                if _probing(lhs, rhs, point.sizes):
+                    left, right = _probe(evaluator, lhs, rhs, self.seed * 7919 + index)
+                    probed += 1
+                else:
+                    left = evaluator.value(lhs).detach()
+                    right = evaluator.value(rhs).detach()
+            except RuntimeError:  # torch refused (a singular matrix in the claim): skip
+                self.rejected += 1
+                continue
             difference = (left - right).abs()
             if not bool(torch.isfinite(difference).all()):  # a non-finite side
                 self.rejected += 1

@@ -250,13 +250,13 @@ def _g_nonzero(what: str) -> Callable[[Any], str | None]:
 
 
 def _g_conditioned(a: Any) -> str | None:
-    if torch.linalg.cond(a).item() > MAX_CONDITION:
+    if not torch.linalg.cond(a).item() <= MAX_CONDITION:  # also catches nan (singular)
         return f"a matrix with condition number above {MAX_CONDITION:g}"
     return None
 
 
 def _g_logdet(a: Any) -> str | None:
-    if torch.linalg.det(a).item() <= 0:
+    if not torch.linalg.det(a).item() > 0:
         return "logdet of a matrix with non-positive determinant"
     return _g_conditioned(a)
 

@@ -232,3 +232,9 @@ def test_the_numeric_stage_has_a_time_budget(monkeypatch: pytest.MonkeyPatch) ->
     assert verdict.numeric.status == "undecided"
     assert "numeric stage gave up after" in verdict.numeric.detail
     assert verdict.status == "holds" and verdict.symbolic.status == "proved"
+
+
+def test_a_singular_constant_is_no_crash() -> None:
+    """Found by the long fuzz run: inv() of an exact zero used to escape as a torch error."""
+    with pytest.raises(UndecidedError, match="condition number"):
+        matcalc.verify("d(inv(mean(zeros(n, n))) * x)/d(x) = eye(n)", vars={"x": "n"})
