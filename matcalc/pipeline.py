@@ -20,7 +20,7 @@ from typing import Any
 from . import expr as E
 from . import limits
 from .budget import Timeout, time_budget
-from .errors import ShapeError, UndecidedError, UnknownNameError, did_you_mean
+from .errors import MatcalcError, ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
 from .parsing import Scope, Syntax, build, parse_expression, parse_identity
@@ -152,6 +152,9 @@ class Study:
         except ZeroDivisionError:
             return ClosedForm(None, None, "componentwise",
                               "no closed form: the rules divide by an exact zero here")
+        except MatcalcError as error:  # a bug in the rules must not cost the user a verdict
+            return ClosedForm(None, None, "componentwise",
+                              f"ENGINE ERROR in the closed-form rules ({error}); please report it")
         text = E.to_text(tree)
         claim = parse_expression(text, self.declarations.scope(lhs.layout))  # as pasted back
         verdict = self.judge(f"d({E.to_text(lhs.of)})/d({lhs.wrt.name}) = {text}", lhs, claim,

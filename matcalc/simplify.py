@@ -222,7 +222,8 @@ class Builder:
             if op == "inv" and self.is_symmetric(args[0]):
                 return a
             if op in ("ones", "zeros"):
-                return self.ones((a.shape[1], a.shape[0])) if op == "ones" else a
+                flipped = (a.shape[1], a.shape[0])
+                return self.ones(flipped) if op == "ones" else self.zero(flipped)
         return E.apply("transpose", a)
 
     def is_symmetric(self, a: E.Expr) -> bool:

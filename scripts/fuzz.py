@@ -7,7 +7,8 @@ raw text, mutated identities, and expressions for derive, in the proportions of
 ``LONG_RUN_MIX``). Each is handed to ``verify`` (1 in 100 with the diagnosis) or
 to ``derive``, plus a check that its closed form holds at another seed. It counts:
 
-* crashes: any exception that is not a MatcalcError;
+* crashes: any exception that is not a MatcalcError (and a ShapeError escaping
+  verify, which reports shape errors as ill-formed verdicts);
 * hangs: calls that run past --limit seconds;
 * executed: calls from matcalc that hand a string to eval, exec or sympify;
 * wrong: a derived (true) derivative that verify does not find to hold.
@@ -77,6 +78,11 @@ def _work(start_seed: int, count: int, worker: int, limit: float, executed: list
                 verdict = matcalc.verify(case.text, vars=F.VARS, assume=F.ASSUME, timeout=2.0,
                                          diagnose=rng.random() < 0.01)
                 counts[f"status:{verdict.status}"] += 1
+        except matcalc.ShapeError as error:
+            if case.expression:  # derive refuses an ill-shaped expression: bad input
+                counts["rejected:ShapeError"] += 1
+            else:  # verify turns shape errors into ill-formed verdicts: this is a bug
+                crashes.append((case.text, f"ShapeError escaped verify: {error}"))
         except matcalc.MatcalcError as error:
             counts[f"rejected:{type(error).__name__}"] += 1
         except _Hang:

@@ -122,3 +122,10 @@ def test_derivatives_that_cancel_to_zero(f: str, wrt: str, expected: str) -> Non
     result = matcalc.derive(f, wrt, vars=variables)
     assert result.expr == expected
     assert result.verdict.status == "holds"
+
+
+def test_the_transpose_of_a_zero_matrix() -> None:
+    """Found by the long fuzz run: zeros(n, m).T kept the shape (n, m)."""
+    result = matcalc.derive("(A @ zeros(n, m) / 2).T", "s",
+                            vars={"A": "n n", "s": "", "B": "m n"})
+    assert result.expr == "zeros(m, n)" and result.verdict.holds
