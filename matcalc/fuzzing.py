@@ -51,7 +51,7 @@ def well_typed(rng: random.Random, shape: str = "s", depth: int = 3) -> str:
         return _leaf(rng, shape)
     d = depth - 1
     options = _COMBINATORS[shape]
-    return options[rng.randrange(len(options))](rng, d)
+    return "(" + options[rng.randrange(len(options))](rng, d) + ")"  # safe as any operand
 
 
 def _leaf(rng: random.Random, shape: str) -> str:

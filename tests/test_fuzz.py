@@ -117,3 +117,12 @@ def test_the_source_never_calls_text_executors() -> None:
             else:
                 bad = isinstance(func, ast.Attribute) and func.attr in sympy_parsers
             assert not bad, f"{path.name}:{node.lineno} calls {ast.unparse(func)}()"
+
+
+@settings(FUZZ, max_examples=200)
+@given(st.randoms(use_true_random=False), st.sampled_from(["s", "n", "m", "nT", "nn", "mn", "nm"]))
+def test_the_well_typed_generator_is_well_typed(rng: random.Random, shape: str) -> None:
+    from matcalc.parsing import parse_expression
+    from matcalc.problem import declare
+
+    parse_expression(F.well_typed(rng, shape, 3), declare(F.VARS).scope("numerator"))
