@@ -2,11 +2,14 @@
 
 Both sides of the identity are evaluated through the torch forms of the
 operation registry; ``d(f)/d(x)`` is the Jacobian of ``f`` as a function of
-``x`` (the other variables held at the point) by
-``torch.autograd.functional.jacobian`` (``torch.func.jacrev`` for large
-outputs), in the native order ``out.shape + x.shape``, arranged into the layout
-by :mod:`matcalc.layout`. Nested derivatives differentiate through the inner
-Jacobian (``create_graph=True``).
+``x`` (the other variables held at the point) by torch's reverse mode: one
+batched backward pass (``torch.autograd.grad(..., is_grads_batched=True)``)
+covers every output entry at every point of the same sizes. It is taken in the
+native order ``out.shape + x.shape`` and arranged into the layout by
+:mod:`matcalc.layout`. Nested derivatives differentiate through the inner
+Jacobian (``torch.autograd.functional.jacobian`` with ``create_graph=True``);
+Jacobians above ``PROBE_ENTRIES`` entries are compared along random directions
+by forward mode.
 
 Points are drawn from a seeded generator (the seed fixes every sample), satisfy
 every assumption (:mod:`matcalc.assumptions`) and are rejected when an
@@ -157,6 +160,77 @@ def _batched_jacobian(function: Any, point: Any, out_numel: int) -> Any:
     return grad.reshape(*out.shape, *point.shape)
 
 
+def _outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
+    """The d() nodes not inside another d()'s function: the ones an
+    evaluation at the point differentiates directly."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, E.Derivative):
+            found.append(current)
+        else:
+            stack.extend(E.children(current))
+    return found
+
+
+def _prefill(points: Sequence[_Point], derivatives: Sequence[E.Derivative]) -> None:
+    """Fill the points' Jacobian caches for ``derivatives``, one backward pass
+    for all points of the same sizes rather than one per point.
+
+    Each point's function is evaluated on a leaf of its own and the outputs
+    are stacked; a cotangent that is the same basis vector in every block
+    yields every point's Jacobian row at once, since a block depends on its own
+    leaf only. Purely a saving of torch's per-call overhead (it dominates small
+    Jacobians): whatever this cannot do (an error at a point, an output that
+    depends on the variable at some points only, an operation without a
+    batching rule) is left to the per-point path in :meth:`Evaluator.jacobian`.
+    """
+    groups: dict[tuple, list[_Point]] = {}
+    for point in points:
+        groups.setdefault(tuple(point.sizes.items()), []).append(point)
+    for derivative in dict.fromkeys(derivatives):
+        key = (derivative.of, derivative.wrt.name)
+        for group in groups.values():
+            todo = [p for p in group if key not in p.cache]
+            if len(todo) > 1:
+                _jacobians_together(derivative.of, derivative.wrt.name, todo)
+
+
+def _jacobians_together(of: E.Expr, wrt: str, points: Sequence[_Point]) -> None:
+    sizes = points[0].sizes
+    shape = points[0].env[wrt].shape
+    out_numel = 1
+    for d in concrete(of.shape, sizes):
+        out_numel *= d
+    if out_numel * points[0].env[wrt].numel() > limits.MAX_JACOBIAN_NUMEL:
+        return
+    leaves = [p.env[wrt].detach().requires_grad_(True) for p in points]
+    try:
+        with torch.enable_grad():
+            outs = [Evaluator({**p.env, wrt: w}, sizes, nested=True).value(of)
+                    for p, w in zip(points, leaves)]
+    except (RuntimeError, NumericUnsupported):
+        return
+    out_shape = tuple(outs[0].shape)
+    if not any(o.requires_grad for o in outs):  # the output does not depend on the variable
+        for point in points:
+            point.cache[(of, wrt)] = torch.zeros(*out_shape, *shape, dtype=torch.float64)
+        return
+    if not all(o.requires_grad for o in outs):
+        return
+    cotangents = _identity(out_numel).reshape(out_numel, 1, *out_shape)
+    cotangents = cotangents.expand(out_numel, len(points), *out_shape)
+    try:
+        grads = torch.autograd.grad(torch.stack(outs), leaves, grad_outputs=cotangents,
+                                    is_grads_batched=True, allow_unused=True)
+    except RuntimeError:
+        return
+    for point, grad in zip(points, grads):
+        point.cache[(of, wrt)] = (
+            torch.zeros(*out_shape, *shape, dtype=torch.float64) if grad is None
+            else grad.reshape(*out_shape, *shape))
+
+
 class NumericSession:
     """Sampled points (per size instantiation) shared by every claim checked."""
 
@@ -219,6 +293,8 @@ class NumericSession:
                 sizes_tried=tuple(self.size_sets),
                 seconds=time.perf_counter() - start,
             )
+        _prefill([p for p in points if not _probing(lhs, rhs, p.sizes)],
+                 _outermost_derivatives(lhs) + _outermost_derivatives(rhs))
         results = []
         worst = 0.0
         counterexample = None

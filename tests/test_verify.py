@@ -238,3 +238,33 @@ def test_a_singular_constant_is_no_crash() -> None:
     """Found by the long fuzz run: inv() of an exact zero used to escape as a torch error."""
     with pytest.raises(UndecidedError, match="condition number"):
         matcalc.verify("d(inv(mean(zeros(n, n))) * x)/d(x) = eye(n)", vars={"x": "n"})
+
+
+@pytest.mark.parametrize("f, variables, assume", [
+    ("softmax(W @ x)", {"W": "m n", "x": "n"}, {}),
+    ("logdet(X) * inv(X) @ x", {"X": "n n", "x": "n"}, {"X": "spd"}),
+    ("relu(x) * detach(x * x)", {"x": "n"}, {}),
+    ("d(x.T @ A @ x)/d(x) @ x", {"x": "n", "A": "n n"}, {}),
+    ("trace(A)", {"x": "n", "A": "n n"}, {}),  # does not depend on x
+])
+def test_jacobians_of_all_points_at_once_match_one_at_a_time(
+        f: str, variables: dict, assume: dict) -> None:
+    """The numeric stage takes the Jacobians of all points of one size in one
+    backward pass; each must equal the Jacobian taken at its point alone."""
+    from matcalc import numeric as N
+    from matcalc.parsing import parse_expression
+    from matcalc.problem import declare
+
+    decl = declare(variables, assume=assume)
+    wrt = "X" if "X" in variables else "x"
+    derivative = parse_expression(f"d({f})/d({wrt})", decl.scope("numerator"))
+    session = N.NumericSession(decl.shape_map, decl.tag_map, decl.numeric_size_sets(), seed=3)
+    points = session.sample([derivative])
+    assert len(points) == 2 * N.POINTS_PER_SIZE
+    N._prefill(points, [derivative])
+    key = (derivative.of, wrt)
+    for point in points:
+        together = point.cache[key]
+        alone = N.Evaluator(point.env, point.sizes).jacobian(derivative.of, wrt)
+        assert together.shape == alone.shape
+        torch.testing.assert_close(together, alone, rtol=1e-12, atol=1e-12)
