@@ -19,6 +19,7 @@ from typing import Any
 
 from . import expr as E
 from . import limits
+from ._lazy import load, sp, torch
 from .budget import Timeout, time_budget
 from .errors import MatcalcError, ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .evidence import NumericEvidence, SymbolicEvidence
@@ -254,6 +255,7 @@ class Study:
         if reason:
             return SymbolicEvidence("undecided", sizes, f"skipped: {reason}")
         wrt = frozenset(derivative_targets(lhs) | derivative_targets(rhs))
+        load(sp)
         start = time.perf_counter()
         try:
             with time_budget(self.timeout):
@@ -288,6 +290,7 @@ class Study:
             d = self.declarations
             self._numeric = N.NumericSession(d.shape_map, d.tag_map, d.numeric_size_sets(),
                                              self.seed)
+        load(torch)
         start = time.perf_counter()
         try:
             with time_budget(limits.NUMERIC_TIME_BUDGET):

@@ -109,3 +109,23 @@ def test_the_installed_command() -> None:
     result = subprocess.run([sys.executable, "-m", "matcalc", "verify", "d(s**2)/d(s) = 2*s",
                              "--var", "s:"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_engines_load_only_when_a_stage_needs_them() -> None:
+    """Parsing and bad input never pay for importing torch or SymPy; a stage
+    imports its engine before starting its clock, so its reported time and
+    its time budget are spent on its own work."""
+    script = (
+        "import sys, matcalc\n"
+        "from matcalc.errors import MatcalcError\n"
+        "try:\n"
+        "    matcalc.verify('d(x)/d(x) = eye(n', vars={'x': 'n'})\n"
+        "except MatcalcError:\n"
+        "    pass\n"
+        "assert 'torch' not in sys.modules and 'sympy' not in sys.modules\n"
+        "from matcalc._lazy import load, torch\n"
+        "load(torch)\n"
+        "assert 'torch' in sys.modules and 'sympy' not in sys.modules\n"
+        "assert torch.float64 is sys.modules['torch'].float64\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
