@@ -112,15 +112,7 @@ class Evaluator:
         key = (of, wrt)
         if self.jacobians is not None and key in self.jacobians:
             return self.jacobians[key]
-        point = self.env[wrt]
-        out_numel = 1
-        for d in concrete(of.shape, self.sizes):
-            out_numel *= d
-        if out_numel * point.numel() > limits.MAX_JACOBIAN_NUMEL:
-            raise NumericUnsupported(
-                f"the Jacobian d({E.to_text(of)})/d({wrt}) would have "
-                f"{out_numel * point.numel():,} entries (limit {limits.MAX_JACOBIAN_NUMEL:,})"
-            )
+        _check_jacobian_size(of, wrt, self.env[wrt], self.sizes)
 
         def function(w: Any) -> Any:
             return Evaluator({**self.env, wrt: w}, self.sizes, nested=True).value(of)
@@ -128,12 +120,28 @@ class Evaluator:
         if self.nested:
             # inside another d(): one backward pass per output entry, with the graph kept
             # so that the outer derivative can differentiate through this one
-            result = torch.autograd.functional.jacobian(function, point, create_graph=True)
+            result = torch.autograd.functional.jacobian(function, self.env[wrt],
+                                                        create_graph=True)
         else:
-            result = _batched_jacobian(function, point, out_numel)
+            results = _reverse_jacobians(of, wrt, [self.env], self.sizes)
+            if results is None:  # an operation without a batching rule: one pass per output
+                result = torch.autograd.functional.jacobian(function, self.env[wrt])
+            else:
+                (result,) = results
         if self.jacobians is not None:
             self.jacobians[key] = result
         return result
+
+
+def _check_jacobian_size(of: E.Expr, wrt: str, point: Any, sizes: Mapping[str, int]) -> None:
+    out_numel = 1
+    for d in concrete(of.shape, sizes):
+        out_numel *= d
+    if out_numel * point.numel() > limits.MAX_JACOBIAN_NUMEL:
+        raise NumericUnsupported(
+            f"the Jacobian d({E.to_text(of)})/d({wrt}) would have "
+            f"{out_numel * point.numel():,} entries (limit {limits.MAX_JACOBIAN_NUMEL:,})"
+        )
 
 
 @functools.lru_cache(maxsize=32)
@@ -141,24 +149,42 @@ def _identity(n: int) -> Any:
     return torch.eye(n, dtype=torch.float64)
 
 
-def _batched_jacobian(function: Any, point: Any, out_numel: int) -> Any:
-    """Reverse mode with every output's cotangent in one batched backward pass
-    (``torch.autograd.grad(..., is_grads_batched=True)``); the Jacobian in
-    native order ``out.shape + point.shape``."""
-    w = point.detach().requires_grad_(True)
+def _reverse_jacobians(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
+                       sizes: Mapping[str, int]) -> list[Any] | None:
+    """The native Jacobians ``out.shape + x.shape`` of ``of`` at each point
+    (all of the same sizes), by one batched backward pass for all of them
+    (``torch.autograd.grad(..., is_grads_batched=True)``); None when an
+    operation has no batching rule.
+
+    Each point's function is evaluated on a leaf of its own and the outputs
+    are stacked; a cotangent that is the same basis vector in every block
+    yields every point's Jacobian row at once, since a block depends on its
+    own leaf only. torch's per-call overhead, which dominates small Jacobians,
+    is then paid once rather than once per point.
+    """
+    leaves = [env[wrt].detach().requires_grad_(True) for env in envs]
     with torch.enable_grad():
-        out = function(w)
-    if not out.requires_grad:  # the output does not depend on the variable
-        return torch.zeros(*out.shape, *point.shape, dtype=point.dtype)
-    cotangents = _identity(out_numel).reshape(out_numel, *out.shape)
+        outs = [Evaluator({**env, wrt: w}, sizes, nested=True).value(of)
+                for env, w in zip(envs, leaves)]
+    out_shape, shape = tuple(outs[0].shape), tuple(leaves[0].shape)
+    results = [torch.zeros(*out_shape, *shape, dtype=torch.float64) for _ in envs]
+    # an output that does not require grad does not depend on the variable there
+    live = [i for i, out in enumerate(outs) if out.requires_grad]
+    if not live:
+        return results
+    out_numel = outs[0].numel()
+    cotangents = _identity(out_numel).reshape(out_numel, 1, *out_shape)
     try:
-        (grad,) = torch.autograd.grad(out, w, grad_outputs=cotangents, is_grads_batched=True,
-                                      allow_unused=True)
-    except RuntimeError:  # an operation without a batching rule: one pass per output
-        return torch.autograd.functional.jacobian(function, point)
-    if grad is None:
-        return torch.zeros(*out.shape, *point.shape, dtype=point.dtype)
-    return grad.reshape(*out.shape, *point.shape)
+        grads = torch.autograd.grad(
+            torch.stack([outs[i] for i in live]), [leaves[i] for i in live],
+            grad_outputs=cotangents.expand(out_numel, len(live), *out_shape),
+            is_grads_batched=True, allow_unused=True)
+    except RuntimeError:
+        return None
+    for i, grad in zip(live, grads):
+        if grad is not None:
+            results[i] = grad.reshape(*out_shape, *shape)
+    return results
 
 
 def _outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
@@ -175,61 +201,27 @@ def _outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
 
 
 def _prefill(points: Sequence[_Point], derivatives: Sequence[E.Derivative]) -> None:
-    """Fill the points' Jacobian caches for ``derivatives``, one backward pass
-    for all points of the same sizes rather than one per point.
-
-    Each point's function is evaluated on a leaf of its own and the outputs
-    are stacked; a cotangent that is the same basis vector in every block
-    yields every point's Jacobian row at once, since a block depends on its own
-    leaf only. Purely a saving of torch's per-call overhead (it dominates small
-    Jacobians): whatever this cannot do (an error at a point, an output that
-    depends on the variable at some points only, an operation without a
-    batching rule) is left to the per-point path in :meth:`Evaluator.jacobian`.
-    """
+    """Fill the points' Jacobian caches for ``derivatives`` with one backward
+    pass for all points of the same sizes (:func:`_reverse_jacobians`).
+    Whatever fails here (an error at one of the points, an operation without a
+    batching rule) is left to each point's own :meth:`Evaluator.jacobian`,
+    which rejects just the point that caused it."""
     groups: dict[tuple, list[_Point]] = {}
     for point in points:
         groups.setdefault(tuple(point.sizes.items()), []).append(point)
     for derivative in dict.fromkeys(derivatives):
-        key = (derivative.of, derivative.wrt.name)
+        of, wrt = derivative.of, derivative.wrt.name
         for group in groups.values():
-            todo = [p for p in group if key not in p.cache]
-            if len(todo) > 1:
-                _jacobians_together(derivative.of, derivative.wrt.name, todo)
-
-
-def _jacobians_together(of: E.Expr, wrt: str, points: Sequence[_Point]) -> None:
-    sizes = points[0].sizes
-    shape = points[0].env[wrt].shape
-    out_numel = 1
-    for d in concrete(of.shape, sizes):
-        out_numel *= d
-    if out_numel * points[0].env[wrt].numel() > limits.MAX_JACOBIAN_NUMEL:
-        return
-    leaves = [p.env[wrt].detach().requires_grad_(True) for p in points]
-    try:
-        with torch.enable_grad():
-            outs = [Evaluator({**p.env, wrt: w}, sizes, nested=True).value(of)
-                    for p, w in zip(points, leaves)]
-    except (RuntimeError, NumericUnsupported):
-        return
-    out_shape = tuple(outs[0].shape)
-    if not any(o.requires_grad for o in outs):  # the output does not depend on the variable
-        for point in points:
-            point.cache[(of, wrt)] = torch.zeros(*out_shape, *shape, dtype=torch.float64)
-        return
-    if not all(o.requires_grad for o in outs):
-        return
-    cotangents = _identity(out_numel).reshape(out_numel, 1, *out_shape)
-    cotangents = cotangents.expand(out_numel, len(points), *out_shape)
-    try:
-        grads = torch.autograd.grad(torch.stack(outs), leaves, grad_outputs=cotangents,
-                                    is_grads_batched=True, allow_unused=True)
-    except RuntimeError:
-        return
-    for point, grad in zip(points, grads):
-        point.cache[(of, wrt)] = (
-            torch.zeros(*out_shape, *shape, dtype=torch.float64) if grad is None
-            else grad.reshape(*out_shape, *shape))
+            todo = [p for p in group if (of, wrt) not in p.cache]
+            if len(todo) < 2:
+                continue
+            try:
+                _check_jacobian_size(of, wrt, todo[0].env[wrt], todo[0].sizes)
+                results = _reverse_jacobians(of, wrt, [p.env for p in todo], todo[0].sizes)
+            except (RuntimeError, NumericUnsupported):
+                continue
+            for point, result in zip(todo, results or ()):
+                point.cache[(of, wrt)] = result
 
 
 class NumericSession:
