@@ -110,14 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     derive.set_defaults(run=run_derive)
 
     check = sub.add_parser("check", help="verify every table entry, in every layout it states")
-    check.add_argument("files", nargs="*", help="table files (default: all of tables/)")
+    check.add_argument("files", nargs="*", help="table files (default: the packaged tables, matcalc/data/tables/)")
     _add_run_options(check)
     check.add_argument("--json", action="store_true", help="print a JSON document")
     check.add_argument("-v", "--verbose", action="store_true", help="list every entry")
     check.set_defaults(run=run_check)
 
     sheet = sub.add_parser("cheatsheet", help="generate the layout cheat sheet from the tables")
-    sheet.add_argument("files", nargs="*", help="table files (default: all of tables/)")
+    sheet.add_argument("files", nargs="*", help="table files (default: the packaged tables, matcalc/data/tables/)")
     sheet.add_argument("--format", default="md", choices=("md", "html"))
     sheet.add_argument("--lang", default="en", choices=("en", "zh"))
     sheet.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")

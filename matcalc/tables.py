@@ -1,4 +1,7 @@
-"""The identity tables: data files under ``tables/``, loaded and validated.
+"""The identity tables: data files under ``matcalc/data/tables/``, loaded and validated.
+
+The files ship inside the package (wheel and sdist) and are read through
+:mod:`importlib.resources`, so an installed copy finds them wherever it lives.
 
 One TOML file per section. A file has a ``[section]`` table and a list of
 ``[[entry]]`` tables; every entry names its ``source`` and is checked, both
@@ -44,13 +47,16 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from .errors import MatcalcError, TableError
 from .layout import LAYOUTS
 
-TABLES_DIR = Path(__file__).resolve().parent.parent / "tables"
+#: Where the packaged tables live, as a package-relative resource path.
+TABLES_RESOURCE = "data/tables"
 
 _SECTION_KEYS = {"id", "order", "title", "title_zh", "source", "intro", "intro_zh"}
 _ENTRY_KEYS = {"id", "source", "vars", "assume", "f", "wrt", "note", "note_zh", "shape",
@@ -158,20 +164,36 @@ class Tables:
         raise KeyError(key)
 
 
-def default_files() -> list[Path]:
-    return sorted(TABLES_DIR.glob("*.toml"))
+def tables_root() -> Traversable:
+    """The packaged table directory (a resource, not necessarily a file-system path)."""
+    return resources.files("matcalc").joinpath(*TABLES_RESOURCE.split("/"))
+
+
+def default_files() -> list[Traversable]:
+    """The packaged table files, sorted by name."""
+    return sorted((item for item in tables_root().iterdir()
+                   if item.is_file() and item.name.endswith(".toml")),
+                  key=lambda item: item.name)
+
+
+def table_text(name: str) -> str:
+    """The text of one packaged table file, e.g. ``table_text("deep_learning.toml")``."""
+    item = tables_root().joinpath(name)
+    if not item.is_file():
+        raise TableError(f"no packaged table file '{name}'")
+    return item.read_text(encoding="utf-8")
 
 
 def load_tables(paths: Sequence[str | Path] | None = None) -> Tables:
-    """Load and validate table files (all of ``tables/`` by default).
+    """Load and validate table files (all the packaged tables by default).
 
     >>> tables = load_tables()
     >>> tables["notes-3.1/sum"].claim_map["numerator"]
     'ones(n).T'
     """
-    files = [Path(p) for p in paths] if paths else default_files()
+    files: list[Path] | list[Traversable] = [Path(p) for p in paths] if paths else default_files()
     if not files:
-        raise TableError(f"no table files found in {TABLES_DIR}")
+        raise TableError(f"no table files found in the package ({TABLES_RESOURCE})")
     sections = [load_section(path) for path in files]
     seen: dict[str, str] = {}
     for section in sections:
@@ -182,7 +204,7 @@ def load_tables(paths: Sequence[str | Path] | None = None) -> Tables:
     return Tables(tuple(sorted(sections, key=lambda s: (s.order, s.id))))
 
 
-def load_section(path: Path) -> Section:
+def load_section(path: Path | Traversable) -> Section:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
