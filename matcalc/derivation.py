@@ -117,7 +117,11 @@ def derive(
 def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, str]:
     """The derivative in ``layout`` as an expression tree, and the mode used."""
     calc = Calculus(wrt, b)
-    simplified = b.tidy(b.expand_identities(f))  # x - x is 0 before it is differentiated
+    # x - x is 0 before it is differentiated; but a structured variable keeps
+    # its transposes here (``X.T`` is not ``X`` for the derivative, only for
+    # values at the point), so the function is tidied without the structure
+    plain = Builder(factoring=b.factoring)
+    simplified = plain.tidy(plain.expand_identities(f))
     if simplified is None:
         return present(_zero_derivative(f, wrt, layout, b)), "constant"
     f = simplified if simplified.shape == f.shape else f

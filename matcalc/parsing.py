@@ -43,7 +43,9 @@ from .layout import LAYOUTS
 from .ops import FUNCTIONS, INFIX, REGISTRY
 from .shapes import SCALAR, Dim, Shape, column
 
-RESERVED = frozenset(FUNCTIONS) | {"d", "T"}
+#: names that cannot be variables; ``d`` can (``d(`` starts a derivative, a bare
+#: ``d`` is an ordinary name, as in the Matrix Cookbook's ``(B x + b)ᵀ C (D x + d)``)
+RESERVED = frozenset(FUNCTIONS) | {"T"}
 
 
 # ---------------------------------------------------------------------------
@@ -504,12 +506,14 @@ class _Parser:
             raise ParseError(
                 f"function '{name}' must be called, as {name}(...)", position=token.pos, token=name
             )
-        if name == "d":
-            raise ParseError(
-                "'d' is reserved for derivatives, written d(f)/d(x)", position=token.pos, token="d"
-            )
         if name in self.scope.dims:
             return self.node("size", token.pos, Dim.of(name))
+        if name == "d":
+            raise UnknownNameError(
+                "undeclared variable 'd' (a derivative is written d(f)/d(x))",
+                position=token.pos, token="d",
+                hint="declare it with a shape, e.g. --var d:n, or write d(f)/d(x)",
+            )
         declared = list(self.scope.shapes) + list(self.scope.macro_map)
         raise UnknownNameError(
             f"undeclared variable '{name}'",

@@ -26,6 +26,12 @@ EXPECTED = [
     ("A @ X @ B", "X", "vec", {}, "kron(B.T, A)"),
     ("inv(A + s * B)", "s", "numerator", {}, "-inv(A + s * B) @ B @ inv(A + s * B)"),
     ("M @ c", "M", "vec", {}, "kron(c.T, eye(n))"),
+    # a structured variable's transpose is kept while differentiating: the
+    # derivative of the expression as written, at a structured point
+    ("trace(A @ X.T)", "X", "numerator", {"X": ["symmetric"]}, "A.T"),
+    ("trace(A @ X.T)", "X", "numerator", {"X": ["spd"]}, "A.T"),
+    ("trace(A @ X.T)", "X", "numerator", {"X": ["diagonal"]}, "A.T"),
+    ("trace(A @ X.T)", "X", "denominator", {"X": ["symmetric"]}, "A"),
 ]
 
 

@@ -205,3 +205,40 @@ def test_parsing_executes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
             build(lhs, SCOPE), build(rhs, SCOPE)
     parse_identity("d(x.T @ X @ x)/d(x) = x.T @ (X + X.T)", SCOPE)
     assert calls == []
+
+
+# ---------------------------------------------------------------------------
+# `d` is a derivative only when followed by `(`; anywhere else it is a name
+
+
+D_SCOPE = scope_from({
+    "x": parse_shape("n"),
+    "D": parse_shape("k n"),
+    "d": parse_shape("k"),
+    "y": parse_shape("m"),
+})
+
+
+def test_d_is_a_variable_when_not_called() -> None:
+    tree = parse_expression("D @ x + d", D_SCOPE)
+    assert tree.shape == parse_shape("k")
+    assert any(isinstance(n, E.Var) and n.name == "d" for n in E.walk(tree))
+
+
+def test_d_can_be_differentiated_by_and_appears_in_a_derivative() -> None:
+    lhs, _ = parse_identity("d(d.T @ (D @ x + d))/d(d) = 2 * d.T + x.T @ D.T", D_SCOPE)
+    built = build(lhs, D_SCOPE)
+    assert isinstance(built, E.Derivative) and built.wrt.name == "d"
+
+
+def test_d_as_a_dimension_name() -> None:
+    scope = scope_from({"z": parse_shape("d")})
+    assert parse_expression("z.T @ ones(d)", scope).shape == SCALAR
+    assert parse_expression("d * z", scope).shape == parse_shape("d")
+
+
+def test_undeclared_d_names_the_derivative_syntax() -> None:
+    with pytest.raises(UnknownNameError) as caught:
+        parse("x + d")
+    assert caught.value.token == "d" and caught.value.position == 4
+    assert "d(f)/d(x)" in str(caught.value)
