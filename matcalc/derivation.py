@@ -56,7 +56,7 @@ class Derivation:
             "expr": self.expr, "method": self.method, "note": self.note,
             "sizes": self.sizes,
             "componentwise": [list(r) for r in self.componentwise] if self.componentwise else None,
-            "verdict": self.verdict.to_dict() if self.verdict else None,
+            "verdict": self.verdict.to_dict() if self.verdict is not None else None,
             "seconds": round(self.seconds, 4),
         }
 

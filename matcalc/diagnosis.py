@@ -404,7 +404,7 @@ def _with(decl: Declarations, name: str, tag: str, base: Study) -> Study | None:
         new = declare(variables, assume, dict(decl.pinned))
     except MatcalcError:
         return None
-    return Study(new, seed=base.seed, timeout=base.timeout)
+    return Study(new, seed=base.seed, timeout=base.timeout, rtol=base.rtol, atol=base.atol)
 
 
 # ---------------------------------------------------------------------------

@@ -40,6 +40,8 @@ from .shapes import Shape, concrete
 POINTS_PER_SIZE = 3
 #: largest |lhs - rhs| allowed, relative to max(1, max |lhs|)
 TOLERANCE = 1e-8
+#: the default tolerances: a point agrees when max |lhs - rhs| <= max(ATOL, RTOL * max |lhs|)
+RTOL = ATOL = TOLERANCE
 #: draws before giving up on finding a point inside the domain
 MAX_DRAWS = 60
 #: Jacobians with more entries than this are compared along random directions
@@ -229,7 +231,10 @@ class NumericSession:
 
     def __init__(self, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
                  size_sets: Sequence[Mapping[str, int]], seed: int = 0,
-                 points_per_size: int = POINTS_PER_SIZE) -> None:
+                 points_per_size: int = POINTS_PER_SIZE, rtol: float | None = None,
+                 atol: float | None = None) -> None:
+        self.rtol = RTOL if rtol is None else rtol
+        self.atol = ATOL if atol is None else atol
         self.shapes = dict(shapes)
         self.tags = dict(tags)
         self.size_sets = [dict(s) for s in size_sets]
@@ -310,8 +315,9 @@ class NumericSession:
             if not math.isfinite(largest):  # a non-finite side
                 self.rejected += 1
                 continue
-            error = largest / max(1.0, left.abs().max().item())
-            ok = error <= TOLERANCE
+            scale = left.abs().max().item()
+            error = largest / max(1.0, scale)
+            ok = largest <= max(self.atol, self.rtol * scale)
             results.append(NumericPoint(dict(point.sizes), error, ok))
             worst = max(worst, error)
             if not ok and counterexample is None:
@@ -340,7 +346,7 @@ class NumericSession:
             detail=detail,
             points=tuple(results),
             max_error=worst,
-            tolerance=TOLERANCE,
+            tolerance=self.rtol,
             seconds=seconds,
             counterexample=counterexample,
             samples_rejected=self.rejected,

@@ -21,7 +21,7 @@ from . import expr as E
 from . import limits
 from ._lazy import load, sp, torch
 from .budget import Timeout, time_budget
-from .errors import MatcalcError, ShapeError, UndecidedError, UnknownNameError, did_you_mean
+from .errors import DeclarationError, MatcalcError, ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
 from .parsing import Scope, Syntax, build, parse_expression, parse_identity
@@ -42,6 +42,8 @@ def verify(
     seed: int = 0,
     timeout: float | None = None,
     diagnose: bool = True,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> Verdict:
     """Verify a matrix-calculus identity such as ``d(A @ x)/d(x) = A``.
 
@@ -57,17 +59,21 @@ def verify(
     matrix, ``""`` a scalar); ``assume`` maps names to assumption tags;
     ``sizes`` pins dimension sizes; ``method`` is ``"both"``, ``"symbolic"``
     or ``"numeric"``; ``seed`` fixes every random choice; ``timeout`` bounds the
-    symbolic stage (seconds). With ``diagnose`` (and both engines) a claim that
+    symbolic stage (seconds). ``rtol`` and ``atol`` are the numeric stage's
+    tolerances: a point agrees when ``max |lhs - rhs| <= max(atol, rtol *
+    max |lhs|)`` (defaults ``numeric.RTOL`` and ``numeric.ATOL``, both 1e-8;
+    the exact stage needs none). With ``diagnose`` (and both engines) a claim that
     does not hold comes with its verified repairs in ``verdict.diagnosis``.
     Bad input raises a
     :class:`~matcalc.errors.MatcalcError`.
     """
     _check_choice("layout", layout, LAYOUTS)
     _check_choice("method", method, METHODS)
+    check_tolerances(rtol, atol)
     declarations = declare(vars, assume, sizes)
     scope = declarations.scope(layout)
     lhs_syntax, rhs_syntax = parse_identity(identity, scope)
-    study = Study(declarations, method=method, seed=seed, timeout=timeout)
+    study = Study(declarations, method=method, seed=seed, timeout=timeout, rtol=rtol, atol=atol)
     verdict = study.verify_syntax(identity, lhs_syntax, rhs_syntax, scope)
     if diagnose and method == "both" and verdict.status != "holds":
         from .diagnosis import diagnose as find_repairs
@@ -94,6 +100,17 @@ def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
         )
 
 
+def check_tolerances(rtol: float | None, atol: float | None) -> None:
+    """Refuse a tolerance that is not a finite number >= 0 (None: the default)."""
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not 0 <= value < float("inf"):
+            raise DeclarationError(f"{name} must be a finite number >= 0, not {value!r}",
+                                   token=repr(value), hint=f"e.g. {name}=1e-6")
+
+
 @dataclass(frozen=True)
 class ClosedForm:
     text: str | None  # the verified closed form, in matcalc's input language
@@ -106,17 +123,19 @@ class Study:
     """Both engines' sessions for one set of declarations."""
 
     def __init__(self, declarations: Declarations, method: str = "both", seed: int = 0,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, rtol: float | None = None,
+                 atol: float | None = None) -> None:
         self.declarations = declarations
         self.method = method
         self.seed = seed
+        self.rtol, self.atol = rtol, atol  # None: the numeric stage's defaults
         self.timeout = limits.SYMBOLIC_TIME_BUDGET if timeout is None else timeout
         self._symbolic: dict[frozenset[str], Any] = {}
         self._numeric: Any = None
 
     def reseeded(self, seed: int) -> Study:
         """The same study at another seed: derivatives are shared, points are new."""
-        other = Study(self.declarations, self.method, seed, self.timeout)
+        other = Study(self.declarations, self.method, seed, self.timeout, self.rtol, self.atol)
         other._symbolic = self._symbolic
         return other
 
@@ -289,7 +308,7 @@ class Study:
         if self._numeric is None:
             d = self.declarations
             self._numeric = N.NumericSession(d.shape_map, d.tag_map, d.numeric_size_sets(),
-                                             self.seed)
+                                             self.seed, rtol=self.rtol, atol=self.atol)
         load(torch)
         start = time.perf_counter()
         try:

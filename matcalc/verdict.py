@@ -30,6 +30,14 @@ class Finding:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The verdict on one identity, with both engines' evidence.
+
+    A verdict is true exactly when its status is ``holds`` (``bool(verdict)``),
+    so ``assert matcalc.verify(...)`` fails on ``fails`` and ``ill-formed``;
+    :func:`matcalc.testing.assert_identity` fails a test with the whole report.
+    ``repr`` is one line; ``str`` is the report.
+    """
+
     identity: str
     status: str
     layout: str
@@ -56,6 +64,13 @@ class Verdict:
     @property
     def holds(self) -> bool:
         return self.status == "holds"
+
+    def __bool__(self) -> bool:
+        """True exactly when the status is ``holds``: ``assert verify(...)`` means it."""
+        return self.status == "holds"
+
+    def __repr__(self) -> str:
+        return f"<Verdict {self.status}: {self.identity.strip()} [{self.layout}]>"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +123,11 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
         at_sizes = [p.ok for p in numeric.points if p.sizes == symbolic.sizes]
         same_size = all(at_sizes) if at_sizes else None
     disagreement = None
+    if sym is False and same_size and _loosened(numeric):
+        # the claim is refuted exactly, and differs by less than the tolerance the user set
+        return Outcome("fails", "the claim differs from the true value (a counterexample is "
+                       "below), by less than the numeric tolerance set", symbolic.counterexample,
+                       None)
     if sym is not None and same_size is not None and sym != same_size:
         disagreement = (
             f"ENGINE DISAGREEMENT: the symbolic stage {symbolic.status} the identity at "
@@ -143,6 +163,13 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
         why = symbolic.detail if symbolic else "symbolic stage not run"
         return Outcome("holds", f"confirmed numerically only ({why})", None, None)
     return None
+
+
+def _loosened(numeric: NumericEvidence) -> bool:
+    """Whether the numeric stage agreed only thanks to tolerances looser than its default."""
+    from .numeric import ATOL, RTOL
+
+    return numeric.max_error > min(RTOL, ATOL)
 
 
 def _sizes(sizes: dict[str, int]) -> str:
