@@ -107,8 +107,8 @@ def section_numeric(repeats: int) -> str:
     import torch
 
     from matcalc.parsing import parse_expression
-    from matcalc.pipeline import Study
-    from matcalc.problem import declare
+    from matcalc.engines import Engines
+    from matcalc.declarations import declare
 
     torch.set_num_threads(1)
     rows = []
@@ -120,7 +120,7 @@ def section_numeric(repeats: int) -> str:
         rhs = parse_expression("A", scope)
 
         def ours() -> None:
-            evidence = Study(decl, method="numeric").numeric(lhs, rhs)  # noqa: B023
+            evidence = Engines(decl, method="numeric").numeric(lhs, rhs)  # noqa: B023
             assert evidence.status == "agrees"
 
         def bare() -> None:
@@ -182,10 +182,10 @@ FAMILIES = [
 def section_symbolic(repeats: int) -> str:
     from sympy.core.cache import clear_cache
 
-    from matcalc.checking import check_all
+    from matcalc.tablecheck import check_all
     from matcalc.parsing import build, parse_identity
-    from matcalc.pipeline import Study
-    from matcalc.problem import declare
+    from matcalc.engines import Engines
+    from matcalc.declarations import declare
     from matcalc.tables import load_tables
 
     sizes = (2, 3, 4, 5)
@@ -197,11 +197,11 @@ def section_symbolic(repeats: int) -> str:
             scope = decl.scope("numerator")
             lhs_s, rhs_s = parse_identity(identity, scope)
             lhs, rhs = build(lhs_s, scope), build(rhs_s, scope)
-            Study(decl, method="symbolic", timeout=30).symbolic(lhs, rhs)  # warm up
+            Engines(decl, method="symbolic", timeout=30).symbolic(lhs, rhs)  # warm up
             samples = []
             for _ in range(max(1, repeats // 3)):
                 clear_cache()  # SymPy memoizes globally: time the work, not a cache hit
-                evidence = Study(decl, method="symbolic", timeout=30).symbolic(lhs, rhs)
+                evidence = Engines(decl, method="symbolic", timeout=30).symbolic(lhs, rhs)
                 samples.append(evidence.seconds if evidence.status == "proved" else float("inf"))
             seconds = statistics.median(samples)
             mark = " ←" if n == 3 else ""
@@ -221,7 +221,7 @@ def section_symbolic(repeats: int) -> str:
 
 
 def section_seeds(repeats: int) -> str:
-    from matcalc.checking import verdicts_across_seeds
+    from matcalc.tablecheck import verdicts_across_seeds
     from matcalc.parallel import parallel_map
     from matcalc.tables import load_tables
 

@@ -27,8 +27,8 @@ from .errors import (
 __version__ = "0.1.0"
 
 _LAZY = {
-    "verify": "matcalc.pipeline",
-    "derive": "matcalc.derivation",
+    "verify": "matcalc.api",
+    "derive": "matcalc.api",
     "Derivation": "matcalc.derivation",
     "Verdict": "matcalc.verdict",
     "Finding": "matcalc.verdict",

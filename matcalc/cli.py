@@ -141,7 +141,7 @@ def _print_json(document: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from .pipeline import verify
+    from .api import verify
 
     verdict = verify(args.identity, layout=args.layout, method=args.method, seed=args.seed,
                      timeout=args.timeout, **declarations(args))
@@ -175,7 +175,7 @@ class Progress:
 def _check_tables(args: argparse.Namespace, label: str) -> tuple[Any, list[Any], float]:
     import time
 
-    from .checking import check_all
+    from .tablecheck import check_all
     from .tables import load_tables
 
     tables = load_tables(args.files or None)
@@ -186,7 +186,7 @@ def _check_tables(args: argparse.Namespace, label: str) -> tuple[Any, list[Any],
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from .checking import summarize
+    from .tablecheck import summarize
 
     tables, results, seconds = _check_tables(args, "checking")
     summary = summarize(results, seconds)
@@ -221,14 +221,14 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_cheatsheet(args: argparse.Namespace) -> int:
-    from .cheatsheet import render
+    from .rendering.cheatsheet import render
 
     tables, results, _ = _check_tables(args, "verifying")
     by_key = {r.key: r for r in results}
     if args.all_dir:
         from pathlib import Path
 
-        from .cheatsheet import SHEETS
+        from .rendering.cheatsheet import SHEETS
 
         for name, (fmt_name, lang) in SHEETS.items():
             (Path(args.all_dir) / name).write_text(render(tables, by_key, fmt_name, lang),
@@ -247,7 +247,7 @@ def run_cheatsheet(args: argparse.Namespace) -> int:
 
 
 def run_derive(args: argparse.Namespace) -> int:
-    from .derivation import derive
+    from .api import derive
 
     result = derive(args.expr, args.wrt, layout=args.layout, seed=args.seed,
                     timeout=args.timeout, **declarations(args))

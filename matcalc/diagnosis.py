@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 
 from . import expr as E
+from .declarations import Declarations, declare, shape_spec
+from .engines import Engines
 from .errors import MatcalcError
 from .layout import LAYOUTS, layout_plan
 from .parsing import Scope, parse_expression
-from .pipeline import Study
-from .problem import Declarations, declare, shape_spec
 from .shapes import kind
 from .simplify import Builder, present
 from .verdict import Finding, Verdict
@@ -42,7 +42,7 @@ FACTORS = (2, Fraction(1, 2), 3, Fraction(1, 3), 4, Fraction(1, 4), -2, Fraction
 TRIED_ASSUMPTIONS = ("symmetric", "diagonal", "orthogonal")
 
 
-def diagnose(verdict: Verdict, study: Study, lhs: E.Expr, rhs: E.Expr) -> Verdict:
+def diagnose(verdict: Verdict, study: Engines, lhs: E.Expr, rhs: E.Expr) -> Verdict:
     """The verdict with its verified repairs (and the smallest counterexample)."""
     if not isinstance(lhs, E.Derivative):
         return verdict
@@ -58,7 +58,7 @@ def diagnose(verdict: Verdict, study: Study, lhs: E.Expr, rhs: E.Expr) -> Verdic
                                hints=hints)
 
 
-def diagnose_ill_typed(verdict: Verdict, study: Study, lhs: E.Expr, rhs_syntax: object,
+def diagnose_ill_typed(verdict: Verdict, study: Engines, lhs: E.Expr, rhs_syntax: object,
                        scope: Scope) -> Verdict:
     """Repairs for a claim that does not even type-check: ``uᵀ @ v`` with vectors of
     different lengths, where the outer product ``v uᵀ`` or ``u vᵀ`` was meant."""
@@ -87,7 +87,7 @@ def diagnose_ill_typed(verdict: Verdict, study: Study, lhs: E.Expr, rhs_syntax: 
 
 
 class _Doctor:
-    def __init__(self, study: Study, lhs: E.Derivative, rhs: E.Expr) -> None:
+    def __init__(self, study: Engines, lhs: E.Derivative, rhs: E.Expr) -> None:
         self.study = study
         self.lhs, self.rhs = lhs, rhs
         self.layout = lhs.layout
@@ -102,7 +102,7 @@ class _Doctor:
     # -- verification of a candidate
 
     def holds(self, claim: E.Expr | Callable[[], E.Expr], layout: str | None = None,
-              study: Study | None = None, label: str = "") -> str | None:
+              study: Engines | None = None, label: str = "") -> str | None:
         """The candidate's text if ``d(f)/d(x) = candidate`` holds (under the
         assumptions of ``study``, named by ``label``), else None. ``claim`` may
         be a function building the candidate; one that does not type-check is
@@ -120,7 +120,7 @@ class _Doctor:
             self.tried[key] = self._verify(text, layout, study or self.study)
         return self.tried[key]
 
-    def _verify(self, text: str, layout: str, study: Study) -> str | None:
+    def _verify(self, text: str, layout: str, study: Engines) -> str | None:
         lhs = E.derivative(self.lhs.of, self.lhs.wrt, layout)
         try:
             tree = parse_expression(text, study.declarations.scope(layout))
@@ -254,7 +254,7 @@ class _Doctor:
     def missing_term(self) -> None:
         """A dropped term of the product rule: claim + (one term of the true derivative)."""
         from .calculus import NoClosedForm
-        from .derivation import closed_form
+        from .closedform import closed_form
         from .simplify import _terms
 
         if self.rhs.shape != self.lhs.shape:
@@ -396,7 +396,7 @@ def _diagonal_only(node: E.Expr) -> bool:
         for n in E.walk(node))
 
 
-def _with(decl: Declarations, name: str, tag: str, base: Study) -> Study | None:
+def _with(decl: Declarations, name: str, tag: str, base: Engines) -> Engines | None:
     variables = {n: shape_spec(s) for n, s in decl.shapes}
     assume = {n: sorted(t) for n, t in decl.tags if t}
     assume[name] = sorted(set(assume.get(name, [])) | {tag})
@@ -404,7 +404,7 @@ def _with(decl: Declarations, name: str, tag: str, base: Study) -> Study | None:
         new = declare(variables, assume, dict(decl.pinned))
     except MatcalcError:
         return None
-    return Study(new, seed=base.seed, timeout=base.timeout, rtol=base.rtol, atol=base.atol)
+    return Engines(new, seed=base.seed, timeout=base.timeout, rtol=base.rtol, atol=base.atol)
 
 
 # ---------------------------------------------------------------------------
@@ -429,7 +429,7 @@ def smallest_counterexample(decl: Declarations, lhs: E.Derivative, rhs: E.Expr,
         if sum(sizes) >= sum(default.values()) or time.monotonic() > deadline:
             break
         try:
-            study = Study(declare(variables, assume, pinned), method="symbolic", seed=seed,
+            study = Engines(declare(variables, assume, pinned), method="symbolic", seed=seed,
                           timeout=min(2.0, max(0.1, deadline - time.monotonic())))
             scope: Scope = study.declarations.scope(lhs.layout)
             left = parse_expression(E.to_text(lhs), scope)

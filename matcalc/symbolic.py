@@ -12,7 +12,7 @@ differentiated and take their structure (symmetry, ...) afterwards: the
 derivative of the expression as written, at a structured point. That is what
 torch computes too.
 
-Deciding ``lhs - rhs == 0`` is :mod:`matcalc.deciding`'s part.
+Deciding ``lhs - rhs == 0`` is :mod:`matcalc.zerotest`'s part.
 
 The stage runs under a wall-clock budget (:mod:`matcalc.budget`) and reports
 when it gave up.
@@ -267,7 +267,7 @@ class SymbolicSession:
         """Decide ``lhs == rhs``; ``seed`` fixes the points the decision uses."""
         start = time.perf_counter()
         left, right, diffs = self._sides(lhs, rhs)
-        from .deciding import Decider
+        from .zerotest import Decider
 
         decision = Decider(self, lhs, rhs, left, right, diffs, seed).run()
         return SymbolicEvidence(

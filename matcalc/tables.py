@@ -5,7 +5,7 @@ The files ship inside the package (wheel and sdist) and are read through
 
 One TOML file per section. A file has a ``[section]`` table and a list of
 ``[[entry]]`` tables; every entry names its ``source`` and is checked, both
-symbolically and numerically, by :mod:`matcalc.checking`::
+symbolically and numerically, by :mod:`matcalc.tablecheck`::
 
     [section]
     id = "notes-3.1"             # stable, unique

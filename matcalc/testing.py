@@ -33,7 +33,7 @@ def assert_identity(
     since it is a mistake in the test rather than in the mathematics.
     """
     __tracebackhide__ = True  # pytest shows the caller's line
-    from .pipeline import verify
+    from .api import verify
 
     try:
         verdict = verify(identity, vars=vars, assume=assume, layout=layout, **options)

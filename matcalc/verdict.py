@@ -95,12 +95,12 @@ class Verdict:
         }
 
     def __str__(self) -> str:
-        from .report import render_text
+        from .rendering.text import render_text
 
         return render_text(self)
 
     def _repr_html_(self) -> str:
-        from .report import render_html
+        from .rendering.text import render_html
 
         return render_html(self)
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/fuzz.py --count 100000 --jobs 2
 
-Inputs come from matcalc.fuzzing (grammar-aware identities, ill-typed ones,
+Inputs come from tests/fuzzing.py (grammar-aware identities, ill-typed ones,
 raw text, mutated identities, and expressions for derive, in the proportions of
 ``LONG_RUN_MIX``). Each is handed to ``verify`` (1 in 100 with the diagnosis) or
 to ``derive``, plus a check that its closed form holds at another seed. It counts:
@@ -27,8 +27,10 @@ import signal
 import sys
 import time
 import traceback
+from pathlib import Path
 
-from matcalc import fuzzing as F
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import fuzzing as F  # noqa: E402 - the generators live with the tests
 
 
 class _Hang(Exception):

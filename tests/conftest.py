@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcalc.checking import EntryResult, check_all
+from matcalc.tablecheck import EntryResult, check_all
 from matcalc.tables import Tables, load_tables
 
 

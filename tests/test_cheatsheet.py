@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from matcalc.cheatsheet import SHEETS, render
-from matcalc.checking import EntryResult
-from matcalc.notation import latex, mathml
+from matcalc.rendering.cheatsheet import SHEETS, render
+from matcalc.tablecheck import EntryResult
+from matcalc.rendering.notation import latex, mathml
 from matcalc.parsing import parse_expression, parse_shape, scope_from
 from matcalc.tables import Tables
 

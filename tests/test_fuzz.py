@@ -1,6 +1,6 @@
 """Fuzzing with hypothesis: hostile text never crashes, hangs or executes anything.
 
-The generators live in matcalc.fuzzing; ``scripts/fuzz.py`` runs them at scale.
+The generators live in tests/fuzzing.py; ``scripts/fuzz.py`` runs them at scale.
 Examples are derandomized so that CI is reproducible; each property is bounded
 so the suite stays fast.
 """
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcalc
-from matcalc import fuzzing as F
+import fuzzing as F
 from matcalc.errors import MatcalcError, ParseError
 
 #: every call must come back within this many seconds (the symbolic budget is 2 s here)
@@ -123,6 +123,6 @@ def test_the_source_never_calls_text_executors() -> None:
 @given(st.randoms(use_true_random=False), st.sampled_from(["s", "n", "m", "nT", "nn", "mn", "nm"]))
 def test_the_well_typed_generator_is_well_typed(rng: random.Random, shape: str) -> None:
     from matcalc.parsing import parse_expression
-    from matcalc.problem import declare
+    from matcalc.declarations import declare
 
     parse_expression(F.well_typed(rng, shape, 3), declare(F.VARS).scope("numerator"))

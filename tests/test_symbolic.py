@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from matcalc.budget import Timeout, check_time, time_budget
-from matcalc.deciding import Approx, Exact
+from matcalc.zerotest import Approx, Exact
 from matcalc.ops import sgn_function
 from matcalc.symbolic import differentiate
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matcalc.checking import EntryResult
+from matcalc.tablecheck import EntryResult
 from matcalc.cli import main
 from matcalc.errors import TableError
 from matcalc.tables import load_tables, table_text
@@ -123,7 +123,7 @@ def test_every_entry_keeps_its_verdict_across_20_seeds(tables) -> None:  # noqa:
     numeric stage is where that can bite (float64 points, conditioning,
     tolerances), so it runs at 20 more seeds here; `benchmarks/run.py seeds`
     runs both engines at 50."""
-    from matcalc.checking import verdicts_across_seeds
+    from matcalc.tablecheck import verdicts_across_seeds
     from matcalc.parallel import parallel_map
 
     entries = list(tables)

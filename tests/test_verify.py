@@ -253,7 +253,7 @@ def test_jacobians_of_all_points_at_once_match_one_at_a_time(
     backward pass; each must equal the Jacobian taken at its point alone."""
     from matcalc import numeric as N
     from matcalc.parsing import parse_expression
-    from matcalc.problem import declare
+    from matcalc.declarations import declare
 
     decl = declare(variables, assume=assume)
     wrt = "X" if "X" in variables else "x"

@@ -1,19 +1,18 @@
-"""``verify``: parse, check shapes, run both engines, combine into a verdict.
+"""The engine coordinator: both engines' sessions for one set of declarations.
 
-The pipeline is parse (:mod:`matcalc.parsing`) -> expression tree with shapes
-(:mod:`matcalc.expr`) -> symbolic stage (:mod:`matcalc.symbolic`) and numeric
-stage (:mod:`matcalc.numeric`) -> verdict (:mod:`matcalc.verdict`).
-
-A :class:`Study` holds the engines' sessions for one set of declarations, so
-that several claims about the same function (both layouts of a table entry, the
-candidate repairs of a diagnosis) derive the function once.
+An :class:`Engines` object holds the symbolic stage's (:mod:`matcalc.symbolic`)
+and the numeric stage's (:mod:`matcalc.numeric`) sessions for one set of
+declarations, so that several claims about the same function (both layouts of a
+table entry, the candidate repairs of a diagnosis) derive the function once.
+Its verdicts come from :mod:`matcalc.verdict`; ``verify`` itself lives in
+:mod:`matcalc.api`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,94 +20,13 @@ from . import expr as E
 from . import limits
 from ._lazy import load, sp, torch
 from .budget import Timeout, time_budget
-from .errors import DeclarationError, MatcalcError, ShapeError, UndecidedError, UnknownNameError, did_you_mean
+from .declarations import Declarations
+from .errors import MatcalcError, ShapeError, UndecidedError
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
-from .parsing import Scope, Syntax, build, parse_expression, parse_identity
-from .problem import Declarations, declare
+from .parsing import Scope, Syntax, build, parse_expression
 from .shapes import concrete, fmt, kind
 from .verdict import Verdict, combine
-
-METHODS = ("both", "symbolic", "numeric")
-
-
-def verify(
-    identity: str,
-    vars: Mapping[str, Any] | None = None,  # noqa: A002 - the documented name
-    assume: Mapping[str, Any] | None = None,
-    layout: str = "numerator",
-    sizes: Mapping[str, int] | None = None,
-    method: str = "both",
-    seed: int = 0,
-    timeout: float | None = None,
-    diagnose: bool = True,
-    rtol: float | None = None,
-    atol: float | None = None,
-) -> Verdict:
-    """Verify a matrix-calculus identity such as ``d(A @ x)/d(x) = A``.
-
-    >>> v = verify("d(A @ x)/d(x) = A", vars={"x": "n", "A": "m n"})
-    >>> v.status
-    'holds'
-    >>> verify("d(norm(x)**2)/d(x) = 2 * x", vars={"x": "n"}).status
-    'ill-formed'
-    >>> verify("d(norm(x)**2)/d(x) = 2 * x", vars={"x": "n"}, layout="denominator").status
-    'holds'
-
-    ``vars`` maps names to shapes (``"n"`` a column vector, ``"m n"`` a
-    matrix, ``""`` a scalar); ``assume`` maps names to assumption tags;
-    ``sizes`` pins dimension sizes; ``method`` is ``"both"``, ``"symbolic"``
-    or ``"numeric"``; ``seed`` fixes every random choice; ``timeout`` bounds the
-    symbolic stage (seconds). ``rtol`` and ``atol`` are the numeric stage's
-    tolerances: a point agrees when ``max |lhs - rhs| <= max(atol, rtol *
-    max |lhs|)`` (defaults ``numeric.RTOL`` and ``numeric.ATOL``, both 1e-8;
-    the exact stage needs none). With ``diagnose`` (and both engines) a claim that
-    does not hold comes with its verified repairs in ``verdict.diagnosis``.
-    Bad input raises a
-    :class:`~matcalc.errors.MatcalcError`.
-    """
-    _check_choice("layout", layout, LAYOUTS)
-    _check_choice("method", method, METHODS)
-    check_tolerances(rtol, atol)
-    declarations = declare(vars, assume, sizes)
-    scope = declarations.scope(layout)
-    lhs_syntax, rhs_syntax = parse_identity(identity, scope)
-    study = Study(declarations, method=method, seed=seed, timeout=timeout, rtol=rtol, atol=atol)
-    verdict = study.verify_syntax(identity, lhs_syntax, rhs_syntax, scope)
-    if diagnose and method == "both" and verdict.status != "holds":
-        from .diagnosis import diagnose as find_repairs
-        from .diagnosis import diagnose_ill_typed
-
-        try:
-            lhs = build(lhs_syntax, scope)
-        except ShapeError:
-            return verdict
-        try:
-            rhs = build(rhs_syntax, scope)
-        except ShapeError:
-            return diagnose_ill_typed(verdict, study, lhs, rhs_syntax, scope)
-        verdict = find_repairs(verdict, study, lhs, rhs)
-    return verdict
-
-
-def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise UnknownNameError(
-            f"unknown {what} '{value}'",
-            token=str(value),
-            hint=did_you_mean(str(value), choices) or f"choose one of {', '.join(choices)}",
-        )
-
-
-def check_tolerances(rtol: float | None, atol: float | None) -> None:
-    """Refuse a tolerance that is not a finite number >= 0 (None: the default)."""
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not 0 <= value < float("inf"):
-            raise DeclarationError(f"{name} must be a finite number >= 0, not {value!r}",
-                                   token=repr(value), hint=f"e.g. {name}=1e-6")
 
 
 @dataclass(frozen=True)
@@ -119,7 +37,7 @@ class ClosedForm:
     note: str
 
 
-class Study:
+class Engines:
     """Both engines' sessions for one set of declarations."""
 
     def __init__(self, declarations: Declarations, method: str = "both", seed: int = 0,
@@ -133,9 +51,9 @@ class Study:
         self._symbolic: dict[frozenset[str], Any] = {}
         self._numeric: Any = None
 
-    def reseeded(self, seed: int) -> Study:
-        """The same study at another seed: derivatives are shared, points are new."""
-        other = Study(self.declarations, self.method, seed, self.timeout, self.rtol, self.atol)
+    def reseeded(self, seed: int) -> Engines:
+        """The same engines at another seed: derivatives are shared, points are new."""
+        other = Engines(self.declarations, self.method, seed, self.timeout, self.rtol, self.atol)
         other._symbolic = self._symbolic
         return other
 
@@ -160,7 +78,7 @@ class Study:
         """The derivative in matrix notation, verified like any claim (a closed
         form that does not verify is reported, never returned)."""
         from .calculus import NoClosedForm
-        from .derivation import closed_form
+        from .closedform import closed_form
         from .simplify import Builder
 
         symmetric = {name for name, tags in self.declarations.tags
@@ -211,7 +129,7 @@ class Study:
         """The verdict on ``lhs = rhs``, both already built (shapes checked).
 
         ``guards`` are further expressions whose domains the numeric sampler
-        must respect, because later claims on this study will evaluate them.
+        must respect, because later claims on these engines will evaluate them.
         """
         if lhs.shape != rhs.shape:
             message, hints = shape_mismatch(lhs, rhs, layout)

@@ -192,7 +192,7 @@ def _mentions(text: str, name: str) -> bool:
 
 
 def _shape_of_text(f: str) -> str:
-    from .parsing import parse_expression, parse_shape, scope_from
+    from matcalc.parsing import parse_expression, parse_shape, scope_from
 
     node = parse_expression(f, scope_from({k: parse_shape(v) for k, v in VARS.items()}))
     return "s" if node.shape[0].is_unit and node.shape[1].is_unit else "n"

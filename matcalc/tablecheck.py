@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import expr as E
+from .declarations import declare
+from .engines import Engines
 from .errors import MatcalcError, ShapeError
 from .layout import layout_plan
 from .parallel import parallel_map
 from .parsing import Scope, parse_expression
-from .pipeline import Study
-from .problem import declare
 from .shapes import Dim, Shape, fmt
 from .tables import Entry, Instance, Pitfall, table_error
 from .verdict import Verdict
@@ -61,16 +61,16 @@ class EntryResult:
 
 
 def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None,
-                studies: dict[Any, Study] | None = None, method: str = "both") -> EntryResult:
+                studies: dict[Any, Engines] | None = None, method: str = "both") -> EntryResult:
     """Every check of one entry. ``studies`` keeps the engines' sessions between
     calls (another seed then reuses the derivatives)."""
     start = time.perf_counter()
     checks: list[Check] = []
     studies = {} if studies is None else studies
 
-    def study(key: Any, decl: Any) -> Study:
+    def study(key: Any, decl: Any) -> Engines:
         if key not in studies:
-            studies[key] = Study(decl, method=method, seed=seed, timeout=timeout)
+            studies[key] = Engines(decl, method=method, seed=seed, timeout=timeout)
         return studies[key].reseeded(seed)
 
     try:
@@ -132,7 +132,7 @@ def _scope(entry: Entry, instance: Instance | None, decl: Any, layout: str) -> S
     return decl.scope(layout, macros)
 
 
-def _check_claims(entry: Entry, instance: Instance | None, study: Study) -> list[Check]:
+def _check_claims(entry: Entry, instance: Instance | None, study: Engines) -> list[Check]:
     decl = study.declarations
     prefix = f"{instance.label()} · " if instance else ""
     trees: dict[str, tuple[E.Expr, E.Expr] | ShapeError] = {}
@@ -252,7 +252,7 @@ def _check_kink(entry: Entry, seed: int) -> Check:
                              f"[{kink.low}, {kink.high}]")
 
 
-def _check_pitfall(entry: Entry, pitfall: Pitfall, study: Study) -> Check:
+def _check_pitfall(entry: Entry, pitfall: Pitfall, study: Engines) -> Check:
     scope = study.declarations.scope(pitfall.layout)
     identity = f"d({entry.f})/d({entry.wrt}) = {pitfall.claim}"
     try:
@@ -279,7 +279,7 @@ def verdicts_across_seeds(args: tuple[Entry, Sequence[int], str]) -> dict[int, s
     """The entry's status at each seed, with ``method`` (the derivatives are
     derived once; the points are drawn anew for every seed)."""
     entry, seeds, method = args
-    studies: dict[Any, Study] = {}
+    studies: dict[Any, Engines] = {}
     return {seed: check_entry(entry, seed, studies=studies, method=method).status
             for seed in seeds}
 

@@ -1,7 +1,7 @@
 """The layout cheat sheet, generated from the tables and their verification.
 
 Nothing on the sheet is written by hand: every formula is an entry of
-``matcalc/data/tables/`` rendered by :mod:`matcalc.notation`, every shape comes from
+``matcalc/data/tables/`` rendered by :mod:`matcalc.rendering.notation`, every shape comes from
 :mod:`matcalc.layout`, and every evidence cell from the :class:`EntryResult` of
 checking that entry. The evidence is stated so that it is the same on every
 run (proof kind, sizes, number of points, an error bound), which lets the test
@@ -18,15 +18,15 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import expr as E
-from .checking import Check, EntryResult, parse_dims
-from .errors import ShapeError
-from .layout import layout_plan
+from .. import expr as E
+from ..declarations import declare, shape_spec
+from ..errors import ShapeError
+from ..layout import layout_plan
+from ..parsing import parse_expression
+from ..shapes import SCALAR, Shape, fmt
+from ..tablecheck import Check, EntryResult, parse_dims
+from ..tables import Entry, Pitfall, Section, Tables
 from .notation import latex, mathml
-from .parsing import parse_expression
-from .problem import declare, shape_spec
-from .shapes import SCALAR, Shape, fmt
-from .tables import Entry, Pitfall, Section, Tables
 
 LABELS = {
     "en": {

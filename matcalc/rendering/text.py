@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 
-from .evidence import Counterexample, Grid, NumericEvidence, SymbolicEvidence
-from .verdict import Verdict
+from ..evidence import Counterexample, Grid, NumericEvidence, SymbolicEvidence
+from ..verdict import Verdict
 
 #: longest derivative (in characters) shown entry by entry
 MAX_SHOWN = 400

@@ -19,9 +19,9 @@ import html
 from dataclasses import dataclass
 from fractions import Fraction
 
-from . import expr as E
-from .ops import PREC_ADD, PREC_MUL, PREC_POSTFIX, PREC_UNARY, REGISTRY
-from .shapes import kind
+from .. import expr as E
+from ..ops import PREC_ADD, PREC_MUL, PREC_POSTFIX, PREC_UNARY, REGISTRY
+from ..shapes import kind
 
 # ---------------------------------------------------------------------------
 # Boxes

@@ -1,0 +1,148 @@
+"""The public entry points: ``verify`` a claim and ``derive`` a derivative.
+
+Both parse the user's text against the declarations
+(:mod:`matcalc.declarations`, :mod:`matcalc.parsing`) and hand the trees to the
+engine coordinator (:mod:`matcalc.engines`). ``verify`` adds the diagnosis
+(:mod:`matcalc.diagnosis`) of a claim that does not hold; ``derive`` returns a
+:class:`~matcalc.derivation.Derivation` whose closed form has been verified.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import expr as E
+from .declarations import declare
+from .derivation import Derivation
+from .engines import Engines
+from .errors import DeclarationError, ShapeError, UnknownNameError, did_you_mean
+from .layout import LAYOUTS, layout_plan
+from .parsing import build, parse_expression, parse_identity
+from .shapes import fmt
+from .verdict import Verdict
+
+METHODS = ("both", "symbolic", "numeric")
+
+
+def verify(
+    identity: str,
+    vars: Mapping[str, Any] | None = None,  # noqa: A002 - the documented name
+    assume: Mapping[str, Any] | None = None,
+    layout: str = "numerator",
+    sizes: Mapping[str, int] | None = None,
+    method: str = "both",
+    seed: int = 0,
+    timeout: float | None = None,
+    diagnose: bool = True,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Verdict:
+    """Verify a matrix-calculus identity such as ``d(A @ x)/d(x) = A``.
+
+    >>> v = verify("d(A @ x)/d(x) = A", vars={"x": "n", "A": "m n"})
+    >>> v.status
+    'holds'
+    >>> verify("d(norm(x)**2)/d(x) = 2 * x", vars={"x": "n"}).status
+    'ill-formed'
+    >>> verify("d(norm(x)**2)/d(x) = 2 * x", vars={"x": "n"}, layout="denominator").status
+    'holds'
+
+    ``vars`` maps names to shapes (``"n"`` a column vector, ``"m n"`` a
+    matrix, ``""`` a scalar); ``assume`` maps names to assumption tags;
+    ``sizes`` pins dimension sizes; ``method`` is ``"both"``, ``"symbolic"``
+    or ``"numeric"``; ``seed`` fixes every random choice; ``timeout`` bounds the
+    symbolic stage (seconds). ``rtol`` and ``atol`` are the numeric stage's
+    tolerances: a point agrees when ``max |lhs - rhs| <= max(atol, rtol *
+    max |lhs|)`` (defaults ``numeric.RTOL`` and ``numeric.ATOL``, both 1e-8;
+    the exact stage needs none). With ``diagnose`` (and both engines) a claim that
+    does not hold comes with its verified repairs in ``verdict.diagnosis``.
+    Bad input raises a
+    :class:`~matcalc.errors.MatcalcError`.
+    """
+    _check_choice("layout", layout, LAYOUTS)
+    _check_choice("method", method, METHODS)
+    check_tolerances(rtol, atol)
+    declarations = declare(vars, assume, sizes)
+    scope = declarations.scope(layout)
+    lhs_syntax, rhs_syntax = parse_identity(identity, scope)
+    engines = Engines(declarations, method=method, seed=seed, timeout=timeout, rtol=rtol, atol=atol)
+    verdict = engines.verify_syntax(identity, lhs_syntax, rhs_syntax, scope)
+    if diagnose and method == "both" and verdict.status != "holds":
+        from .diagnosis import diagnose as find_repairs
+        from .diagnosis import diagnose_ill_typed
+
+        try:
+            lhs = build(lhs_syntax, scope)
+        except ShapeError:
+            return verdict
+        try:
+            rhs = build(rhs_syntax, scope)
+        except ShapeError:
+            return diagnose_ill_typed(verdict, engines, lhs, rhs_syntax, scope)
+        verdict = find_repairs(verdict, engines, lhs, rhs)
+    return verdict
+
+
+def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise UnknownNameError(
+            f"unknown {what} '{value}'",
+            token=str(value),
+            hint=did_you_mean(str(value), choices) or f"choose one of {', '.join(choices)}",
+        )
+
+
+def check_tolerances(rtol: float | None, atol: float | None) -> None:
+    """Refuse a tolerance that is not a finite number >= 0 (None: the default)."""
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not 0 <= value < float("inf"):
+            raise DeclarationError(f"{name} must be a finite number >= 0, not {value!r}",
+                                   token=repr(value), hint=f"e.g. {name}=1e-6")
+
+
+def derive(
+    expr: str,
+    wrt: str,
+    vars: Mapping[str, Any] | None = None,  # noqa: A002 - the documented name
+    assume: Mapping[str, Any] | None = None,
+    layout: str = "numerator",
+    sizes: Mapping[str, int] | None = None,
+    seed: int = 0,
+    timeout: float | None = None,
+) -> Derivation:
+    """The derivative of ``expr`` with respect to the variable ``wrt``.
+
+    >>> derive("x.T @ A @ x", "x", vars={"x": "n", "A": "n n"}).expr
+    'x.T @ (A + A.T)'
+    >>> derive("logdet(X)", "X", vars={"X": "n n"}, assume={"X": ["spd"]},
+    ...        layout="denominator").expr
+    'inv(X)'
+    """
+    start = time.perf_counter()
+    _check_choice("layout", layout, LAYOUTS)
+    declarations = declare(vars, assume, sizes)
+    if wrt not in declarations.shape_map:
+        raise UnknownNameError(f"unknown variable '{wrt}' to differentiate by", token=wrt,
+                               hint=did_you_mean(wrt, declarations.shape_map)
+                               or f"declare it, e.g. --var {wrt}:n")
+    scope = declarations.scope(layout)
+    f = parse_expression(expr, scope)
+    variable = E.Var(wrt, declarations.shape_map[wrt])
+    target = layout_plan(f.shape, variable.shape, layout).shape
+    engines = Engines(declarations, seed=seed, timeout=timeout)
+    lhs = E.derivative(f, variable, layout)
+    found = engines.closed_form(lhs)
+    componentwise = None
+    if found.verdict is not None and found.verdict.symbolic is not None:
+        componentwise = found.verdict.symbolic.derivative
+    if componentwise is None:
+        componentwise = engines.componentwise(lhs)
+    return Derivation(f=expr, wrt=wrt, layout=layout, shape=fmt(target), expr=found.text,
+                      method=found.method, verdict=found.verdict, componentwise=componentwise,
+                      sizes=declarations.symbolic_sizes(), note=found.note,
+                      seconds=time.perf_counter() - start)

@@ -1,0 +1,1 @@
+"""Output formats: text and HTML reports, formula notation, the cheat sheets."""
