@@ -23,8 +23,7 @@ from .errors import (
     UndecidedError,
     UnknownNameError,
 )
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 _LAZY = {
     "verify": "matcalc.api",
@@ -37,6 +36,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "__version__",
     "DeclarationError",
     "LimitError",
     "MatcalcError",

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ._version import __version__
 from .errors import DeclarationError, MatcalcError, UndecidedError
 
 EXIT_HOLDS, EXIT_FAILS, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
@@ -84,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"matcalc {__version__}",
+                        help="print matcalc's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
