@@ -17,10 +17,11 @@ from . import expr as E
 from .declarations import declare
 from .derivation import Derivation
 from .engines import Engines
-from .errors import DeclarationError, ShapeError, UnknownNameError, did_you_mean
+from .errors import DeclarationError, ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .layout import LAYOUTS, layout_plan
 from .parsing import build, parse_expression, parse_identity
 from .shapes import fmt
+from .strength import STRENGTHS
 from .verdict import Verdict
 
 METHODS = ("both", "symbolic", "numeric")
@@ -38,6 +39,7 @@ def verify(
     diagnose: bool = True,
     rtol: float | None = None,
     atol: float | None = None,
+    require: str | None = None,
 ) -> Verdict:
     """Verify a matrix-calculus identity such as ``d(A @ x)/d(x) = A``.
 
@@ -58,11 +60,16 @@ def verify(
     max |lhs|)`` (defaults ``numeric.RTOL`` and ``numeric.ATOL``, both 1e-8;
     the exact stage needs none). With ``diagnose`` (and both engines) a claim that
     does not hold comes with its verified repairs in ``verdict.diagnosis``.
-    Bad input raises a
+    A ``holds`` says how strong its evidence is (``verdict.strength``:
+    ``"general"``, ``"exact"`` or ``"numeric"``); with ``require`` set to one of
+    those, weaker evidence for a ``holds`` raises
+    :class:`~matcalc.errors.UndecidedError`. Bad input raises a
     :class:`~matcalc.errors.MatcalcError`.
     """
     _check_choice("layout", layout, LAYOUTS)
     _check_choice("method", method, METHODS)
+    if require is not None:
+        _check_choice("required strength", require, STRENGTHS)
     check_tolerances(rtol, atol)
     declarations = declare(vars, assume, sizes)
     scope = declarations.scope(layout)
@@ -82,6 +89,10 @@ def verify(
         except ShapeError:
             return diagnose_ill_typed(verdict, engines, lhs, rhs_syntax, scope)
         verdict = find_repairs(verdict, engines, lhs, rhs)
+    if require is not None and verdict.status == "holds" and not verdict.meets(require):
+        raise UndecidedError(f"{identity.strip()} holds {verdict.scope}: weaker evidence than "
+                             f"the required '{require}'",
+                             hint="see verdict.strength; 'general' > 'exact' > 'numeric'")
     return verdict
 
 

@@ -5,7 +5,8 @@ This is the only module that knows about argv, stdout and exit codes::
     0  the identity holds (check: every entry holds; derive: a verified closed form)
     1  it fails or is ill-formed (check: some entry fails; derive: no closed form)
     2  bad input: the message on stderr names the token and its position
-    3  neither engine could decide (time limit, size limits)
+    3  neither engine could decide (time limit, size limits), or verify's evidence
+       is weaker than --require asks
 
 Heavy modules are imported inside the commands, so ``--help`` is instant.
 """
@@ -96,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_declaration_options(verify)
     verify.add_argument("--method", default="both", choices=("both", "symbolic", "numeric"))
     verify.add_argument("--seed", type=int, default=0, help="fixes every random choice")
+    verify.add_argument("--require", default="numeric", choices=("general", "exact", "numeric"),
+                        help="the weakest evidence accepted for 'holds' (default numeric); "
+                             "weaker evidence exits 3")
     verify.add_argument("--timeout", type=float, default=None,
                         help="time budget of the symbolic stage in seconds (default 10)")
     verify.set_defaults(run=run_verify)
@@ -152,6 +156,10 @@ def run_verify(args: argparse.Namespace) -> int:
         _print_json(verdict.to_dict())
     else:
         print(verdict)
+    if verdict.status == "holds" and not verdict.meets(args.require):
+        print(f"matcalc: undecided: it holds {verdict.scope}, weaker evidence than "
+              f"--require {args.require}", file=sys.stderr)
+        return EXIT_UNDECIDED
     return EXIT_HOLDS if verdict.status == "holds" else EXIT_FAILS
 
 

@@ -81,10 +81,8 @@ class Engines:
         from .closedform import closed_form
         from .simplify import Builder
 
-        symmetric = {name for name, tags in self.declarations.tags
-                     if tags & {"symmetric", "spd", "diagonal"}}
         try:
-            tree, method = closed_form(lhs.of, lhs.wrt, lhs.layout, Builder(symmetric))
+            tree, method = closed_form(lhs.of, lhs.wrt, lhs.layout, Builder(self.symmetric()))
         except NoClosedForm as reason:
             return ClosedForm(None, None, "componentwise", f"no closed form: {reason}")
         except ZeroDivisionError:
@@ -145,6 +143,13 @@ class Engines:
                 hint="try method='both'" if self.method != "both" else None,
             )
         d = self.declarations
+        strength = None
+        if outcome.status == "holds":
+            from .strength import assess, general_argument
+
+            argument = general_argument(lhs, rhs, self.symmetric())
+            strength = assess(symbolic, numeric, (name for name, _ in d.pinned), argument)
+            outcome = dataclasses.replace(outcome, summary=strength.summary(symbolic, numeric))
         return Verdict(
             identity=identity,
             status=outcome.status,
@@ -160,7 +165,17 @@ class Engines:
             numeric=numeric,
             counterexample=outcome.counterexample,
             disagreement=outcome.disagreement,
+            strength=strength.strength if strength else None,
+            exact_sizes=strength.exact_sizes if strength else (),
+            numeric_sizes=strength.numeric_sizes if strength else (),
+            argument=strength.argument if strength else None,
+            parity_complete=strength.parity_complete if strength else True,
         )
+
+    def symmetric(self) -> set[str]:
+        """Variables equal to their transpose (symmetric, spd, diagonal)."""
+        return {name for name, tags in self.declarations.tags
+                if tags & {"symmetric", "spd", "diagonal"}}
 
     # -- the engines
 

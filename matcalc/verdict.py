@@ -56,6 +56,12 @@ class Verdict:
     position: int | None = None
     diagnosis: tuple[Finding, ...] = ()
     closed_form: str | None = None  # the derivative in matrix notation, verified
+    # how strong the evidence for a holds is (None unless it holds), see matcalc.strength
+    strength: str | None = None  # "general" | "exact" | "numeric"
+    exact_sizes: tuple[dict[str, int], ...] = ()  # decided exactly at these sizes
+    numeric_sizes: tuple[dict[str, int], ...] = ()  # confirmed in float64 at these sizes
+    argument: str | None = None  # why it holds at every size (strength "general")
+    parity_complete: bool = True  # every free dimension decided exactly at both parities
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -64,6 +70,27 @@ class Verdict:
     @property
     def holds(self) -> bool:
         return self.status == "holds"
+
+    @property
+    def scope(self) -> str:
+        """Where the ``holds`` was established: ``for every size``, ``exactly at
+        n = 2, 3 and numerically at n = 5, 7``, ... (empty unless it holds)."""
+        return self._strength().scope() if self.strength else ""
+
+    def meets(self, required: str) -> bool:
+        """Whether this is a ``holds`` at least as strong as ``required``
+        (``"general"``, ``"exact"`` or ``"numeric"``)."""
+        from .strength import RANK
+
+        if required not in RANK:
+            raise ValueError(f"required strength must be one of {tuple(RANK)}, not {required!r}")
+        return self.strength is not None and self._strength().meets(required)
+
+    def _strength(self) -> Any:
+        from .strength import Strength
+
+        return Strength(self.strength or "numeric", self.exact_sizes, self.numeric_sizes,
+                        self.argument, self.parity_complete)
 
     def __bool__(self) -> bool:
         """True exactly when the status is ``holds``: ``assert verify(...)`` means it."""
@@ -89,6 +116,10 @@ class Verdict:
             "position": self.position,
             "diagnosis": [to_plain(f) for f in self.diagnosis],
             "closed_form": self.closed_form,
+            "strength": self.strength,
+            "exact_sizes": [dict(s) for s in self.exact_sizes],
+            "numeric_sizes": [dict(s) for s in self.numeric_sizes],
+            "argument": self.argument,
             "symbolic": to_plain(self.symbolic),
             "numeric": to_plain(self.numeric),
             "counterexample": to_plain(self.counterexample),
@@ -154,14 +185,8 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
             summary = "the claim differs from torch's Jacobian (numeric evidence only: " + (
                 symbolic.detail if symbolic else "symbolic stage not run") + ")"
         return Outcome("fails", summary, counterexample, None)
-    if sym is True and num is True:
-        return Outcome("holds", "proved symbolically and confirmed numerically", None, None)
-    if sym is True:
-        why = numeric.detail if numeric else "numeric stage not run"
-        return Outcome("holds", f"proved symbolically ({why})", None, None)
-    if num is True:
-        why = symbolic.detail if symbolic else "symbolic stage not run"
-        return Outcome("holds", f"confirmed numerically only ({why})", None, None)
+    if sym is True or num is True:  # the summary states the strength (matcalc.strength)
+        return Outcome("holds", "holds", None, None)
     return None
 
 

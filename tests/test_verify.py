@@ -142,7 +142,17 @@ def test_symbolic_time_limit_is_reported() -> None:
                              assume={"X": "spd"}, sizes={"n": 5}, timeout=0.001)
     assert verdict.symbolic.status == "undecided"
     assert "gave up after 0.001 s" in verdict.symbolic.detail
-    assert verdict.status == "holds" and "numerically only" in verdict.summary
+    # the claim is the rules' derivative, so it is proved for every size; the
+    # numeric stage agrees and the summary says that the exact stage gave none
+    assert verdict.status == "holds" and verdict.strength == "general"
+    assert verdict.exact_sizes == () and verdict.numeric_sizes == ({"n": 5},)
+    assert "exactly" not in verdict.summary and "numerically at n = 5" in verdict.summary
+    # a claim the rules do not reduce to: numeric evidence only, and it says so
+    other = matcalc.verify("d(logdet(X))/d(X) = inv(X) @ X @ inv(X)", vars={"X": "n n"},
+                           assume={"X": "spd"}, sizes={"n": 5}, timeout=0.001)
+    assert other.status == "holds" and other.strength == "numeric"
+    assert "numerically at n = 5 only (no exact evidence" in other.summary
+    assert str(other).startswith("HOLDS numerically at n = 5 (no exact evidence)")
     with pytest.raises(UndecidedError):
         matcalc.verify("d(logdet(X))/d(X) = inv(X)", vars={"X": "n n"}, assume={"X": "spd"},
                        sizes={"n": 5}, timeout=0.001, method="symbolic")

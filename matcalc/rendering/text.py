@@ -53,7 +53,8 @@ def render_text(v: Verdict) -> str:
     lines = []
     if v.disagreement:
         lines.append("!! " + v.disagreement)
-    lines.append(f"{v.status.upper()}  {v.identity.strip()}   [{v.layout} layout]")
+    scope = f" {v.scope}" if v.scope else ""
+    lines.append(f"{v.status.upper()}{scope}  {v.identity.strip()}   [{v.layout} layout]")
     lines.append(f"  {v.summary}")
     for finding in v.diagnosis:
         lines.append(f"  * {finding.message}")

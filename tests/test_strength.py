@@ -1,0 +1,230 @@
+"""How strong the evidence for a ``holds`` is: general, exact or numeric.
+
+The general argument rests on two sets of rules, each of which must hold at every
+size: the rules of matrix calculus (``matcalc/calculus.py``, one row per operation
+and mode) and the rewrite rules that put both sides in normal form
+(``matcalc/simplify.py`` and ``matcalc/strength.py``). Each rule is checked here at
+sizes 2, 3, 4 and 5 (both parities); the rules of ``strength.py`` against torch
+directly, the calculus rows and the normal forms through examples that use every
+row, compared with torch autograd (the numeric engine, which does not use them).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import matcalc
+from matcalc import expr as E
+from matcalc.calculus import JACOBIAN, REVERSE, TANGENT
+from matcalc.cli import main
+from matcalc.closedform import closed_form
+from matcalc.declarations import declare
+from matcalc.shapes import SCALAR
+from matcalc.simplify import Builder
+from matcalc.strength import Strength, _normal, _rewrite, assess, both_parities
+
+SIZES = (2, 3, 4, 5)
+
+
+# ---------------------------------------------------------------------------
+# acceptance
+
+
+def test_a_rule_of_calculus_is_general() -> None:
+    v = matcalc.verify("d(A @ x)/d(x) = A", vars={"x": "n", "A": "m n"})
+    assert v.status == "holds" and v.strength == "general" and v.argument
+    assert str(v).startswith("HOLDS for every size")
+    document = v.to_dict()
+    assert document["strength"] == "general"
+    assert document["exact_sizes"] and document["numeric_sizes"]
+
+
+def test_det_of_minus_x_is_general() -> None:
+    v = matcalc.verify("det(-X) = (-1)**n * det(X)", vars={"X": "n n"})
+    assert v.status == "holds" and v.strength == "general"
+
+
+def test_the_wrong_sign_rule_is_not_general() -> None:
+    v = matcalc.verify("det(-X) = -det(X)", vars={"X": "n n"}, sizes={"n": 3})
+    assert v.status == "holds" and v.strength == "exact"  # true at n = 3 only
+    assert v.exact_sizes == ({"n": 3},)
+    assert str(v).startswith("HOLDS exactly at n = 3 and numerically at n = 3")
+
+
+def test_pinned_size_beyond_the_exact_stage_is_numeric() -> None:
+    v = matcalc.verify("det(-X) = det(X)", vars={"X": "n n"}, sizes={"n": 60})
+    assert v.status == "holds" and v.strength == "numeric" and v.exact_sizes == ()
+    assert v.numeric_sizes == ({"n": 60},)
+    assert str(v).startswith("HOLDS numerically at n = 60 (no exact evidence)")
+    with pytest.raises(matcalc.errors.UndecidedError):
+        matcalc.verify("det(-X) = det(X)", vars={"X": "n n"}, sizes={"n": 60},
+                       require="exact")
+
+
+def test_require_on_the_command_line(capsys: pytest.CaptureFixture) -> None:
+    base = ["verify", "det(-X) = det(X)", "--var", "X:n,n", "--size", "n=60"]
+    assert main(base) == 0
+    assert main([*base, "--require", "numeric"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--require", "exact"]) == 3
+    captured = capsys.readouterr()
+    assert captured.out.startswith("HOLDS numerically at n = 60")
+    assert "--require exact" in captured.err
+    general = ["verify", "d(A @ x)/d(x) = A", "--var", "x:n", "--var", "A:m,n"]
+    assert main([*general, "--require", "general", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["strength"] == "general"
+    assert set(document) >= {"strength", "exact_sizes", "numeric_sizes", "argument"}
+
+
+def test_a_failure_has_no_strength() -> None:
+    v = matcalc.verify("d(A @ x)/d(x) = A.T", vars={"x": "n", "A": "n n"})
+    assert v.status == "fails" and v.strength is None and not v.meets("numeric")
+
+
+# ---------------------------------------------------------------------------
+# the strength of a set of evidence
+
+
+def test_parity_of_every_free_dimension() -> None:
+    assert both_parities([{"n": 2, "m": 3}, {"n": 3, "m": 4}], ())
+    assert not both_parities([{"n": 3, "m": 2}, {"n": 5, "m": 4}], ())
+    assert both_parities([{"n": 3, "m": 2}, {"n": 3, "m": 5}], ("n",))  # n is pinned
+    assert both_parities([{}], ())
+
+
+def test_exact_at_one_parity_is_not_exact_evidence() -> None:
+    partial = Strength("exact", ({"n": 3},), (), None, parity_complete=False)
+    assert not partial.meets("exact") and partial.meets("numeric")
+    assert "not at sizes of both parities" in partial.scope()
+    full = Strength("exact", ({"n": 2}, {"n": 3}), ({"n": 7},), None)
+    assert full.meets("exact") and not full.meets("general")
+    assert full.scope() == "exactly at n = 2, 3 and numerically at n = 7"
+    assert Strength("exact", ({"n": 2, "m": 3},), (), None).scope() == \
+        "exactly at (n, m) = (2, 3)"
+
+
+def test_assess_prefers_numeric_over_partial_exact() -> None:
+    from matcalc.evidence import NumericEvidence, NumericPoint, SymbolicEvidence
+
+    symbolic = SymbolicEvidence("proved", {"n": 3}, "simplifies to 0")
+    numeric = NumericEvidence("agrees", "agree", points=(
+        NumericPoint({"n": 3}, 0.0, True), NumericPoint({"n": 5}, 0.0, True)))
+    assert assess(symbolic, numeric, (), None).strength == "numeric"
+    assert assess(symbolic, None, (), None).strength == "exact"
+    assert assess(symbolic, numeric, ("n",), None).strength == "exact"
+    assert assess(symbolic, numeric, (), "an argument").strength == "general"
+
+
+# ---------------------------------------------------------------------------
+# the rules of strength.py, against torch at sizes of both parities
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_determinant_and_inverse_rules(n: int) -> None:
+    gen = torch.Generator().manual_seed(n)
+    a = torch.randn(n, n, generator=gen, dtype=torch.float64)
+    c = 1.7
+    det = torch.linalg.det
+    assert torch.allclose(det(-a), (-1) ** n * det(a), rtol=1e-12, atol=0)
+    assert torch.allclose(det(c * a), c ** n * det(a), rtol=1e-12, atol=0)
+    assert torch.allclose(torch.linalg.inv(-a), -torch.linalg.inv(a), rtol=1e-12, atol=1e-14)
+
+
+def test_the_rules_rewrite_as_documented() -> None:
+    scope = declare({"X": "n n", "s": ""}).scope("numerator")
+    b = Builder()
+
+    def rewrite(text: str) -> str:
+        return E.to_text(_rewrite(matcalc.parsing.parse_expression(text, scope), b))
+
+    assert rewrite("det(-X)") == "(-1) ** n * det(X)"
+    assert rewrite("det(s * X)") == "s ** n * det(X)"
+    assert rewrite("inv(-X)") == "-inv(X)"
+
+
+# ---------------------------------------------------------------------------
+# every row of the calculus, and the normal forms, at sizes 2..5
+
+V = {"x": "n", "y": "n", "A": "n n", "X": "n n", "S": "n n", "s": ""}
+ASSUME = {"S": ["spd"]}
+
+EXAMPLES = [  # (function, variable, layout)
+    # reverse mode (scalar functions)
+    ("sum(exp(A @ x) - sin(x) + cos(x) * tanh(x))", "x", "numerator"),
+    ("-(x.T @ A @ x) / (1 + x.T @ x)", "x", "numerator"),
+    ("norm(x) ** 3 + norm1(x) + mean(sigmoid(x))", "x", "denominator"),
+    ("trace(A @ X) * det(X) + sum(inv(X) @ A)", "X", "numerator"),
+    ("logdet(S) + trace(S @ A)", "S", "denominator"),
+    ("dot(x, softmax(A @ x)) + sum(diag(x) @ A) + sum(outer(x, y) * A)", "x", "numerator"),
+    ("sum(sqrt(exp(x)) + log(exp(x) + 1) + abs(x) + relu(x) + sign(x) * x) + dot(detach(x), x)",
+     "x", "numerator"),
+    # forward mode, scalar variable
+    ("inv(A + s * X) @ x + -(s * x)", "s", "numerator"),
+    ("exp(s * x) - sin(s) * x / (1 + s ** 2) + cos(s * x) * tanh(s * x)", "s", "numerator"),
+    ("kron(s * A, X) + kron(eye(n), (s * A).T)", "s", "numerator"),
+    ("diag(s * x) + outer(s * x, y)", "s", "denominator"),
+    ("softmax(s * x) * (trace(s * A) + det(s * X) + sum(s * x) + mean(s * x) + norm(s * x) "
+     "+ norm1(s * x) + dot(s * x, y) + logdet(S + s ** 2 * S))", "s", "numerator"),
+    ("vec(s * A) + vec(detach(s) * X)", "s", "numerator"),
+    ("sqrt(s ** 2 + 1) * x + log(s ** 2 + 1) * x + sigmoid(s) * x + relu(s * x) + abs(s * x) "
+     "+ sign(s * x) * s", "s", "numerator"),
+    # forward mode, vec Jacobians
+    ("softmax(A @ x) + exp(x) * sin(x) - x / (1 + x * x) + (x.T @ A).T + x ** 3", "x",
+     "numerator"),
+    ("vec(inv(X))", "X", "vec"),
+    ("outer(x, y) @ A", "x", "vec"),
+    ("x * (sum(x) + mean(x) + norm(x) + norm1(x) + dot(x, y) + trace(outer(x, y)) "
+     "+ det(A + outer(x, x)) + logdet(S + outer(x, x)))", "x", "numerator"),
+    ("sqrt(exp(x)) + log(1 + exp(x)) + abs(x) + relu(x) + sign(x) + sigmoid(x) + tanh(x) "
+     "+ cos(x) + detach(x) * x - (-x)", "x", "denominator"),
+]
+
+
+def _mode(f: E.Expr, wrt: E.Var) -> str:
+    if f.shape == SCALAR:
+        return "reverse"
+    if wrt.shape == SCALAR:
+        return "tangent"
+    return "jacobian"
+
+
+def _closed(f_text: str, wrt: str, layout: str) -> tuple[E.Expr, E.Expr]:
+    decl = declare(V, ASSUME)
+    scope = decl.scope(layout)
+    f = matcalc.parsing.parse_expression(f_text, scope)
+    variable = E.Var(wrt, decl.shape_map[wrt])
+    tree, _ = closed_form(f, variable, layout, Builder({"S"}))
+    return f, tree
+
+
+def test_the_examples_use_every_row_of_every_mode() -> None:
+    used: dict[str, set[str]] = {"reverse": set(), "tangent": set(), "jacobian": set()}
+    for f_text, wrt, layout in EXAMPLES:
+        f, _ = _closed(f_text, wrt, layout)
+        variable = E.Var(wrt, declare(V, ASSUME).shape_map[wrt])
+        ops = {n.op for n in E.walk(f) if isinstance(n, E.Apply)}
+        used[_mode(f, variable)] |= ops
+    assert set(REVERSE) <= used["reverse"], set(REVERSE) - used["reverse"]
+    assert set(TANGENT) <= used["tangent"], set(TANGENT) - used["tangent"]
+    assert set(JACOBIAN) <= used["jacobian"], set(JACOBIAN) - used["jacobian"]
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("f_text, wrt, layout", EXAMPLES, ids=[e[0][:40] for e in EXAMPLES])
+def test_calculus_rules_and_normal_forms_at_both_parities(f_text: str, wrt: str, layout: str,
+                                                          n: int) -> None:
+    f, tree = _closed(f_text, wrt, layout)
+    text = E.to_text(tree)
+    claim = f"d({E.to_text(f)})/d({wrt}) = {text}"
+    verdict = matcalc.verify(claim, vars=V, assume=ASSUME, layout=layout, sizes={"n": n},
+                             method="numeric", diagnose=False)
+    assert verdict.status == "holds", (claim, str(verdict))
+    normal = _normal(tree, Builder({"S"}))
+    assert normal is not None
+    same = matcalc.verify(f"{text} = {E.to_text(normal)}", vars=V, assume=ASSUME, layout=layout,
+                          sizes={"n": n}, method="numeric", diagnose=False)
+    assert same.status == "holds", str(same)
