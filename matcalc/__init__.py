@@ -28,6 +28,7 @@ from ._version import __version__
 _LAZY = {
     "verify": "matcalc.api",
     "derive": "matcalc.api",
+    "check_gradient": "matcalc.gradcheck",
     "Derivation": "matcalc.derivation",
     "Verdict": "matcalc.verdict",
     "Finding": "matcalc.verdict",

@@ -17,8 +17,9 @@ from . import expr as E
 from .declarations import declare
 from .derivation import Derivation
 from .engines import Engines
-from .errors import DeclarationError, ShapeError, UndecidedError, UnknownNameError, did_you_mean
+from .errors import ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .layout import LAYOUTS, layout_plan
+from .numeric import check_tolerances
 from .parsing import build, parse_expression, parse_identity
 from .shapes import fmt
 from .strength import STRENGTHS
@@ -103,17 +104,6 @@ def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
             token=str(value),
             hint=did_you_mean(str(value), choices) or f"choose one of {', '.join(choices)}",
         )
-
-
-def check_tolerances(rtol: float | None, atol: float | None) -> None:
-    """Refuse a tolerance that is not a finite number >= 0 (None: the default)."""
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not 0 <= value < float("inf"):
-            raise DeclarationError(f"{name} must be a finite number >= 0, not {value!r}",
-                                   token=repr(value), hint=f"e.g. {name}=1e-6")
 
 
 def derive(

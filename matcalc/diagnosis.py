@@ -156,25 +156,21 @@ class _Doctor:
         return self.findings
 
     def layouts(self) -> None:
-        for other in LAYOUTS:
-            if other == self.layout:
-                continue
+        for other in other_layouts(self.layout):
             target = layout_plan(self.lhs.of.shape, self.lhs.wrt.shape, other).shape
             if target != self.rhs.shape:
                 continue
             claim = self.holds(self.rhs, other)
             if claim:
-                here = self.closed()
-                tail = f"; in {self.layout} layout the derivative is {here}" if here else ""
-                self.add("layout", f"This is the {other}-layout answer{tail}.", claim, other)
+                self.add("layout", repair_message("layout", other, self.layout, self.closed()),
+                         claim, other)
                 return
 
     def transposes(self) -> None:
         b = self.builder
         whole = self.holds(lambda: b.transpose(self.rhs))
         if whole:
-            self.add("transpose", f"The claim holds transposed: the derivative is {whole}.",
-                     whole)
+            self.add("transpose", repair_message("transpose", None, self.layout, whole), whole)
             return
         for factor, replaced in _replacements(self.rhs, _transposable, b.transpose):
             claim = self.holds(replaced)
@@ -192,15 +188,11 @@ class _Doctor:
 
     def factors(self) -> None:
         b = self.builder
-        claim = self.holds(lambda: b.neg(self.rhs))
-        if claim:
-            self.add("sign", f"The sign is wrong: the derivative is {claim}.", claim)
-            return
-        for c in FACTORS:
-            claim = self.holds(lambda: b.mul(E.const(c), self.rhs))
+        for kind_, c in scalings():
+            claim = self.holds(lambda c=c: b.neg(self.rhs) if c == -1
+                               else b.mul(E.const(c), self.rhs))
             if claim:
-                self.add("factor", f"The claim is off by a factor of {_show(c)}: the "
-                         f"derivative is {claim}.", claim)
+                self.add(kind_, repair_message(kind_, c, self.layout, claim), claim)
                 return
 
     def symmetrize(self) -> None:
@@ -329,6 +321,48 @@ class _Doctor:
                     self.add("assumption", f"This holds only if {name} is {tag}: add --assume "
                              f"{name}:{tag}.", claim, assume={name: [tag]})
                     break  # one assumption per variable: the first that works
+
+
+# ---------------------------------------------------------------------------
+# the mistakes about a claim as a whole: shared with the check of a user's own
+# function (matcalc.gradcheck), which applies them to arrays rather than trees
+
+
+def other_layouts(layout: str) -> tuple[str, ...]:
+    """The layouts a claim stated in ``layout`` may really have been written in."""
+    return tuple(other for other in LAYOUTS if other != layout)
+
+
+def scalings() -> Iterator[tuple[str, Fraction]]:
+    """The constant multiples tried on a whole claim, as ``(kind, c)`` for the
+    candidate ``c * claim``: the sign first, then :data:`FACTORS`."""
+    yield "sign", Fraction(-1)
+    for c in FACTORS:
+        yield "factor", Fraction(c)
+
+
+def whole_claim_repairs(layout: str) -> Iterator[tuple[str, object]]:
+    """Every whole-claim mistake, as ``(kind, detail)``: the claim was written in
+    another layout (detail: that layout), transposed (detail: None), or off by a
+    constant (detail: the constant ``c`` with ``c * claim`` the derivative)."""
+    for other in other_layouts(layout):
+        yield "layout", other
+    yield "transpose", None
+    yield from scalings()
+
+
+def repair_message(kind_: str, detail: object, layout: str, derivative: str | None) -> str:
+    """The sentence naming a whole-claim mistake, given the verified derivative
+    (for ``layout``: the derivative in ``layout``, if known)."""
+    if kind_ == "layout":
+        tail = f"; in {layout} layout the derivative is {derivative}" if derivative else ""
+        return f"This is the {detail}-layout answer{tail}."
+    if kind_ == "transpose":
+        return f"The claim holds transposed: the derivative is {derivative}."
+    if kind_ == "sign":
+        return f"The sign is wrong: the derivative is {derivative}."
+    return (f"The claim is off by a factor of {_show(detail)}: the derivative is "
+            f"{derivative}.")
 
 
 # ---------------------------------------------------------------------------

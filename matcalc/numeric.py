@@ -31,6 +31,7 @@ from . import expr as E
 from . import limits
 from ._lazy import torch
 from .budget import check_time
+from .errors import DeclarationError
 from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint
 from .layout import arrange, layout_plan, unarrange
 from .ops import REGISTRY
@@ -417,3 +418,14 @@ def _grid(t: Any) -> Grid:
     if t.dim() != 2:
         t = t.reshape(t.shape[0], -1) if t.dim() > 2 else t.reshape(1, -1)
     return tuple(tuple(f"{v:.6g}" for v in row) for row in t.tolist())
+
+
+def check_tolerances(rtol: float | None, atol: float | None) -> None:
+    """Refuse a tolerance that is not a finite number >= 0 (None: the default)."""
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not 0 <= value < float("inf"):
+            raise DeclarationError(f"{name} must be a finite number >= 0, not {value!r}",
+                                   token=repr(value), hint=f"e.g. {name}=1e-6")

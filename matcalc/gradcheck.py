@@ -1,0 +1,332 @@
+"""``check_gradient``: is the derivative of *your* function what you claim?
+
+``torch.autograd.gradcheck`` answers "mismatch" and prints two Jacobians; this
+check answers with a verdict, as :func:`matcalc.verify` does: ``holds``,
+``fails`` (with a counterexample) or ``ill-formed`` (a claim of the wrong
+shape), and names the mistake — the claim is the other layout's answer, is
+transposed, has the wrong sign or is off by a constant factor — by trying the
+whole-claim repairs of :mod:`matcalc.diagnosis` on the claimed arrays, each
+repair shown only when it agrees with the truth at every point.
+
+The truth is torch autograd's Jacobian of ``f`` where autograd differentiates
+``f`` by its own rules; it is central differences in float64 (as ``gradcheck``
+computes them) where ``f`` is NumPy code, where its graph goes through a
+hand-written backward (a custom ``torch.autograd.Function``), and always when
+``claimed`` is None — then the claim is ``f``'s own backward. The points are
+the examples and random perturbations of them (seeded).
+
+Only the user's own callables are called; an expression claim is parsed by
+matcalc's parser and evaluated by its numeric engine, never by Python.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from . import expr as E
+from ._lazy import load, torch
+from .diagnosis import ORDER, repair_message, whole_claim_repairs
+from .errors import DeclarationError, ShapeError, UnknownNameError, did_you_mean
+from .evidence import Counterexample, NumericEvidence, NumericPoint
+from .layout import LAYOUTS, LayoutPlan, arrange, layout_plan, unarrange
+from .parsing import parse_expression, scope_from
+from .numeric import check_tolerances
+from .shapes import Shape, concrete
+from .userfunc import STEP, UserFunction, callable_name, to_tensor
+from .verdict import Finding, Verdict
+
+#: points checked: the examples and POINTS - 1 random perturbations of them
+POINTS = 4
+#: default tolerances against autograd (as verify's numeric stage) ...
+RTOL = ATOL = 1e-8
+#: ... and against central differences, whose own error is about STEP**2 * f''' + 1e-16 / STEP
+FD_RTOL = FD_ATOL = 1e-6
+
+Claimed = Callable[..., Any] | str | None
+
+
+def check_gradient(
+    f: Callable[..., Any],
+    claimed: Claimed,
+    inputs: Mapping[str, Any],
+    wrt: str,
+    layout: str = "denominator",
+    rtol: float | None = None,
+    atol: float | None = None,
+    points: int = POINTS,
+    seed: int = 0,
+    diagnose: bool = True,
+) -> Verdict:
+    """Check the derivative of ``f`` with respect to the input ``wrt``.
+
+    >>> import torch
+    >>> A, x = torch.randn(3, 4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
+    >>> f = lambda A, x: torch.tanh(A @ x)
+    >>> jac = lambda A, x: (1 - torch.tanh(A @ x) ** 2)[:, None] * A
+    >>> check_gradient(f, jac, {"A": A, "x": x}, "x", layout="numerator").status
+    'holds'
+    >>> check_gradient(f, "diag(1 - tanh(A @ x)**2) @ A", {"A": A, "x": x}, "x",
+    ...                layout="numerator").status
+    'holds'
+
+    ``f`` takes keyword arguments named as in ``inputs``, a dict of example
+    values (torch tensors, or NumPy arrays for a NumPy ``f``) that fixes the
+    shapes: a 0-d value is a scalar, a 1-d one a column vector, a 2-d one a
+    matrix. ``claimed`` is a callable with the same arguments returning the
+    claimed derivative in ``layout``, an expression in matcalc's language over
+    the input names, or None to check ``f``'s own backward. A vector-shaped
+    derivative may be given 1-d and a scalar one 0-d (NumPy conventions).
+    A point agrees when ``max |truth - claim| <= max(atol, rtol * max |truth|)``;
+    the defaults are 1e-8 against autograd and 1e-6 against central
+    differences. ``points`` counts the examples and ``points - 1`` random
+    perturbations of them (``seed`` fixes them).
+    """
+    if layout not in LAYOUTS:
+        raise UnknownNameError(f"unknown layout '{layout}'", token=str(layout),
+                               hint=did_you_mean(str(layout), LAYOUTS)
+                               or f"choose one of {', '.join(LAYOUTS)}")
+    check_tolerances(rtol, atol)
+    if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= 100:
+        raise DeclarationError(f"points must be an integer from 1 to 100, not {points!r}",
+                               token=repr(points))
+    start = time.perf_counter()
+    load(torch)
+    fn = UserFunction(f, inputs)
+    if wrt not in fn.examples:
+        raise UnknownNameError(f"unknown input '{wrt}' to differentiate by", token=str(wrt),
+                               hint=did_you_mean(str(wrt), fn.examples)
+                               or f"the inputs are {', '.join(fn.examples)}")
+    if wrt not in fn.floating:
+        raise DeclarationError(f"input '{wrt}' is not a floating-point value", token=wrt)
+    check = _Check(fn, wrt, layout, claimed)
+    if check.ill_typed is not None:
+        return check.ill_formed(check.ill_typed.message, check.ill_typed.position)
+    check.truth_by_autograd = _autograd_is_truth(fn, wrt, claimed)
+    default_rtol, default_atol = (RTOL, ATOL) if check.truth_by_autograd else (FD_RTOL, FD_ATOL)
+    check.rtol = default_rtol if rtol is None else rtol
+    check.atol = default_atol if atol is None else atol
+    check.run(fn.points(points, seed))
+    return check.verdict(diagnose, time.perf_counter() - start)
+
+
+def _autograd_is_truth(fn: UserFunction, wrt: str, claimed: Claimed) -> bool:
+    if claimed is None:
+        if fn.numpy:
+            raise DeclarationError(
+                "claimed=None checks the backward of a torch function, but the inputs are "
+                "NumPy arrays", hint="pass the claimed derivative as a callable or expression")
+        return False
+    reaches, custom = fn.differentiable(fn.examples, wrt)
+    return reaches and not custom
+
+
+@dataclass
+class _Point:
+    env: dict[str, Any]
+    truth: Any  # in the layout's shape
+    raw: Any  # the claim as returned
+
+
+class _Check:
+    def __init__(self, fn: UserFunction, wrt: str, layout: str, claimed: Claimed) -> None:
+        self.fn, self.wrt, self.layout, self.claimed = fn, wrt, layout, claimed
+        self.rtol = self.atol = 0.0
+        self.truth_by_autograd = False
+        self.points: list[_Point] = []
+        self.rejected = 0
+        example = fn(fn.examples).detach()
+        if not bool(torch.isfinite(example).all()):
+            raise DeclarationError(f"{fn.name} is not finite at the example inputs",
+                                   token=fn.name)
+        self.out_shape: Shape = fn.shape(example)
+        self.wrt_shape: Shape = fn.shape(fn.examples[wrt])
+        self.native = concrete(self.out_shape, fn.sizes) + concrete(self.wrt_shape, fn.sizes)
+        self.plan = layout_plan(self.out_shape, self.wrt_shape, layout)
+        self.target = concrete(self.plan.shape, fn.sizes)
+        self.tree: E.Expr | None = None
+        self.ill_typed: ShapeError | None = None
+        if isinstance(claimed, str):
+            scope = scope_from({n: fn.shape(fn.examples[n]) for n in fn.examples
+                                if n in fn.floating}, layout)
+            try:
+                self.tree = parse_expression(claimed, scope)
+            except ShapeError as error:
+                self.ill_typed = error
+            self.text = claimed.strip()
+        elif claimed is None:
+            self.text = f"backward({fn.name})"
+        else:
+            if not callable(claimed):
+                raise DeclarationError("claimed must be a callable, an expression string or "
+                                       f"None, not {type(claimed).__name__}")
+            self.text = f"{callable_name(claimed, 'claimed')}({', '.join(fn.examples)})"
+        self.truth_name = "autograd"
+
+    # -- evaluation
+
+    def claim(self, env: dict[str, Any]) -> Any:
+        if self.tree is not None:
+            from .numeric import Evaluator
+
+            matrices = {n: self.fn.matrix(v) for n, v in env.items() if n in self.fn.floating}
+            with torch.no_grad():
+                return Evaluator(matrices, self.fn.sizes).value(self.tree).detach()
+        if self.claimed is None:
+            return self.fn.autograd(env, self.wrt).detach()
+        args = {k: (v.numpy() if self.fn.numpy else v) for k, v in env.items()}
+        return to_tensor(self.claimed(**args), "the claimed derivative", max_dim=4)
+
+    def truth(self, env: dict[str, Any]) -> Any:
+        if self.truth_by_autograd:
+            native = self.fn.autograd(env, self.wrt).detach()
+        else:
+            native = self.fn.central(env, self.wrt, tuple(self.fn(env).shape))
+        return arrange(native.reshape(self.native), self.plan, self.fn.sizes)
+
+    def run(self, envs: list[dict[str, Any]]) -> None:
+        self.truth_name = "autograd" if self.truth_by_autograd else "central differences"
+        for index, env in enumerate(envs):
+            try:
+                truth, raw = self.truth(env), self.claim(env)
+            except Exception:  # the user's code refused a perturbed point: skip it
+                if index == 0:
+                    raise
+                self.rejected += 1
+                continue
+            if not bool(torch.isfinite(truth).all()):
+                if index == 0:
+                    raise DeclarationError(f"the derivative of {self.fn.name} by {self.wrt} is "
+                                           "not finite at the example inputs", token=self.wrt)
+                self.rejected += 1
+                continue
+            self.points.append(_Point(env, truth, raw))
+
+    # -- comparison
+
+    def fit(self, raw: Any, plan: LayoutPlan | None = None) -> Any:
+        """``raw`` in the shape of ``plan`` (default: the layout's), or None; a
+        vector may come 1-d and a scalar 0-d."""
+        plan = plan or self.plan
+        target = concrete(plan.shape, self.fn.sizes)
+        squeezed = tuple(n for d, n in zip(plan.shape, target) if not d.is_unit)
+        return raw.reshape(target) if tuple(raw.shape) in (target, squeezed) else None
+
+    def agrees(self, truth: Any, claim: Any) -> tuple[float, bool]:
+        if claim is None:
+            return float("inf"), False
+        largest = float((truth - claim).abs().max()) if truth.numel() else 0.0
+        scale = float(truth.abs().max()) if truth.numel() else 0.0
+        ok = largest <= max(self.atol, self.rtol * scale)  # False for nan
+        return largest / max(1.0, scale), ok
+
+    def candidate(self, kind: str, detail: object, raw: Any) -> Any:
+        if kind == "layout":
+            other = layout_plan(self.out_shape, self.wrt_shape, str(detail))
+            stated = self.fit(raw, other)
+            if stated is None:
+                return None
+            return arrange(unarrange(stated, other, self.native), self.plan, self.fn.sizes)
+        if kind == "transpose":
+            return self.fit(raw.T) if raw.dim() == 2 else None
+        fitted = self.fit(raw)
+        return None if fitted is None else fitted * float(detail)  # type: ignore[arg-type]
+
+    def repaired_text(self, kind: str, detail: object) -> str:
+        if self.tree is not None:
+            from .simplify import Builder, present
+
+            b = Builder()
+            tree = b.transpose(self.tree) if kind == "transpose" else (
+                b.neg(self.tree) if detail == -1 else b.mul(E.const(Fraction(detail)), self.tree))
+            return E.to_text(present(b.tidy(tree)))
+        if kind == "transpose":
+            return f"{self.text}.T"
+        return f"-{self.text}" if detail == -1 else f"{Fraction(detail)} * {self.text}"
+
+    def diagnosis(self) -> tuple[Finding, ...]:
+        findings = []
+        for kind, detail in whole_claim_repairs(self.layout):
+            if any(f.kind == kind for f in findings):
+                continue
+            if all(self.agrees(p.truth, self.candidate(kind, detail, p.raw))[1]
+                   for p in self.points):
+                derivative = None if kind == "layout" else self.repaired_text(kind, detail)
+                layout = str(detail) if kind == "layout" else self.layout
+                findings.append(Finding(kind, repair_message(kind, detail, self.layout,
+                                                             derivative),
+                                        derivative or self.text, layout))
+        return tuple(sorted(findings, key=lambda f: ORDER.index(f.kind)))
+
+    # -- the verdict
+
+    def verdict(self, diagnose: bool, seconds: float) -> Verdict:
+        from .numeric import _grid
+
+        if not self.points:
+            raise DeclarationError("no point around the examples could be checked")
+        example = self.points[0]
+        if self.fit(example.raw) is None:
+            message = (f"the claim {self.text} is {_show(tuple(example.raw.shape))}, but "
+                       f"d({self.fn.name})/d({self.wrt}) in {self.layout} layout is "
+                       f"{_show(self.target)}")
+            return self.ill_formed(message, None, self.diagnosis() if diagnose else ())
+        results, counterexample = [], None
+        for point in self.points:
+            claim = self.fit(point.raw)
+            error, ok = self.agrees(point.truth, claim)
+            results.append(NumericPoint({}, error, ok))
+            if not ok and counterexample is None:
+                counterexample = Counterexample(
+                    sizes={}, point={n: _grid(self.fn.matrix(v)) for n, v in point.env.items()},
+                    lhs=_grid(point.truth), rhs=_grid(claim), exact=False,
+                    source=self.truth_name)
+        failed = sum(not r.ok for r in results)
+        where = f"the examples and {len(results) - 1} random points around them"
+        numeric = NumericEvidence(
+            status="disagrees" if failed else "agrees",
+            detail=(f"the claim and {self.truth_name} differ at {failed} of {len(results)} "
+                    "points" if failed else f"the claim and {self.truth_name} agree at all "
+                    f"{len(results)} points") + f" ({where})",
+            engine=("torch autograd" if self.truth_by_autograd
+                    else f"central differences (step {STEP:g})") + ", float64",
+            points=tuple(results), max_error=max(r.error for r in results),
+            tolerance=self.rtol, seconds=seconds, counterexample=counterexample,
+            samples_rejected=self.rejected)
+        if failed:
+            summary = (f"the claim differs from the derivative of {self.fn.name} "
+                       f"({self.truth_name}; a counterexample is below)")
+        else:
+            summary = (f"confirmed numerically against {self.truth_name} at {where} "
+                       "(numeric evidence only)")
+        return Verdict(
+            identity=self.identity, status="fails" if failed else "holds", layout=self.layout,
+            summary=summary, lhs=self.lhs, rhs=self.text, lhs_shape=_show(self.target),
+            rhs_shape=_show(tuple(example.raw.shape)), variables=self.variables(),
+            numeric=numeric, counterexample=counterexample,
+            diagnosis=self.diagnosis() if failed and diagnose else ())
+
+    def ill_formed(self, message: str, position: int | None,
+                   diagnosis: tuple[Finding, ...] = ()) -> Verdict:
+        return Verdict(identity=self.identity, status="ill-formed", layout=self.layout,
+                       summary=message, lhs=self.lhs, rhs=self.text, variables=self.variables(),
+                       position=position, diagnosis=diagnosis)
+
+    @property
+    def lhs(self) -> str:
+        return f"d({self.fn.name})/d({self.wrt})"
+
+    @property
+    def identity(self) -> str:
+        return f"{self.lhs} = {self.text}"
+
+    def variables(self) -> dict[str, str]:
+        return {n: " ".join(str(s) for s in v.shape) or "scalar"
+                for n, v in self.fn.examples.items()}
+
+
+def _show(shape: tuple[int, ...]) -> str:
+    return str(tuple(shape))

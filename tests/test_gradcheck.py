@@ -1,0 +1,219 @@
+"""check_gradient: the derivative of the user's own function.
+
+The claims below are established by hand, independently of matcalc: for
+``f(A, x) = tanh(A x)`` the numerator Jacobian is ``diag(1 - tanh(Ax)^2) A``;
+for ``sum(x^2)`` the gradient is ``2x``; for ``sum(log(sigmoid(X w)))`` it is
+``X^T (1 - sigmoid(X w))``; for ``logdet(X)`` (denominator layout) it is
+``inv(X)^T``. The wrong claims plant one mistake each (a transpose, a dropped
+factor 2, a sign).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import matcalc
+from matcalc.errors import DeclarationError, MatcalcError, UnknownNameError
+
+F64 = torch.float64
+
+
+def tanh_layer(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(A @ x)
+
+
+def tanh_jacobian(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """By hand: d tanh(Ax)_i / d x_j = (1 - tanh(Ax)_i^2) A_ij (numerator layout)."""
+    return (1 - torch.tanh(A @ x) ** 2)[:, None] * A
+
+
+def inputs(m: int, n: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    return {"A": torch.randn(m, n, generator=gen, dtype=F64),
+            "x": torch.randn(n, generator=gen, dtype=F64)}
+
+
+class SquareDropsTwo(torch.autograd.Function):
+    """x ** 2 with a backward that forgets the factor 2."""
+
+    @staticmethod
+    def forward(ctx, x):  # noqa: ANN001, ANN205
+        ctx.save_for_backward(x)
+        return x ** 2
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        (x,) = ctx.saved_tensors
+        return grad * x
+
+
+class Square(torch.autograd.Function):
+    """x ** 2 with the right backward."""
+
+    @staticmethod
+    def forward(ctx, x):  # noqa: ANN001, ANN205
+        ctx.save_for_backward(x)
+        return x ** 2
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        (x,) = ctx.saved_tensors
+        return 2 * grad * x
+
+
+# -- the acceptance cases
+
+
+def test_the_right_numerator_jacobian_holds() -> None:
+    verdict = matcalc.check_gradient(tanh_layer, tanh_jacobian, inputs(3, 4), "x",
+                                     layout="numerator")
+    assert verdict.status == "holds" and verdict
+    assert verdict.numeric.engine.startswith("torch autograd")
+    assert len(verdict.numeric.points) == 4  # the examples and three perturbations
+
+
+@pytest.mark.parametrize(("m", "status"), [(4, "fails"), (3, "ill-formed")])
+def test_its_transpose_is_named(m: int, status: str) -> None:
+    verdict = matcalc.check_gradient(tanh_layer, lambda A, x: tanh_jacobian(A, x).T,
+                                     inputs(m, 4), "x", layout="numerator")
+    assert verdict.status == status
+    kinds = {f.kind for f in verdict.diagnosis}
+    assert {"layout", "transpose"} <= kinds
+    layout_finding = next(f for f in verdict.diagnosis if f.kind == "layout")
+    assert layout_finding.layout == "denominator"
+    if status == "fails":
+        ce = verdict.counterexample
+        assert ce is not None and not ce.exact and set(ce.point) == {"A", "x"}
+
+
+def test_a_backward_that_drops_a_factor_two() -> None:
+    x = torch.tensor([0.5, -1.25, 2.0], dtype=F64)
+    verdict = matcalc.check_gradient(lambda x: SquareDropsTwo.apply(x).sum(), None, {"x": x}, "x")
+    assert verdict.status == "fails"
+    assert [f.kind for f in verdict.diagnosis] == ["factor"]
+    assert "factor of 2" in verdict.diagnosis[0].message
+    assert verdict.numeric.engine.startswith("central differences")
+    right = matcalc.check_gradient(lambda x: Square.apply(x).sum(), None, {"x": x}, "x")
+    assert right.status == "holds"
+
+
+# -- the truth: autograd, or central differences past a custom backward
+
+
+def test_a_custom_backward_is_not_trusted_as_the_truth() -> None:
+    x = torch.tensor([0.5, -1.25, 2.0], dtype=F64)
+    # the claim 2x is right; the function's own backward is wrong
+    verdict = matcalc.check_gradient(lambda x: SquareDropsTwo.apply(x).sum(), "2 * x",
+                                     {"x": x}, "x")
+    assert verdict.status == "holds"
+    assert verdict.numeric.engine.startswith("central differences")
+    wrong = matcalc.check_gradient(lambda x: SquareDropsTwo.apply(x).sum(), "x", {"x": x}, "x")
+    assert wrong.status == "fails" and [f.kind for f in wrong.diagnosis] == ["factor"]
+
+
+# -- claims as expressions, NumPy functions, shapes
+
+
+def test_expression_claims_are_parsed_not_evaluated() -> None:
+    verdict = matcalc.check_gradient(tanh_layer, "diag(1 - tanh(A @ x)**2) @ A", inputs(3, 4),
+                                     "x", layout="numerator")
+    assert verdict.status == "holds"
+    flipped = matcalc.check_gradient(tanh_layer, "A.T @ diag(1 - tanh(A @ x)**2)",
+                                     inputs(3, 4), "x", layout="numerator")
+    assert flipped.status == "ill-formed"
+    transpose = next(f for f in flipped.diagnosis if f.kind == "transpose")
+    assert transpose.claim == "diag(1 - tanh(A @ x) ** 2) @ A"
+    with pytest.raises(MatcalcError, match="__import__"):  # refused by the parser
+        matcalc.check_gradient(tanh_layer, "__import__('os')", inputs(3, 4), "x")
+    ill_typed = matcalc.check_gradient(tanh_layer, "x @ A", inputs(3, 4), "x")
+    assert ill_typed.status == "ill-formed" and ill_typed.position is not None
+
+
+def test_numpy_functions() -> None:
+    rng = np.random.default_rng(1)
+    X, w = rng.standard_normal((5, 3)), rng.standard_normal(3)
+
+    def loglik(X: np.ndarray, w: np.ndarray) -> float:
+        return float(np.sum(-np.log1p(np.exp(-(X @ w)))))
+
+    def gradient(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return X.T @ (1 - 1 / (1 + np.exp(-(X @ w))))
+
+    verdict = matcalc.check_gradient(loglik, gradient, {"X": X, "w": w}, "w")
+    assert verdict.status == "holds"
+    sign = matcalc.check_gradient(loglik, lambda X, w: -gradient(X, w), {"X": X, "w": w}, "w")
+    assert sign.status == "fails" and [f.kind for f in sign.diagnosis] == ["sign"]
+    assert matcalc.check_gradient(loglik, "X.T @ (1 - sigmoid(X @ w))", {"X": X, "w": w},
+                                  "w").status == "holds"
+    with pytest.raises(DeclarationError, match="backward"):
+        matcalc.check_gradient(loglik, None, {"X": X, "w": w}, "w")
+
+
+def test_matrix_variable_and_the_perturbed_points() -> None:
+    gen = torch.Generator().manual_seed(2)
+    B = torch.randn(3, 3, generator=gen, dtype=F64)
+
+    def logdet(X: torch.Tensor) -> torch.Tensor:
+        return torch.logdet(X)
+
+    spd = B @ B.T + 3 * torch.eye(3, dtype=F64)  # symmetric: inv(X) = inv(X).T here only
+    verdict = matcalc.check_gradient(logdet, "inv(X).T", {"X": spd}, "X")
+    assert verdict.status == "holds"
+    # the example alone cannot tell inv(X) from inv(X).T; the perturbed points can
+    wrong = matcalc.check_gradient(logdet, "inv(X)", {"X": spd}, "X")
+    assert wrong.status == "fails"
+    assert {"layout", "transpose"} <= {f.kind for f in wrong.diagnosis}
+    assert matcalc.check_gradient(logdet, "inv(X)", {"X": spd}, "X", points=1).status \
+        == "holds"
+
+
+def test_vector_results_may_be_one_dimensional() -> None:
+    x = torch.tensor([0.3, -0.7], dtype=F64)
+    for layout in ("numerator", "denominator"):
+        assert matcalc.check_gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x, {"x": x}, "x",
+                                      layout=layout).status == "holds"
+    row = matcalc.check_gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x[None, :], {"x": x},
+                                 "x", layout="numerator")
+    assert row.status == "holds"
+    column = matcalc.check_gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x[None, :],
+                                    {"x": x}, "x", layout="denominator")
+    assert column.status == "ill-formed"
+    assert any(f.kind == "layout" for f in column.diagnosis)
+
+
+def test_tolerances() -> None:
+    x = torch.tensor([0.3, -0.7], dtype=F64)
+    close = lambda x: 2 * x * (1 + 1e-7)  # noqa: E731
+    assert matcalc.check_gradient(lambda x: (x ** 2).sum(), close, {"x": x}, "x").status \
+        == "fails"
+    assert matcalc.check_gradient(lambda x: (x ** 2).sum(), close, {"x": x}, "x",
+                                  rtol=1e-5).status == "holds"
+    with pytest.raises(DeclarationError):
+        matcalc.check_gradient(lambda x: (x ** 2).sum(), close, {"x": x}, "x", atol=-1.0)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(UnknownNameError, match="'y'"):
+        matcalc.check_gradient(tanh_layer, tanh_jacobian, inputs(3, 4), "y")
+    with pytest.raises(UnknownNameError):
+        matcalc.check_gradient(tanh_layer, tanh_jacobian, inputs(3, 4), "x", layout="numerater")
+    with pytest.raises(DeclarationError):
+        matcalc.check_gradient(tanh_layer, 42, inputs(3, 4), "x")
+    with pytest.raises(DeclarationError):
+        matcalc.check_gradient(tanh_layer, tanh_jacobian, {}, "x")
+    with pytest.raises(DeclarationError, match="not finite"):
+        matcalc.check_gradient(lambda x: torch.log(x).sum(), "1 / x",
+                               {"x": torch.tensor([-1.0, 2.0], dtype=F64)}, "x")
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import matcalc.gradcheck
+    import matcalc.testing
+
+    for module in (matcalc.gradcheck, matcalc.testing):
+        failures, tried = doctest.testmod(module)
+        assert tried > 0 and failures == 0, module.__name__
