@@ -307,7 +307,8 @@ class _Check:
             summary=summary, lhs=self.lhs, rhs=self.text, lhs_shape=_show(self.target),
             rhs_shape=_show(tuple(example.raw.shape)), variables=self.variables(),
             numeric=numeric, counterexample=counterexample,
-            diagnosis=self.diagnosis() if failed and diagnose else ())
+            diagnosis=self.diagnosis() if failed and diagnose else (),
+            strength=None if failed else "numeric")
 
     def ill_formed(self, message: str, position: int | None,
                    diagnosis: tuple[Finding, ...] = ()) -> Verdict:
