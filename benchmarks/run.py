@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the table-wide helpers shared with the tests
 PYTHON = sys.executable
 MATCALC = [PYTHON, "-m", "matcalc"]
 BASELINE = [PYTHON, "-c", "import torch, sympy"]
@@ -221,9 +222,9 @@ def section_symbolic(repeats: int) -> str:
 
 
 def section_seeds(repeats: int) -> str:
-    from matcalc.tablecheck import verdicts_across_seeds
     from matcalc.parallel import parallel_map
     from matcalc.tables import load_tables
+    from tablehelpers import verdicts_across_seeds  # test-only code, in tests/
 
     entries = list(load_tables())
     start = time.perf_counter()

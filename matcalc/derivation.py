@@ -12,10 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import expr as E
-from .declarations import shape_spec
 from .evidence import Grid
-from .parsing import parse_expression
 from .verdict import Verdict
 
 
@@ -60,22 +57,3 @@ class Derivation:
         from .rendering.text import derivation_html
 
         return derivation_html(self)
-
-
-def entry_derivations(entry: Any) -> list[Derivation]:
-    """``derive`` for a table entry's function, in every layout the entry states
-    (once per instance for a rule). A module-level function so that it can run
-    in worker processes."""
-    from .api import derive
-    from .tablecheck import _declarations, _scope
-
-    out = []
-    for instance in entry.instances or (None,):
-        decl = _declarations(entry, instance)
-        variables = {name: shape_spec(shape) for name, shape in decl.shapes}
-        assume = {name: sorted(tags) for name, tags in decl.tags if tags}
-        for layout, _ in entry.claims:
-            f = parse_expression(entry.f, _scope(entry, instance, decl, layout))
-            out.append(derive(E.to_text(f), entry.wrt, vars=variables, assume=assume,
-                              layout=layout))
-    return out

@@ -26,6 +26,7 @@ from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
 from .parsing import Scope, Syntax, build, parse_expression
 from .shapes import concrete, fmt, kind
+from .symarrays import as_grid, map_array
 from .verdict import Verdict, combine
 
 
@@ -230,7 +231,7 @@ class Engines:
         try:
             with time_budget(self.timeout):
                 session = self.session(frozenset(derivative_targets(node)))
-                return S.grid_text(S.map_array(session.finalize, session.value(node)))
+                return as_grid(map_array(session.finalize, session.value(node)))
         except (Timeout, S.SymbolicUnsupported, RecursionError):
             return None
 

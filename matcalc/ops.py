@@ -23,6 +23,7 @@ from . import shapes as S
 from ._lazy import np, sp, torch
 from .errors import ShapeError
 from .shapes import Dim, Shape
+from .symarrays import grid, map_array, scalar
 
 PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW, PREC_POSTFIX, PREC_ATOM = 10, 20, 30, 40, 50, 100
 
@@ -61,35 +62,17 @@ def _register(op: Op) -> None:
 
 
 # ---------------------------------------------------------------------------
-# SymPy helpers: values are NumPy object arrays of SymPy expressions.
-
-
-def _grid(rows: int, cols: int, entry: Callable[[int, int], Any]) -> Any:
-    out = np.empty((rows, cols), dtype=object)
-    for i in range(rows):
-        for j in range(cols):
-            out[i, j] = entry(i, j)
-    return out
-
-
-def _scalar(value: Any) -> Any:
-    return _grid(1, 1, lambda i, j: value)
-
-
-def _map(fn: Callable[[Any], Any], a: Any) -> Any:
-    out = np.empty(a.shape, dtype=object)
-    for index in np.ndindex(a.shape):
-        out[index] = fn(a[index])
-    return out
+# SymPy helpers: values are NumPy object arrays of SymPy expressions
+# (built and mapped by :mod:`matcalc.symarrays`).
 
 
 def _ew(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda a: _map(fn, a)
+    return lambda a: map_array(fn, a)
 
 
 def _s_matmul(a: Any, b: Any) -> Any:
     inner = a.shape[1]
-    return _grid(
+    return grid(
         a.shape[0], b.shape[1], lambda i, j: sp.Add(*[a[i, k] * b[k, j] for k in range(inner)])
     )
 
@@ -128,38 +111,38 @@ def s_inv(a: Any) -> Any:
     if n > LAPLACE_MAX:
         m = sp.Matrix(rows)
         det, adj = m.det(method="berkowitz"), m.adjugate(method="berkowitz")
-        return _grid(n, n, lambda i, j: adj[i, j] / det)
+        return grid(n, n, lambda i, j: adj[i, j] / det)
     det = _laplace(rows)
 
     def cofactor(i: int, j: int) -> Any:
         minor = [r[:j] + r[j + 1:] for k, r in enumerate(rows) if k != i]
         return (-1) ** (i + j) * (_laplace(minor) if minor else sp.S.One)
 
-    return _grid(n, n, lambda i, j: cofactor(j, i) / det)
+    return grid(n, n, lambda i, j: cofactor(j, i) / det)
 
 
 def _s_diag(a: Any) -> Any:
     if a.shape[0] == 1 or a.shape[1] == 1:
         flat = a.reshape(-1)
         n = flat.shape[0]
-        return _grid(n, n, lambda i, j: flat[i] if i == j else sp.S.Zero)
-    return _grid(a.shape[0], 1, lambda i, j: a[i, i])
+        return grid(n, n, lambda i, j: flat[i] if i == j else sp.S.Zero)
+    return grid(a.shape[0], 1, lambda i, j: a[i, i])
 
 
 def _s_softmax(a: Any) -> Any:
-    exps = _map(sp.exp, a)
+    exps = map_array(sp.exp, a)
     total = sp.Add(*exps.flat)
-    return _map(lambda e: e / total, exps)
+    return map_array(lambda e: e / total, exps)
 
 
 def _s_kron(a: Any, b: Any) -> Any:
     p, q = b.shape
-    return _grid(a.shape[0] * p, a.shape[1] * q, lambda i, j: a[i // p, j // q] * b[i % p, j % q])
+    return grid(a.shape[0] * p, a.shape[1] * q, lambda i, j: a[i // p, j // q] * b[i % p, j % q])
 
 
 def _s_outer(a: Any, b: Any) -> Any:
     u, v = a.reshape(-1), b.reshape(-1)
-    return _grid(u.shape[0], v.shape[0], lambda i, j: u[i] * v[j])
+    return grid(u.shape[0], v.shape[0], lambda i, j: u[i] * v[j])
 
 
 @functools.cache
@@ -217,7 +200,7 @@ def _s_detach(a: Any) -> Any:
     for e in a.flat:
         free |= e.free_symbols
     mapping = {s: twin(s) for s in free if not s.name.endswith(TWIN_MARK)}
-    return _map(lambda e: e.xreplace(mapping), a)
+    return map_array(lambda e: e.xreplace(mapping), a)
 
 
 # ---------------------------------------------------------------------------
@@ -420,30 +403,30 @@ _register(Op("transpose", 1, _transpose_rule, lambda a: a.T, lambda a: a.T, "tra
              syntax="postfix", symbol=".T", precedence=PREC_POSTFIX))
 
 _register(Op("trace", 1, _square_to("scalar")("trace"),
-             lambda a: _scalar(sp.Add(*[a[i, i] for i in range(a.shape[0])])),
+             lambda a: scalar(sp.Add(*[a[i, i] for i in range(a.shape[0])])),
              lambda a: _t_scalar(torch.trace(a)), "trace of a square matrix"))
-_register(Op("det", 1, _square_to("scalar")("det"), lambda a: _scalar(s_det(a)),
+_register(Op("det", 1, _square_to("scalar")("det"), lambda a: scalar(s_det(a)),
              lambda a: _t_scalar(torch.linalg.det(a)), "determinant",
              guard=_g_conditioned))
 _register(Op("inv", 1, _square_to("same")("inv"), s_inv, lambda a: torch.linalg.inv(a),
              "matrix inverse", guard=_g_conditioned))
-_register(Op("logdet", 1, _square_to("scalar")("logdet"), lambda a: _scalar(sp.log(s_det(a))),
+_register(Op("logdet", 1, _square_to("scalar")("logdet"), lambda a: scalar(sp.log(s_det(a))),
              lambda a: _t_scalar(torch.logdet(a)), "log of the determinant (det > 0)",
              rational=False, guard=_g_logdet))
 _register(Op("norm", 1, _to_scalar("norm()"),
-             lambda a: _scalar(sp.sqrt(sp.Add(*[e**2 for e in a.flat]))),
+             lambda a: scalar(sp.sqrt(sp.Add(*[e**2 for e in a.flat]))),
              lambda a: _t_scalar(torch.linalg.norm(a)),
              "2-norm of a vector, Frobenius norm of a matrix", rational=False, guard=_g_norm))
 _register(Op("norm1", 1, _to_scalar("norm1()"),
-             lambda a: _scalar(sp.Add(*[e * _sgn(e) for e in a.flat])),
+             lambda a: scalar(sp.Add(*[e * _sgn(e) for e in a.flat])),
              lambda a: _t_scalar(a.abs().sum()), "L1 norm (sum of absolute values)",
              rational=False, guard=_g_nonzero("norm1 of a value")))
-_register(Op("sum", 1, _to_scalar("sum()"), lambda a: _scalar(sp.Add(*a.flat)),
+_register(Op("sum", 1, _to_scalar("sum()"), lambda a: scalar(sp.Add(*a.flat)),
              lambda a: _t_scalar(a.sum()), "sum of all entries"))
-_register(Op("mean", 1, _to_scalar("mean()"), lambda a: _scalar(sp.Add(*a.flat) / a.size),
+_register(Op("mean", 1, _to_scalar("mean()"), lambda a: scalar(sp.Add(*a.flat) / a.size),
              lambda a: _t_scalar(a.mean()), "mean of all entries"))
 _register(Op("dot", 2, _dot_rule,
-             lambda a, b: _scalar(sp.Add(*[u * v for u, v in zip(a.flat, b.flat)])),
+             lambda a, b: scalar(sp.Add(*[u * v for u, v in zip(a.flat, b.flat)])),
              lambda a, b: _t_scalar((a.reshape(-1) * b.reshape(-1)).sum()),
              "inner product of two vectors of equal length"))
 
@@ -477,11 +460,11 @@ _register(Op("softmax", 1, _vector_same("softmax"), _s_softmax,
 _register(Op("diag", 1, _diag_rule, _s_diag, _t_diag,
              "diagonal matrix from a vector; diagonal (a column) of a square matrix"))
 _register(Op("eye", 0, _eye_rule,
-             lambda n: _grid(n, n, lambda i, j: sp.S.One if i == j else sp.S.Zero),
+             lambda n: grid(n, n, lambda i, j: sp.S.One if i == j else sp.S.Zero),
              lambda n: torch.eye(n, dtype=torch.float64), "identity matrix eye(n)", dims=(1, 1)))
-_register(Op("ones", 0, _full_rule, lambda m, n=1: _grid(m, n, lambda i, j: sp.S.One),
+_register(Op("ones", 0, _full_rule, lambda m, n=1: grid(m, n, lambda i, j: sp.S.One),
              _t_full(1.0), "ones(n): a column of ones; ones(m, n): a matrix", dims=(1, 2)))
-_register(Op("zeros", 0, _full_rule, lambda m, n=1: _grid(m, n, lambda i, j: sp.S.Zero),
+_register(Op("zeros", 0, _full_rule, lambda m, n=1: grid(m, n, lambda i, j: sp.S.Zero),
              _t_full(0.0), "zeros(n): a column of zeros; zeros(m, n): a matrix", dims=(1, 2)))
 _register(Op("vec", 1, _vec_rule, lambda a: a.T.reshape(-1, 1), lambda a: a.T.reshape(-1, 1),
              "stack the columns into one column (column-major)"))

@@ -14,9 +14,11 @@ Parsing is an own tokenizer and recursive-descent parser over a small grammar
                 | '[' numbers ']' | '[' '[' numbers ']' (',' '[' numbers ']')* ']'
                 | 'd' '(' expression ')' '/' 'd' '(' NAME ')'
 
-It runs in two passes. The first turns text into a :class:`Syntax` tree: every
-syntax error, unknown name, absurd constant and bound of
-:mod:`matcalc.limits` is found here, with the position of the offending token.
+The tokens come from :mod:`matcalc.tokens`, the meaning of names from
+:mod:`matcalc.scope`. It runs in two passes. The first turns text into a
+:class:`Syntax` tree: every syntax error, unknown name, absurd constant and
+bound of :mod:`matcalc.limits` is found here, with the position of the
+offending token.
 The second builds the typed :mod:`matcalc.expr` tree, checking shapes; so a
 text that is both malformed and ill-shaped is reported as malformed.
 """
@@ -24,215 +26,22 @@ text that is both malformed and ill-shaped is reported as malformed.
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from . import expr as E
 from . import limits
-from .errors import (
-    DeclarationError,
-    LimitError,
-    ParseError,
-    UnknownNameError,
-    did_you_mean,
-)
-from .layout import LAYOUTS
+from .errors import LimitError, ParseError, UnknownNameError, did_you_mean
 from .ops import FUNCTIONS, INFIX, REGISTRY
-from .shapes import SCALAR, Dim, Shape, column
+from .scope import Scope, parse_shape, scope_from, variable_name
+from .shapes import Dim
+from .tokens import MISTAKES, Token, checked_constant, literal_value, tokenize
 
-#: names that cannot be variables; ``d`` can (``d(`` starts a derivative, a bare
-#: ``d`` is an ordinary name, as in the Matrix Cookbook's ``(B x + b)ᵀ C (D x + d)``)
-RESERVED = frozenset(FUNCTIONS) | {"T"}
-
-
-# ---------------------------------------------------------------------------
-# Tokens
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # number | name | op | bad | end
-    text: str
-    pos: int
-
-
-_TOKEN = re.compile(
-    r"(?P<space>\s+)"
-    r"|(?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<op>\*\*|==|[-+*/@()\[\],.=ᵀ−])"
-)
-_ALIASES = {"−": "-"}
-_MISTAKES = {
-    "^": "use ** for powers (and @ for matrix powers)",
-    "'": "strings are not part of the expression language (for the transpose use .T)",
-    '"': "strings are not part of the expression language",
-    "’": "use .T for the transpose",
-    "⊤": "use .T for the transpose",
-    "·": "use * for scaling and the elementwise product, @ for the matrix product",
-    "×": "use * for scaling and the elementwise product, @ for the matrix product",
-    "⊙": "use * for the elementwise product",
-    "⊗": "use kron(A, B) for the Kronecker product",
-    ";": "write one identity at a time",
-    "{": "use [ ] for literal arrays",
-}
-
-
-def tokenize(text: str) -> Iterator[Token]:
-    """Tokens, lazily, so that errors are reported in reading order. A character
-    outside the language becomes a ``bad`` token, reported when it is reached."""
-    if len(text) > limits.MAX_TEXT_LENGTH:
-        raise LimitError(
-            f"input is too long ({len(text):,} characters; the limit is "
-            f"{limits.MAX_TEXT_LENGTH:,})",
-            position=limits.MAX_TEXT_LENGTH,
-        )
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:  # the parser reports it when it gets there
-            yield Token("bad", text[pos], pos)
-            pos += 1
-            continue
-        kind = match.lastgroup
-        if kind != "space":
-            value = match.group()
-            yield Token(kind or "op", _ALIASES.get(value, value), pos)
-        pos = match.end()
-    yield Token("end", "", len(text))
-
-
-def _literal(token: Token) -> Fraction:
-    text = token.text
-    if len(text) > limits.MAX_LITERAL_LENGTH:
-        raise LimitError(
-            f"number literal {text[:12]}... is too long (limit "
-            f"{limits.MAX_LITERAL_LENGTH} characters)",
-            position=token.pos,
-            token=text[:12],
-        )
-    mantissa, _, exponent = text.lower().partition("e")
-    if exponent and abs(int(exponent)) > limits.MAX_LITERAL_EXPONENT:
-        raise LimitError(
-            f"number {text} is out of range (decimal exponent limit "
-            f"{limits.MAX_LITERAL_EXPONENT})",
-            position=token.pos,
-            token=text,
-        )
-    return _checked_constant(Fraction(text), token.pos, text)
-
-
-def _checked_constant(value: Fraction, pos: int, text: str) -> Fraction:
-    if abs(value.numerator) > limits.MAX_CONSTANT or value.denominator > limits.MAX_CONSTANT:
-        raise LimitError(
-            f"constant {text} is too large (limit {limits.MAX_CONSTANT:.0e})",
-            position=pos,
-            token=text,
-        )
-    return value
-
-
-# ---------------------------------------------------------------------------
-# Scope: what the names in an expression mean
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Declared variables (name -> shape), the layout of ``d()``, and macros.
-
-    Macros stand for whole expressions; the tables use them to state rules
-    such as ``d(a*u)/d(x) = a*d(u)/d(x)`` once and check them on instances.
-    """
-
-    variables: tuple[tuple[str, Shape], ...] = ()
-    layout: str = "numerator"
-    macros: tuple[tuple[str, E.Expr], ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise UnknownNameError(
-                f"unknown layout '{self.layout}'",
-                token=self.layout,
-                hint=did_you_mean(self.layout, LAYOUTS) or f"choose one of {', '.join(LAYOUTS)}",
-            )
-
-    @functools.cached_property
-    def shapes(self) -> dict[str, Shape]:
-        return dict(self.variables)
-
-    @functools.cached_property
-    def macro_map(self) -> dict[str, E.Expr]:
-        return dict(self.macros)
-
-    @functools.cached_property
-    def dims(self) -> frozenset[str]:
-        names = set()
-        shapes = list(self.shapes.values()) + [m.shape for m in self.macro_map.values()]
-        for shape in shapes:
-            for d in shape:
-                names.update(d.names)
-        return frozenset(names)
-
-    def with_layout(self, layout: str) -> Scope:
-        return Scope(self.variables, layout, self.macros)
-
-
-def _check_identifier(name: Any, what: str) -> str:
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise DeclarationError(f"{what} {name!r} is not a valid name", token=str(name))
-    return name
-
-
-def variable_name(name: Any) -> str:
-    _check_identifier(name, "variable")
-    if name in RESERVED:
-        raise DeclarationError(
-            f"'{name}' cannot be a variable name: it is reserved"
-            + (" for a function" if name in FUNCTIONS else ""),
-            token=name,
-        )
-    return name
-
-
-def _dim(value: Any, owner: str) -> Dim:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise DeclarationError(f"dimension {value!r} of {owner} is not a name or an integer")
-    if isinstance(value, int):
-        if not 1 <= value <= limits.MAX_DIM:
-            raise LimitError(
-                f"dimension {value} of {owner} is out of range (1 to {limits.MAX_DIM:,})",
-                token=str(value),
-            )
-        return Dim.of(value)
-    return Dim.of(_check_identifier(value.strip(), f"dimension of {owner}"))
-
-
-def parse_shape(spec: Any, owner: str = "a variable") -> Shape:
-    """A declared shape: ``""``/``"scalar"``, ``"n"``, ``"m n"``, ``"m,n"``, ``(3, "n")``."""
-    if isinstance(spec, int) and not isinstance(spec, bool):
-        parts: Sequence[Any] = [spec]
-    elif isinstance(spec, str):
-        text = spec.strip().strip("()").strip()
-        parts = [] if text in ("", "scalar") else [p for p in re.split(r"[\s,×]+", text) if p]
-    elif isinstance(spec, Sequence):
-        parts = list(spec)
-    else:
-        raise DeclarationError(f"the shape of {owner} must be a string like 'm n', not {spec!r}")
-    dims = [_dim(p, owner) for p in parts]
-    if len(dims) > 2:
-        raise DeclarationError(
-            f"{owner} has {len(dims)} dimensions; variables are scalars, vectors or matrices"
-        )
-    if not dims:
-        return SCALAR
-    if len(dims) == 1:
-        return column(dims[0])
-    return (dims[0], dims[1])
+#: the scope's names are read through this module, the language's front door
+__all__ = ["Scope", "Syntax", "build", "parse_expression", "parse_identity",
+           "parse_identity_syntax", "parse_shape", "parse_syntax", "scope_from", "tokenize",
+           "variable_name"]
 
 
 # ---------------------------------------------------------------------------
@@ -303,7 +112,7 @@ class _Parser:
     def unexpected(self, token: Token) -> ParseError:
         if token.kind == "bad":
             return ParseError(f"unexpected character {token.text!r}", position=token.pos,
-                              token=token.text, hint=_MISTAKES.get(token.text))
+                              token=token.text, hint=MISTAKES.get(token.text))
         if token.kind == "end":
             return ParseError("unexpected end of input", position=token.pos)
         if token.text == ")":
@@ -427,7 +236,7 @@ class _Parser:
         token = self.peek()
         if token.kind == "number":
             self.next()
-            return self.node("num", token.pos, _literal(token))
+            return self.node("num", token.pos, literal_value(token))
         if token.kind == "name":
             return self.name_or_call()
         if self.at("("):
@@ -568,7 +377,7 @@ class _Parser:
     def dimension_factor(self, fn: str) -> Dim:
         token = self.next()
         if token.kind == "number":
-            value = _literal(token)
+            value = literal_value(token)
             if value.denominator != 1 or not 1 <= value <= limits.MAX_DIM:
                 raise LimitError(
                     f"dimension {token.text} in {fn}() is out of range (1 to {limits.MAX_DIM:,})",
@@ -675,7 +484,7 @@ def _fold(op: Token, a: Fraction, b: Fraction) -> Fraction | None:
         value = a ** int(b)
     else:
         return None  # '@' of two scalars is left to the shape checker
-    return _checked_constant(value, op.pos, f"{_show(a)} {op.text} {_show(b)}")
+    return checked_constant(value, op.pos, f"{_show(a)} {op.text} {_show(b)}")
 
 
 # ---------------------------------------------------------------------------
@@ -740,8 +549,3 @@ def parse_identity(text: str, scope: Scope) -> tuple[Syntax, Syntax]:
 def _require_text(text: Any) -> None:
     if not isinstance(text, str):
         raise ParseError(f"expected a string, got {type(text).__name__}")
-
-
-def scope_from(variables: Mapping[str, Shape], layout: str = "numerator",
-               macros: Mapping[str, E.Expr] | None = None) -> Scope:
-    return Scope(tuple(variables.items()), layout, tuple((macros or {}).items()))

@@ -36,6 +36,7 @@ from .evidence import Grid, SymbolicEvidence
 from .layout import arrange, layout_plan
 from .ops import REGISTRY, TWIN_MARK, s_det, s_inv
 from .shapes import Shape, concrete, kind
+from .symarrays import as_grid, grid, map_array, rational
 
 #: the derivative is kept as text for reports when it has at most this many nodes
 SHOWN_NODES = 600
@@ -91,7 +92,7 @@ def _make_variable(name: str, shape: Shape, tags: frozenset[str], sizes: Mapping
         eye = sp.eye(rows)
         inverse = sp.Matrix(s_inv(np.array((eye + skew).tolist(), dtype=object)).tolist())
         cayley = (eye - skew) * inverse
-        structured = _array(rows, cols, lambda i, j: sp.cancel(cayley[i, j]))
+        structured = grid(rows, cols, lambda i, j: sp.cancel(cayley[i, j]))
     else:
         params = [symbol(i, j) for i, j in positions]
         lookup = dict(zip(positions, params))
@@ -103,21 +104,9 @@ def _make_variable(name: str, shape: Shape, tags: frozenset[str], sizes: Mapping
                 return lookup[(i, i)] if i == j else sp.S.Zero
             return lookup[(i, j)]
 
-        structured = _array(rows, cols, entry)
-    entries = _array(rows, cols, symbol) if free else structured
+        structured = grid(rows, cols, entry)
+    entries = grid(rows, cols, symbol) if free else structured
     return _Variable(entries, structured, params, tags, (rows, cols))
-
-
-def _array(rows: int, cols: int, entry: Any) -> Any:
-    out = np.empty((rows, cols), dtype=object)
-    for i in range(rows):
-        for j in range(cols):
-            out[i, j] = entry(i, j)
-    return out
-
-
-def rational(value: Fraction) -> Any:
-    return sp.Rational(value.numerator, value.denominator)
 
 
 # ---------------------------------------------------------------------------
@@ -162,12 +151,12 @@ class SymbolicSession:
             return cached
         check_time()
         if isinstance(node, E.Const):
-            result = _array(1, 1, lambda i, j: rational(node.value))
+            result = grid(1, 1, lambda i, j: rational(node.value))
         elif isinstance(node, E.Array):
-            result = _array(len(node.rows), len(node.rows[0]),
-                            lambda i, j: rational(node.rows[i][j]))
+            result = grid(len(node.rows), len(node.rows[0]),
+                          lambda i, j: rational(node.rows[i][j]))
         elif isinstance(node, E.Size):
-            result = _array(1, 1, lambda i, j: sp.Integer(node.dim.size(self.sizes)))
+            result = grid(1, 1, lambda i, j: sp.Integer(node.dim.size(self.sizes)))
         elif isinstance(node, E.Var):
             result = self.variables[node.name].entries
         elif isinstance(node, E.Apply) and node.op == "matmul":
@@ -257,7 +246,7 @@ class SymbolicSession:
 
     def point_values(self, point: Mapping[Any, Any]) -> dict[str, Grid]:
         return {
-            name: grid_text(map_array(lambda e: e.xreplace(point), v.structured))
+            name: as_grid(map_array(lambda e: e.xreplace(point), v.structured))
             for name, v in self.variables.items()
         }
 
@@ -288,7 +277,7 @@ class SymbolicSession:
         if not isinstance(lhs, E.Derivative):
             return None
         if lhs not in self._texts:
-            self._texts[lhs] = grid_text(left) if _small(left.flat, SHOWN_NODES) else None
+            self._texts[lhs] = as_grid(left) if _small(left.flat, SHOWN_NODES) else None
         return self._texts[lhs]
 
     def _sides(self, lhs: E.Expr, rhs: E.Expr) -> tuple[Any, Any, list[Any]]:
@@ -392,30 +381,6 @@ def differentiate(e: Any, s: Any, memo: dict[Any, Any]) -> Any:
     return result
 
 
-def map_array(fn: Any, a: Any) -> Any:
-    """``fn`` applied to every entry of an object array."""
-    out = np.empty(a.shape, dtype=object)
-    for index in np.ndindex(a.shape):
-        out[index] = fn(a[index])
-    return out
-
-
-def _number_text(value: Any) -> str:
-    if value.is_Integer:
-        return str(int(value))
-    if value.is_Rational:
-        return f"{value.p}/{value.q}"
-    if value.free_symbols:
-        return str(value)
-    try:
-        number = complex(value.evalf(15))
-    except (TypeError, ValueError):
-        return str(value)
-    if abs(number.imag) > 1e-12:
-        return str(value)
-    return f"{number.real:.6g}"
-
-
 def _small(entries: Any, budget: int) -> bool:
     """Whether the expressions have at most ``budget`` nodes in all (cheap: stops early)."""
     count = 0
@@ -425,11 +390,3 @@ def _small(entries: Any, budget: int) -> bool:
             if count > budget:
                 return False
     return True
-
-
-def grid_text(a: Any) -> Grid:
-    """An array of SymPy values as text, for records and reports."""
-    if a.ndim != 2:
-        a = a.reshape(a.shape[0], -1) if a.ndim > 2 else a.reshape(1, -1)
-    return tuple(tuple(_number_text(e) if not e.free_symbols else str(e) for e in row)
-                 for row in a)

@@ -75,14 +75,14 @@ def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None,
 
     try:
         for index, instance in enumerate(entry.instances or (None,)):
-            decl = _declarations(entry, instance)
+            decl = entry_declarations(entry, instance)
             checks.extend(_check_claims(entry, instance, study(("claims", index), decl)))
         if entry.shape:
             checks.extend(_check_shape_rule(entry, seed))
         if entry.kink:
             checks.append(_check_kink(entry, seed))
         for index, pitfall in enumerate(entry.pitfalls):
-            decl = _declarations(entry, None, pitfall.assume or None)
+            decl = entry_declarations(entry, None, pitfall.assume or None)
             checks.append(_check_pitfall(entry, pitfall, study(("pitfall", index), decl)))
     except MatcalcError as error:
         checks.append(Check("table", False, str(error)))
@@ -94,7 +94,7 @@ def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None,
 # ---------------------------------------------------------------------------
 
 
-def _declarations(entry: Entry, instance: Instance | None,
+def entry_declarations(entry: Entry, instance: Instance | None,
                   replace_assume: Iterable | None = None):  # noqa: ANN202
     """The entry's declarations (an instance adds to them; a pitfall's own
     assumptions, when it states any, replace the entry's)."""
@@ -120,7 +120,9 @@ def _parse(entry: Entry, field_name: str, text: str, scope: Scope) -> E.Expr:
         raise table_error(entry, field_name, error) from None
 
 
-def _scope(entry: Entry, instance: Instance | None, decl: Any, layout: str) -> Scope:
+def entry_scope(entry: Entry, instance: Instance | None, decl: Any, layout: str) -> Scope:
+    """The scope in which the entry's expressions are read: its declarations in
+    ``layout``, plus an instance's macros."""
     macros = {}
     if instance is not None:
         base = decl.scope(layout)
@@ -137,7 +139,7 @@ def _check_claims(entry: Entry, instance: Instance | None, study: Engines) -> li
     prefix = f"{instance.label()} · " if instance else ""
     trees: dict[str, tuple[E.Expr, E.Expr] | ShapeError] = {}
     for layout, claim in entry.claims:
-        scope = _scope(entry, instance, decl, layout)
+        scope = entry_scope(entry, instance, decl, layout)
         try:
             lhs = _parse(entry, "f", f"d({entry.f})/d({entry.wrt})", scope)
             trees[layout] = (lhs, _parse(entry, layout, claim, scope))
@@ -185,7 +187,7 @@ def _check_shape_rule(entry: Entry, seed: int) -> list[Check]:
     from .numeric import Evaluator
     from .shapes import axes, concrete
 
-    decl = _declarations(entry, None)
+    decl = entry_declarations(entry, None)
     checks = []
     scope = decl.scope("numerator")
     f = _parse(entry, "f", entry.f, scope)
@@ -228,7 +230,7 @@ def _check_kink(entry: Entry, seed: int) -> Check:
     from .shapes import concrete
 
     kink = entry.kink
-    decl = _declarations(entry, None)
+    decl = entry_declarations(entry, None)
     sizes = decl.symbolic_sizes()
     gen = torch.Generator().manual_seed(seed)
     env = {name: sample_tensor(decl.tag_map.get(name, frozenset()), concrete(shape, sizes), gen)
@@ -273,15 +275,6 @@ def _check_pitfall(entry: Entry, pitfall: Pitfall, study: Engines) -> Check:
 
 def _run(args: tuple[Entry, int, float | None]) -> EntryResult:
     return check_entry(*args)
-
-
-def verdicts_across_seeds(args: tuple[Entry, Sequence[int], str]) -> dict[int, str]:
-    """The entry's status at each seed, with ``method`` (the derivatives are
-    derived once; the points are drawn anew for every seed)."""
-    entry, seeds, method = args
-    studies: dict[Any, Engines] = {}
-    return {seed: check_entry(entry, seed, studies=studies, method=method).status
-            for seed in seeds}
 
 
 def check_all(entries: Sequence[Entry], jobs: int | None = None, seed: int = 0,

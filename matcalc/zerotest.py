@@ -34,7 +34,7 @@ from ._lazy import sp
 from .budget import check_time
 from .evidence import Counterexample
 from .ops import sgn_function
-from .symbolic import rational, grid_text, map_array
+from .symarrays import as_grid, map_array, rational
 
 if TYPE_CHECKING:
     from .symbolic import SymbolicSession
@@ -188,8 +188,8 @@ class Decider:
         ce = Counterexample(
             sizes=dict(self.session.sizes),
             point=self.session.point_values(exact),
-            lhs=grid_text(map_array(lambda e: e.xreplace(exact), self.left)),
-            rhs=grid_text(map_array(lambda e: e.xreplace(exact), self.right)),
+            lhs=as_grid(map_array(lambda e: e.xreplace(exact), self.left)),
+            rhs=as_grid(map_array(lambda e: e.xreplace(exact), self.right)),
             exact=True,
             source="symbolic",
         )

@@ -6,9 +6,9 @@ import pytest
 
 import matcalc
 from matcalc.cli import main
-from matcalc.derivation import entry_derivations
 from matcalc.parallel import parallel_map
 from matcalc.tables import load_tables
+from tablehelpers import entry_derivations
 
 V = {"x": "n", "a": "n", "b": "n", "A": "n n", "B": "n n", "C": "n n", "X": "n n", "s": "",
      "W": "m n", "y": "m", "M": "n k", "c": "k"}

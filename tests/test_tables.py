@@ -123,8 +123,8 @@ def test_every_entry_keeps_its_verdict_across_20_seeds(tables) -> None:  # noqa:
     numeric stage is where that can bite (float64 points, conditioning,
     tolerances), so it runs at 20 more seeds here; `benchmarks/run.py seeds`
     runs both engines at 50."""
-    from matcalc.tablecheck import verdicts_across_seeds
     from matcalc.parallel import parallel_map
+    from tablehelpers import verdicts_across_seeds
 
     entries = list(tables)
     results = parallel_map(verdicts_across_seeds,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 from ..evidence import Counterexample, Grid, NumericEvidence, SymbolicEvidence
-from ..verdict import Verdict
+
+if TYPE_CHECKING:  # a verdict renders itself through this module, which only formats it
+    from ..verdict import Verdict
 
 #: longest derivative (in characters) shown entry by entry
 MAX_SHOWN = 400

@@ -1,0 +1,159 @@
+"""The package's structure: layers whose imports point down, no cycles, small modules.
+
+The import graph is read from the source (every ``import`` statement, those inside
+functions included; only the ones under ``if TYPE_CHECKING:`` are left out, since
+they never run). ``docs/design.md`` §5 describes the layers.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "matcalc"
+
+#: the layers, lowest first; a module may import only from its own layer or below
+LAYERS: dict[str, tuple[str, ...]] = {
+    "foundation": ("errors", "limits", "budget", "_lazy", "evidence", "symarrays"),
+    "language": ("shapes", "layout", "ops", "expr", "tokens", "scope", "parsing",
+                 "assumptions", "declarations"),
+    "engines": ("symbolic", "zerotest", "numeric"),
+    "calculus": ("simplify", "calculus", "closedform"),
+    "formats": ("rendering", "rendering.text", "rendering.notation"),
+    "judgement": ("verdict", "derivation", "engines"),
+    "features": ("diagnosis", "tables", "tablecheck", "parallel"),
+    "api": ("api", "testing"),
+    "surfaces": ("rendering.cheatsheet", "cli", "__main__", ""),
+}
+LAYER_OF = {module: index for index, modules in enumerate(LAYERS.values()) for module in modules}
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the package by dotted name below ``matcalc`` ("" for the package)."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """The ids of import nodes under ``if TYPE_CHECKING:``."""
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            skipped.update(id(n) for child in node.body for n in ast.walk(child))
+    return skipped
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package modules that module ``name`` imports, anywhere in its body."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_checking_only(tree)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    if name == "":
+        package = []
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "matcalc" or alias.name.startswith("matcalc."):
+                    out.add(alias.name.removeprefix("matcalc").lstrip("."))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package[:len(package) - (node.level - 1)]
+                base = ".".join(base_parts + ([node.module] if node.module else []))
+            elif node.module and (node.module == "matcalc" or node.module.startswith("matcalc.")):
+                base = node.module.removeprefix("matcalc").lstrip(".")
+            else:
+                continue
+            for alias in node.names:
+                sub = f"{base}.{alias.name}".lstrip(".")
+                out.add(sub if sub in known else base)
+    return {m for m in out if m in known and m != name}
+
+
+def import_graph() -> dict[str, set[str]]:
+    found = modules()
+    return {name: imports(name, path, set(found)) for name, path in found.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1 or v in graph[v]:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_the_graph_reader_sees_function_level_imports() -> None:
+    graph = import_graph()
+    assert "diagnosis" in graph["api"]  # imported inside verify()
+    assert "symbolic" in graph["engines"]  # imported inside methods
+    assert "verdict" not in graph["rendering.text"]  # only under TYPE_CHECKING
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_every_module_has_a_layer() -> None:
+    assert sorted(set(modules()) - set(LAYER_OF)) == []
+    assert sorted(set(LAYER_OF) - set(modules())) == []
+
+
+def test_imports_point_down_the_layers() -> None:
+    names = list(LAYERS)
+    upward = [f"{m} ({names[LAYER_OF[m]]}) imports {t} ({names[LAYER_OF[t]]})"
+              for m, targets in import_graph().items() for t in sorted(targets)
+              if LAYER_OF[t] > LAYER_OF[m]]
+    assert upward == []
+
+
+@pytest.mark.parametrize("name", sorted(modules()))
+def test_no_module_is_over_600_lines(name: str) -> None:
+    lines = modules()[name].read_text(encoding="utf-8").count("\n")
+    assert lines <= 600, f"matcalc/{name or '__init__'} has {lines} lines"
+
+
+def test_no_test_only_code_in_the_package() -> None:
+    """Test helpers (fuzzing, seed sweeps) live in tests/; nothing in the package
+    imports a test framework or patches the interpreter."""
+    for name, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        for needle in ("import pytest", "import hypothesis", "sys._getframe", "builtins."):
+            assert needle not in text, f"matcalc/{name}: {needle}"
