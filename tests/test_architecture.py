@@ -16,14 +16,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "matcalc"
 
 #: the layers, lowest first; a module may import only from its own layer or below
 LAYERS: dict[str, tuple[str, ...]] = {
-    "foundation": ("errors", "limits", "budget", "_lazy", "evidence", "symarrays"),
+    "foundation": ("_version", "errors", "limits", "budget", "_lazy", "evidence", "symarrays"),
     "language": ("shapes", "layout", "ops", "expr", "tokens", "scope", "parsing",
                  "assumptions", "declarations"),
     "engines": ("symbolic", "zerotest", "numeric"),
-    "calculus": ("simplify", "calculus", "closedform"),
+    "calculus": ("simplify", "calculus", "closedform", "strength"),
     "formats": ("rendering", "rendering.text", "rendering.notation"),
     "judgement": ("verdict", "derivation", "engines"),
-    "features": ("diagnosis", "tables", "tablecheck", "parallel"),
+    "features": ("diagnosis", "tables", "tablecheck", "parallel", "userfunc", "gradcheck"),
     "api": ("api", "testing"),
     "surfaces": ("rendering.cheatsheet", "cli", "__main__", ""),
 }
