@@ -146,4 +146,5 @@ def derive(
     return Derivation(f=expr, wrt=wrt, layout=layout, shape=fmt(target), expr=found.text,
                       method=found.method, verdict=found.verdict, componentwise=componentwise,
                       sizes=declarations.symbolic_sizes(), note=found.note,
-                      seconds=time.perf_counter() - start)
+                      seconds=time.perf_counter() - start, variables=declarations.describe(),
+                      assumptions=declarations.assumptions())

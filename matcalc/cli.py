@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("expr", help="the function, in matcalc's expression language")
     derive.add_argument("--wrt", required=True, help="the variable to differentiate by")
     _add_declaration_options(derive)
+    derive.add_argument("--format", default="text", choices=("text", "latex", "numpy", "torch"),
+                        help="the report (text), the formula in LaTeX, or the source of a "
+                             "NumPy or torch function computing the derivative")
     derive.add_argument("--seed", type=int, default=0, help="fixes every random choice")
     derive.add_argument("--timeout", type=float, default=None,
                         help="time budget of the symbolic stage in seconds (default 10)")
@@ -264,6 +267,13 @@ def run_derive(args: argparse.Namespace) -> int:
                     timeout=args.timeout, **declarations(args))
     if args.json:
         _print_json(result.to_dict())
+    elif args.format == "latex":
+        print(result.latex)
+    elif args.format in ("numpy", "torch"):
+        if result.expr is None:
+            print(f"no verified closed form to print as code:\n{result}", file=sys.stderr)
+            return EXIT_FAILS
+        sys.stdout.write(result.code(args.format))
     else:
         print(result)
     return EXIT_HOLDS if result.expr is not None else EXIT_FAILS

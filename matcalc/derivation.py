@@ -23,7 +23,13 @@ class Derivation:
     ``expr`` is a closed form in matcalc's input language (it parses back into
     ``verify``), or None when none was found or it did not verify; ``verdict``
     is the verification of ``d(f)/d(wrt) = expr``; ``componentwise`` is the
-    derivative entry by entry at the symbolic stage's sizes.
+    derivative entry by entry at the symbolic stage's sizes; ``variables`` and
+    ``assumptions`` are the declarations it was derived under.
+
+    ``latex`` is the formula in LaTeX, ``code("numpy")`` / ``code("torch")`` the
+    source of a Python function computing the derivative (see
+    :mod:`matcalc.rendering.code`); ``str`` is the report, ``repr`` one line,
+    and Jupyter shows the formula rendered (MathML).
     """
 
     f: str
@@ -37,6 +43,8 @@ class Derivation:
     sizes: dict[str, int] = field(default_factory=dict)
     note: str = ""
     seconds: float = 0.0
+    variables: dict[str, str] = field(default_factory=dict)
+    assumptions: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +60,28 @@ class Derivation:
         from .rendering.text import derivation_text
 
         return derivation_text(self)
+
+    def __repr__(self) -> str:
+        found = self.expr if self.expr is not None else "(no closed form)"
+        return f"<Derivation d({self.f.strip()})/d({self.wrt}) = {found} [{self.layout}]>"
+
+    @property
+    def latex(self) -> str:
+        """The formula ``∂f/∂w = closed form`` in LaTeX (the derivative alone
+        when there is no closed form)."""
+        from .rendering.latex import derivation_latex
+
+        return derivation_latex(self)
+
+    def code(self, target: str = "numpy") -> str:
+        """The source of a Python function (``"numpy"`` or ``"torch"``) that
+        computes the verified closed form; see :mod:`matcalc.rendering.code`."""
+        from .rendering.code import derivation_code
+
+        return derivation_code(self, target)
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex}$$"
 
     def _repr_html_(self) -> str:
         from .rendering.text import derivation_html

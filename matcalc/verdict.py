@@ -135,6 +135,11 @@ class Verdict:
 
         return render_html(self)
 
+    def _repr_latex_(self) -> str:
+        from .rendering.latex import verdict_latex
+
+        return rf"$${verdict_latex(self)} \quad \text{{({self.status}, {self.layout} layout)}}$$"
+
 
 @dataclass(frozen=True)
 class Outcome:

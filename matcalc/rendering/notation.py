@@ -318,3 +318,12 @@ def mathml(node: E.Expr, display: bool = False) -> str:
     """``<math>`` for the tree; ``display`` sets full-size fractions (displaystyle)."""
     mode = ' displaystyle="true"' if display else ""
     return f"<math{mode}>{_mathml(layout_boxes(node))}</math>"
+
+
+def mathml_equation(lhs: E.Expr, rhs: E.Expr | None, display: bool = True) -> str:
+    """``<math>`` for ``lhs = rhs`` (``lhs`` alone when ``rhs`` is None), set as a
+    block formula when ``display``."""
+    boxes = layout_boxes(lhs) if rhs is None else Row((layout_boxes(lhs), Op("="),
+                                                       layout_boxes(rhs)))
+    mode = ' display="block"' if display else ""
+    return f"<math{mode}>{_mathml(boxes)}</math>"

@@ -111,11 +111,14 @@ def render_html(v: Verdict) -> str:
     )
     alarm = (f"<p style='color:#cf222e;font-weight:bold'>{e(v.disagreement)}</p>"
              if v.disagreement else "")
+    from .formula import verdict_mathml
+
+    formula = verdict_mathml(v) or ""
     return (
         f"<div class='matcalc-verdict'>{alarm}<p><span style='background:{colour};color:white;"
         f"padding:2px 6px;border-radius:3px;font-weight:bold'>{e(v.status)}</span> "
         f"<code>{e(v.identity.strip())}</code> <em>({e(v.layout)} layout)</em></p>"
-        f"<table>{body}</table></div>"
+        f"{formula}<table>{body}</table></div>"
     )
 
 
@@ -141,6 +144,9 @@ def derivation_text(d: object) -> str:
 
 
 def derivation_html(d: object) -> str:
+    from .formula import derivation_mathml
+
     e = html.escape
     body = e(derivation_text(d))
-    return f"<pre class='matcalc-derivation'>{body}</pre>"
+    formula = derivation_mathml(d) or ""
+    return f"<div class='matcalc-derivation'>{formula}<pre>{body}</pre></div>"
