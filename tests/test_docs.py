@@ -51,3 +51,30 @@ def test_readme_examples(line: str, capsys: pytest.CaptureFixture) -> None:
 def test_readme_python_session() -> None:
     failures, tried = doctest.testfile(str(ROOT / "README.md"), module_relative=False)
     assert tried > 0 and failures == 0
+
+
+STRENGTH_EXAMPLES = [line for line in _block_after("## How strong is a holds").splitlines()
+                     if line.strip()]
+
+
+def _strength_params() -> list:
+    from test_traps import KNOWN_OPEN  # the trap corpus says which verdicts are still wrong
+
+    params = []
+    for line in STRENGTH_EXAMPLES:
+        open_trap = "--size" not in line and "-det(X)'" in line and "det-neg" in KNOWN_OPEN
+        marks = [pytest.mark.xfail(strict=True, reason="known open: trap det-neg")] \
+            if open_trap else []
+        params.append(pytest.param(line, marks=marks, id=line.split("#")[1].strip()))
+    return params
+
+
+@pytest.mark.parametrize("line", _strength_params())
+def test_readme_strength_examples(line: str, capsys: pytest.CaptureFixture) -> None:
+    command, _, expected = line.rpartition("#")
+    status, _, scope = expected.strip().partition(" ")
+    code = main(shlex.split(command)[1:])
+    out = capsys.readouterr().out
+    assert code == {"holds": 0, "fails": 1, "undecided": 3}[status]
+    if status != "undecided":
+        assert out.startswith(f"{status.upper()} {scope}".strip())
