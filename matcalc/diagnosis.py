@@ -247,7 +247,7 @@ class _Doctor:
         """A dropped term of the product rule: claim + (one term of the true derivative)."""
         from .calculus import NoClosedForm
         from .closedform import closed_form
-        from .simplify import _terms
+        from .simplify import sum_terms
 
         if self.rhs.shape != self.lhs.shape:
             return
@@ -256,7 +256,7 @@ class _Doctor:
             truth, _ = closed_form(self.lhs.of, self.lhs.wrt, self.layout, unfactored)
         except NoClosedForm:
             return
-        terms = _terms(truth)
+        terms = sum_terms(truth)
         if len(terms) < 2:
             return
         b = self.builder

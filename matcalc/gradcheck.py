@@ -264,7 +264,7 @@ class _Check:
     # -- the verdict
 
     def verdict(self, diagnose: bool, seconds: float) -> Verdict:
-        from .numeric import _grid
+        from .numeric import tensor_grid
 
         if not self.points:
             raise DeclarationError("no point around the examples could be checked")
@@ -281,8 +281,8 @@ class _Check:
             results.append(NumericPoint({}, error, ok))
             if not ok and counterexample is None:
                 counterexample = Counterexample(
-                    sizes={}, point={n: _grid(self.fn.matrix(v)) for n, v in point.env.items()},
-                    lhs=_grid(point.truth), rhs=_grid(claim), exact=False,
+                    sizes={}, point={n: tensor_grid(self.fn.matrix(v)) for n, v in point.env.items()},
+                    lhs=tensor_grid(point.truth), rhs=tensor_grid(claim), exact=False,
                     source=self.truth_name)
         failed = sum(not r.ok for r in results)
         where = f"the examples and {len(results) - 1} random points around them"

@@ -203,7 +203,7 @@ def _outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
     return found
 
 
-def _prefill(points: Sequence[_Point], derivatives: Sequence[E.Derivative]) -> None:
+def prefill_jacobians(points: Sequence[_Point], derivatives: Sequence[E.Derivative]) -> None:
     """Fill the points' Jacobian caches for ``derivatives`` with one backward
     pass for all points of the same sizes (:func:`_reverse_jacobians`).
     Whatever fails here (an error at one of the points, an operation without a
@@ -293,7 +293,7 @@ class NumericSession:
                 seconds=time.perf_counter() - start,
             )
         probing = [_probing(lhs, rhs, p.sizes) for p in points]
-        _prefill([p for p, probe in zip(points, probing) if not probe],
+        prefill_jacobians([p for p, probe in zip(points, probing) if not probe],
                  _outermost_derivatives(lhs) + _outermost_derivatives(rhs))
         results = []
         worst = 0.0
@@ -324,9 +324,9 @@ class NumericSession:
             if not ok and counterexample is None:
                 counterexample = Counterexample(
                     sizes=dict(point.sizes),
-                    point={name: _grid(v) for name, v in point.env.items()},
-                    lhs=_grid(left),
-                    rhs=_grid(right),
+                    point={name: tensor_grid(v) for name, v in point.env.items()},
+                    lhs=tensor_grid(left),
+                    rhs=tensor_grid(right),
                     exact=False,
                     source="numeric" if not probed else
                     f"numeric, the Jacobian applied to {PROBES} random directions",
@@ -413,7 +413,8 @@ def _probe(evaluator: Evaluator, lhs: E.Derivative, rhs: E.Expr, seed: int) -> t
     return torch.stack(true), torch.stack(claimed)
 
 
-def _grid(t: Any) -> Grid:
+def tensor_grid(t: Any) -> Grid:
+    """A tensor's values as text (6 significant digits), for records and reports."""
     t = t.detach()
     if t.dim() != 2:
         t = t.reshape(t.shape[0], -1) if t.dim() > 2 else t.reshape(1, -1)

@@ -55,7 +55,8 @@ class Op:
 REGISTRY: dict[str, Op] = {}
 
 
-def _register(op: Op) -> None:
+def register(op: Op) -> None:
+    """Add ``op`` to :data:`REGISTRY` (once; see ``docs/design.md`` on adding an operation)."""
     if op.name in REGISTRY:
         raise RuntimeError(f"operation {op.name!r} registered twice")
     REGISTRY[op.name] = op
@@ -382,7 +383,7 @@ def _outer_rule(shapes, texts, dims, pos):  # noqa: ANN001, ANN202
 
 def _infix(name: str, symbol: str, prec: int, rule: ShapeRule, sym: Callable, num: Callable,
            doc: str, **kw: Any) -> None:
-    _register(Op(name, 2, rule, sym, num, doc, syntax="infix", symbol=symbol, precedence=prec, **kw))
+    register(Op(name, 2, rule, sym, num, doc, syntax="infix", symbol=symbol, precedence=prec, **kw))
 
 
 _infix("add", "+", PREC_ADD, _binary("+"), lambda a, b: a + b, lambda a, b: a + b,
@@ -397,82 +398,82 @@ _infix("matmul", "@", PREC_MUL, _matmul_rule, _s_matmul, lambda a, b: a @ b,
        "matrix product")
 _infix("pow", "**", PREC_POW, _pow_rule, lambda a, b: a ** b, lambda a, b: a ** b,
        "elementwise power by a scalar exponent", right_assoc=True, guard=_g_pow)
-_register(Op("neg", 1, _same, lambda a: -a, lambda a: -a, "negation",
+register(Op("neg", 1, _same, lambda a: -a, lambda a: -a, "negation",
              syntax="prefix", symbol="-", precedence=PREC_UNARY))
-_register(Op("transpose", 1, _transpose_rule, lambda a: a.T, lambda a: a.T, "transpose",
+register(Op("transpose", 1, _transpose_rule, lambda a: a.T, lambda a: a.T, "transpose",
              syntax="postfix", symbol=".T", precedence=PREC_POSTFIX))
 
-_register(Op("trace", 1, _square_to("scalar")("trace"),
+register(Op("trace", 1, _square_to("scalar")("trace"),
              lambda a: scalar(sp.Add(*[a[i, i] for i in range(a.shape[0])])),
              lambda a: _t_scalar(torch.trace(a)), "trace of a square matrix"))
-_register(Op("det", 1, _square_to("scalar")("det"), lambda a: scalar(s_det(a)),
+register(Op("det", 1, _square_to("scalar")("det"), lambda a: scalar(s_det(a)),
              lambda a: _t_scalar(torch.linalg.det(a)), "determinant",
              guard=_g_conditioned))
-_register(Op("inv", 1, _square_to("same")("inv"), s_inv, lambda a: torch.linalg.inv(a),
+register(Op("inv", 1, _square_to("same")("inv"), s_inv, lambda a: torch.linalg.inv(a),
              "matrix inverse", guard=_g_conditioned))
-_register(Op("logdet", 1, _square_to("scalar")("logdet"), lambda a: scalar(sp.log(s_det(a))),
+register(Op("logdet", 1, _square_to("scalar")("logdet"), lambda a: scalar(sp.log(s_det(a))),
              lambda a: _t_scalar(torch.logdet(a)), "log of the determinant (det > 0)",
              rational=False, guard=_g_logdet))
-_register(Op("norm", 1, _to_scalar("norm()"),
+register(Op("norm", 1, _to_scalar("norm()"),
              lambda a: scalar(sp.sqrt(sp.Add(*[e**2 for e in a.flat]))),
              lambda a: _t_scalar(torch.linalg.norm(a)),
              "2-norm of a vector, Frobenius norm of a matrix", rational=False, guard=_g_norm))
-_register(Op("norm1", 1, _to_scalar("norm1()"),
+register(Op("norm1", 1, _to_scalar("norm1()"),
              lambda a: scalar(sp.Add(*[e * _sgn(e) for e in a.flat])),
              lambda a: _t_scalar(a.abs().sum()), "L1 norm (sum of absolute values)",
              rational=False, guard=_g_nonzero("norm1 of a value")))
-_register(Op("sum", 1, _to_scalar("sum()"), lambda a: scalar(sp.Add(*a.flat)),
+register(Op("sum", 1, _to_scalar("sum()"), lambda a: scalar(sp.Add(*a.flat)),
              lambda a: _t_scalar(a.sum()), "sum of all entries"))
-_register(Op("mean", 1, _to_scalar("mean()"), lambda a: scalar(sp.Add(*a.flat) / a.size),
+register(Op("mean", 1, _to_scalar("mean()"), lambda a: scalar(sp.Add(*a.flat) / a.size),
              lambda a: _t_scalar(a.mean()), "mean of all entries"))
-_register(Op("dot", 2, _dot_rule,
+register(Op("dot", 2, _dot_rule,
              lambda a, b: scalar(sp.Add(*[u * v for u, v in zip(a.flat, b.flat)])),
              lambda a, b: _t_scalar((a.reshape(-1) * b.reshape(-1)).sum()),
              "inner product of two vectors of equal length"))
 
-_register(Op("exp", 1, _same_2d("exp()"), _ew(lambda e: sp.exp(e)), lambda a: torch.exp(a),
+register(Op("exp", 1, _same_2d("exp()"), _ew(lambda e: sp.exp(e)), lambda a: torch.exp(a),
              "elementwise exponential", rational=False))
-_register(Op("log", 1, _same_2d("log()"), _ew(lambda e: sp.log(e)), lambda a: torch.log(a),
+register(Op("log", 1, _same_2d("log()"), _ew(lambda e: sp.log(e)), lambda a: torch.log(a),
              "elementwise natural logarithm", rational=False, guard=_g_positive("log")))
-_register(Op("sin", 1, _same_2d("sin()"), _ew(lambda e: sp.sin(e)), lambda a: torch.sin(a),
+register(Op("sin", 1, _same_2d("sin()"), _ew(lambda e: sp.sin(e)), lambda a: torch.sin(a),
              "elementwise sine", rational=False))
-_register(Op("cos", 1, _same_2d("cos()"), _ew(lambda e: sp.cos(e)), lambda a: torch.cos(a),
+register(Op("cos", 1, _same_2d("cos()"), _ew(lambda e: sp.cos(e)), lambda a: torch.cos(a),
              "elementwise cosine", rational=False))
-_register(Op("tanh", 1, _same_2d("tanh()"), _ew(lambda e: sp.tanh(e)), lambda a: torch.tanh(a),
+register(Op("tanh", 1, _same_2d("tanh()"), _ew(lambda e: sp.tanh(e)), lambda a: torch.tanh(a),
              "elementwise hyperbolic tangent", rational=False))
-_register(Op("sqrt", 1, _same_2d("sqrt()"), _ew(lambda e: sp.sqrt(e)), lambda a: torch.sqrt(a),
+register(Op("sqrt", 1, _same_2d("sqrt()"), _ew(lambda e: sp.sqrt(e)), lambda a: torch.sqrt(a),
              "elementwise square root", rational=False, guard=_g_positive("sqrt")))
-_register(Op("abs", 1, _same_2d("abs()"), _ew(lambda e: e * _sgn(e)), lambda a: torch.abs(a),
+register(Op("abs", 1, _same_2d("abs()"), _ew(lambda e: e * _sgn(e)), lambda a: torch.abs(a),
              "elementwise absolute value", rational=False, guard=_g_nonzero("abs")))
-_register(Op("sign", 1, _same_2d("sign()"), _ew(_sgn), lambda a: torch.sign(a),
+register(Op("sign", 1, _same_2d("sign()"), _ew(_sgn), lambda a: torch.sign(a),
              "elementwise sign (derivative 0 away from 0)", rational=False,
              guard=_g_nonzero("sign")))
-_register(Op("sigmoid", 1, _same_2d("sigmoid()"), _ew(lambda e: 1 / (1 + sp.exp(-e))),
+register(Op("sigmoid", 1, _same_2d("sigmoid()"), _ew(lambda e: 1 / (1 + sp.exp(-e))),
              lambda a: torch.sigmoid(a), "elementwise logistic function 1/(1+exp(-x))",
              rational=False))
-_register(Op("relu", 1, _same_2d("relu()"), _ew(lambda e: e * (1 + _sgn(e)) / 2),
+register(Op("relu", 1, _same_2d("relu()"), _ew(lambda e: e * (1 + _sgn(e)) / 2),
              lambda a: torch.relu(a), "elementwise max(x, 0)", rational=False,
              guard=_g_nonzero("relu")))
-_register(Op("softmax", 1, _vector_same("softmax"), _s_softmax,
+register(Op("softmax", 1, _vector_same("softmax"), _s_softmax,
              lambda a: torch.softmax(a.reshape(-1), 0).reshape(a.shape),
              "softmax of a vector", rational=False))
 
-_register(Op("diag", 1, _diag_rule, _s_diag, _t_diag,
+register(Op("diag", 1, _diag_rule, _s_diag, _t_diag,
              "diagonal matrix from a vector; diagonal (a column) of a square matrix"))
-_register(Op("eye", 0, _eye_rule,
+register(Op("eye", 0, _eye_rule,
              lambda n: grid(n, n, lambda i, j: sp.S.One if i == j else sp.S.Zero),
              lambda n: torch.eye(n, dtype=torch.float64), "identity matrix eye(n)", dims=(1, 1)))
-_register(Op("ones", 0, _full_rule, lambda m, n=1: grid(m, n, lambda i, j: sp.S.One),
+register(Op("ones", 0, _full_rule, lambda m, n=1: grid(m, n, lambda i, j: sp.S.One),
              _t_full(1.0), "ones(n): a column of ones; ones(m, n): a matrix", dims=(1, 2)))
-_register(Op("zeros", 0, _full_rule, lambda m, n=1: grid(m, n, lambda i, j: sp.S.Zero),
+register(Op("zeros", 0, _full_rule, lambda m, n=1: grid(m, n, lambda i, j: sp.S.Zero),
              _t_full(0.0), "zeros(n): a column of zeros; zeros(m, n): a matrix", dims=(1, 2)))
-_register(Op("vec", 1, _vec_rule, lambda a: a.T.reshape(-1, 1), lambda a: a.T.reshape(-1, 1),
+register(Op("vec", 1, _vec_rule, lambda a: a.T.reshape(-1, 1), lambda a: a.T.reshape(-1, 1),
              "stack the columns into one column (column-major)"))
-_register(Op("kron", 2, _kron_rule, _s_kron, lambda a, b: torch.kron(a.contiguous(), b.contiguous()),
+register(Op("kron", 2, _kron_rule, _s_kron, lambda a, b: torch.kron(a.contiguous(), b.contiguous()),
              "Kronecker product"))
-_register(Op("outer", 2, _outer_rule, _s_outer,
+register(Op("outer", 2, _outer_rule, _s_outer,
              lambda a, b: a.reshape(-1, 1) @ b.reshape(1, -1), "outer product u v^T of vectors"))
-_register(Op("detach", 1, _same, _s_detach, lambda a: a.detach(),
+register(Op("detach", 1, _same, _s_detach, lambda a: a.detach(),
              "the same value with no derivative (torch's .detach())"))
 
 #: infix symbol -> operation name

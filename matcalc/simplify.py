@@ -322,7 +322,7 @@ class Builder:
     def _tidy_sum(self, node: Maybe) -> Maybe:
         if node is None:
             return None
-        terms = _terms(node)
+        terms = sum_terms(node)
         collected: dict[E.Expr, Fraction] = {}
         for coef, term in terms:
             collected[term] = collected.get(term, Fraction(0)) + coef
@@ -410,15 +410,16 @@ def _onto_first(chain: E.Apply, wrap: object) -> E.Expr:
     return E.apply("matmul", wrap(left), right)
 
 
-def _terms(node: E.Expr, sign: Fraction = Fraction(1)) -> list[tuple[Fraction, E.Expr]]:
+def sum_terms(node: E.Expr, sign: Fraction = Fraction(1)) -> list[tuple[Fraction, E.Expr]]:
+    """``node`` as a sum of (coefficient, term) pairs."""
     if is_op(node, "add"):
-        return _terms(node.args[0], sign) + _terms(node.args[1], sign)
+        return sum_terms(node.args[0], sign) + sum_terms(node.args[1], sign)
     if is_op(node, "sub"):
-        return _terms(node.args[0], sign) + _terms(node.args[1], -sign)
+        return sum_terms(node.args[0], sign) + sum_terms(node.args[1], -sign)
     if is_op(node, "neg"):
-        return _terms(node.args[0], -sign)
+        return sum_terms(node.args[0], -sign)
     if is_op(node, "mul") and is_const(node.args[0]):
-        return [(sign * c, t) for c, t in _terms(node.args[1], node.args[0].value)]
+        return [(sign * c, t) for c, t in sum_terms(node.args[1], node.args[0].value)]
     return [(sign, node)]
 
 

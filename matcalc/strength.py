@@ -145,8 +145,8 @@ def general_argument(lhs: E.Expr, rhs: E.Expr, symmetric: Iterable[str]) -> str 
     names = frozenset(symmetric)
     derivatives = any(isinstance(n, E.Derivative) for side in (lhs, rhs) for n in E.walk(side))
     try:
-        left = _normal(_closed(lhs, names, frozenset()), Builder(names))
-        right = _normal(_closed(rhs, names, frozenset()), Builder(names))
+        left = normal_form(_closed(lhs, names, frozenset()), Builder(names))
+        right = normal_form(_closed(rhs, names, frozenset()), Builder(names))
     except (NoClosedForm, ZeroDivisionError, MatcalcError, AssertionError, RecursionError):
         return None
     if left != right:
@@ -174,23 +174,24 @@ def _closed(node: E.Expr, symmetric: frozenset[str], outer: frozenset[str]) -> E
     return node
 
 
-def _normal(node: E.Expr, b: object) -> E.Expr | None:
+def normal_form(node: E.Expr, b: object) -> E.Expr | None:
     """A normal form: the rules above, then the builder's, to a fixed point."""
     current: E.Expr | None = node
     for _ in range(4):
         if current is None:
             return None
-        rewritten = b.tidy(b.expand_identities(_rewrite(current, b)))
+        rewritten = b.tidy(b.expand_identities(rewrite(current, b)))
         if rewritten == current:
             return rewritten
         current = rewritten
     return current
 
 
-def _rewrite(node: E.Expr, b: object) -> E.Expr:
+def rewrite(node: E.Expr, b: object) -> E.Expr:
+    """One bottom-up pass of the rewrite rules above over ``node``."""
     if not isinstance(node, E.Apply):
         return node
-    args = tuple(_rewrite(a, b) for a in node.args)
+    args = tuple(rewrite(a, b) for a in node.args)
     node = E.Apply(node.op, args, node.shape, node.dims, node.pos)
     if node.op == "det":
         a = args[0]

@@ -63,7 +63,7 @@ def _work(start_seed: int, count: int, worker: int, limit: float, executed: list
         signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             if case.expression:
-                wrt = next((v for v in ("x", "y", "s", "X", "A") if F._mentions(case.text, v)),
+                wrt = next((v for v in ("x", "y", "s", "X", "A") if F.mentions(case.text, v)),
                            "x")
                 derivation = matcalc.derive(case.text, wrt, vars=F.VARS, assume=F.ASSUME,
                                             timeout=2.0)

@@ -178,14 +178,15 @@ def identity(rng: random.Random) -> str:
         out = _shape_of_text(f)
     except Exception:  # noqa: BLE001 - a generator slip: fall back to a shapeless claim
         return f"d({f})/d(x) = {ill_typed(rng, 2)}"
-    present = [v for v in _ALL_VARS if _mentions(f, v)]
+    present = [v for v in _ALL_VARS if mentions(f, v)]
     wrt = _pick(rng, present) if present else "x"
     claim_shape = _claim_shape(out, _SHAPE_OF[wrt])
     claim = well_typed(rng, claim_shape, 2) if claim_shape else ill_typed(rng, 2)
     return f"d({f})/d({wrt}) = {claim}"
 
 
-def _mentions(text: str, name: str) -> bool:
+def mentions(text: str, name: str) -> bool:
+    """Whether ``name`` occurs in ``text`` as a variable (not inside a longer name or as a call)."""
     import re
 
     return re.search(rf"(?<![A-Za-z_]){name}(?![A-Za-z_0-9(])", text) is not None

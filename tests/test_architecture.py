@@ -158,3 +158,48 @@ def test_no_test_only_code_in_the_package() -> None:
         text = path.read_text(encoding="utf-8")
         for needle in ("import pytest", "import hypothesis", "sys._getframe", "builtins."):
             assert needle not in text, f"matcalc/{name}: {needle}"
+
+
+ROOT = PACKAGE.parent
+#: modules outside the package whose names count as ours (test helpers)
+LOCAL_HELPERS = ("fuzzing", "tablehelpers")
+
+
+def _private(name: str) -> bool:
+    """``_name`` is private; ``__dunder__`` and protocol names such as
+    ``_repr_html_`` are not."""
+    return name.startswith("_") and not name.endswith("_")
+
+
+def private_uses(path: Path) -> list[str]:
+    """Private names of matcalc's modules (or the test helpers) that ``path``
+    imports, or reads as an attribute of an imported module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    ours: set[str] = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if not (node.level or module.split(".")[0] in ("matcalc", *LOCAL_HELPERS)):
+                continue
+            for alias in node.names:
+                if _private(alias.name):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name}")
+                ours.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in ("matcalc", *LOCAL_HELPERS):
+                    ours.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and _private(node.attr)
+                and isinstance(node.value, ast.Name) and node.value.id in ours):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} reads {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_private_name_is_used_outside_its_module() -> None:
+    """Code and tests go through public names: a private one (``_name``) may change
+    without notice, so nothing outside its module may import or read it."""
+    paths = [*PACKAGE.rglob("*.py"), *(ROOT / "tests").glob("*.py"),
+             *(ROOT / "scripts").glob("*.py"), *(ROOT / "benchmarks").glob("*.py")]
+    assert [use for path in sorted(paths) for use in private_uses(path)] == []

@@ -35,7 +35,7 @@ def test_every_operation_has_every_form() -> None:
 
 def test_an_operation_cannot_be_registered_twice() -> None:
     with pytest.raises(RuntimeError, match="registered twice"):
-        ops._register(ops.REGISTRY["exp"])
+        ops.register(ops.REGISTRY["exp"])
 
 
 VARS = {"x": "n", "y": "n", "p": "n", "A": "m n", "S": "n n", "s": ""}

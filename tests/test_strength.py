@@ -24,7 +24,7 @@ from matcalc.closedform import closed_form
 from matcalc.declarations import declare
 from matcalc.shapes import SCALAR
 from matcalc.simplify import Builder
-from matcalc.strength import Strength, _normal, _rewrite, assess, both_parities
+from matcalc.strength import Strength, assess, both_parities, normal_form, rewrite
 
 SIZES = (2, 3, 4, 5)
 
@@ -138,12 +138,12 @@ def test_the_rules_rewrite_as_documented() -> None:
     scope = declare({"X": "n n", "s": ""}).scope("numerator")
     b = Builder()
 
-    def rewrite(text: str) -> str:
-        return E.to_text(_rewrite(matcalc.parsing.parse_expression(text, scope), b))
+    def rewritten(text: str) -> str:
+        return E.to_text(rewrite(matcalc.parsing.parse_expression(text, scope), b))
 
-    assert rewrite("det(-X)") == "(-1) ** n * det(X)"
-    assert rewrite("det(s * X)") == "s ** n * det(X)"
-    assert rewrite("inv(-X)") == "-inv(X)"
+    assert rewritten("det(-X)") == "(-1) ** n * det(X)"
+    assert rewritten("det(s * X)") == "s ** n * det(X)"
+    assert rewritten("inv(-X)") == "-inv(X)"
 
 
 # ---------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def test_calculus_rules_and_normal_forms_at_both_parities(f_text: str, wrt: str,
     verdict = matcalc.verify(claim, vars=V, assume=ASSUME, layout=layout, sizes={"n": n},
                              method="numeric", diagnose=False)
     assert verdict.status == "holds", (claim, str(verdict))
-    normal = _normal(tree, Builder({"S"}))
+    normal = normal_form(tree, Builder({"S"}))
     assert normal is not None
     same = matcalc.verify(f"{text} = {E.to_text(normal)}", vars=V, assume=ASSUME, layout=layout,
                           sizes={"n": n}, method="numeric", diagnose=False)

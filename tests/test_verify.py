@@ -271,7 +271,7 @@ def test_jacobians_of_all_points_at_once_match_one_at_a_time(
     session = N.NumericSession(decl.shape_map, decl.tag_map, decl.numeric_size_sets(), seed=3)
     points = session.sample([derivative])
     assert len(points) == 2 * N.POINTS_PER_SIZE
-    N._prefill(points, [derivative])
+    N.prefill_jacobians(points, [derivative])
     key = (derivative.of, wrt)
     for point in points:
         together = point.cache[key]
