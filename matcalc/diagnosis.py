@@ -86,9 +86,23 @@ def diagnose_ill_typed(verdict: Verdict, study: Engines, lhs: E.Expr, rhs_syntax
     return dataclasses.replace(verdict, diagnosis=tuple(doctor.findings), hints=())
 
 
+def judged_repairs(study: Engines, lhs: E.Derivative, rhs: E.Expr,
+                   judge: Callable[[E.Expr, str], bool]) -> tuple[Finding, ...]:
+    """The repairs of a claim about a function that is no matcalc expression (the
+    user's own code, :mod:`matcalc.gradcheck`): ``lhs.of`` stands for it, and each
+    candidate is judged by ``judge(candidate, layout)`` instead of the engines.
+    The kinds that need the function's formula (a dropped term, softmax, an
+    assumption on an input) are not tried."""
+    doctor = _Doctor(study, lhs, rhs, judge)
+    doctor._closed = None
+    return tuple(sorted(doctor.run(), key=lambda f: ORDER.index(f.kind)))
+
+
 class _Doctor:
-    def __init__(self, study: Engines, lhs: E.Derivative, rhs: E.Expr) -> None:
+    def __init__(self, study: Engines, lhs: E.Derivative, rhs: E.Expr,
+                 judge: Callable[[E.Expr, str], bool] | None = None) -> None:
         self.study = study
+        self.judge = judge
         self.lhs, self.rhs = lhs, rhs
         self.layout = lhs.layout
         decl = study.declarations
@@ -128,6 +142,8 @@ class _Doctor:
             return None
         if tree.shape != lhs.shape:
             return None
+        if self.judge is not None:
+            return text if self.judge(tree, layout) else None
         try:
             verdict = study.judge(text, lhs, tree, layout)
         except MatcalcError:
@@ -150,6 +166,9 @@ class _Doctor:
         for step in (self.layouts, self.transposes, self.factors, self.symmetrize,
                      self.kron_order, self.diag_side, self.missing_term, self.softmax,
                      self.inner_for_outer, self.assumptions):
+            if self.judge is not None and step in (self.missing_term, self.softmax,
+                                                   self.assumptions):
+                continue
             if time.monotonic() > self.deadline:
                 break
             step()

@@ -127,6 +127,7 @@ def _autograd_is_truth(fn: UserFunction, wrt: str, claimed: Claimed) -> bool:
 @dataclass
 class _Point:
     env: dict[str, Any]
+    native: Any  # the true derivative in native order (every value 2-d)
     truth: Any  # in the layout's shape
     raw: Any  # the claim as returned
 
@@ -168,30 +169,36 @@ class _Check:
 
     # -- evaluation
 
+    def evaluate(self, tree: E.Expr, env: dict[str, Any]) -> Any:
+        """An expression's value at ``env``, by matcalc's numeric engine."""
+        from .numeric import Evaluator
+
+        matrices = {n: self.fn.matrix(v) for n, v in env.items() if n in self.fn.floating}
+        with torch.no_grad():
+            return Evaluator(matrices, self.fn.sizes).value(tree).detach()
+
     def claim(self, env: dict[str, Any]) -> Any:
         if self.tree is not None:
-            from .numeric import Evaluator
-
-            matrices = {n: self.fn.matrix(v) for n, v in env.items() if n in self.fn.floating}
-            with torch.no_grad():
-                return Evaluator(matrices, self.fn.sizes).value(self.tree).detach()
+            return self.evaluate(self.tree, env)
         if self.claimed is None:
             return self.fn.autograd(env, self.wrt).detach()
         args = {k: (v.numpy() if self.fn.numpy else v) for k, v in env.items()}
         return to_tensor(self.claimed(**args), "the claimed derivative", max_dim=4)
 
     def truth(self, env: dict[str, Any]) -> Any:
+        """The true derivative at ``env`` in native order, every value 2-d."""
         if self.truth_by_autograd:
             native = self.fn.autograd(env, self.wrt).detach()
         else:
             native = self.fn.central(env, self.wrt, tuple(self.fn(env).shape))
-        return arrange(native.reshape(self.native), self.plan, self.fn.sizes)
+        return native.reshape(self.native)
 
     def run(self, envs: list[dict[str, Any]]) -> None:
         self.truth_name = "autograd" if self.truth_by_autograd else "central differences"
         for index, env in enumerate(envs):
             try:
-                truth, raw = self.truth(env), self.claim(env)
+                native, raw = self.truth(env), self.claim(env)
+                truth = arrange(native, self.plan, self.fn.sizes)
             except Exception:  # the user's code refused a perturbed point: skip it
                 if index == 0:
                     raise
@@ -203,7 +210,7 @@ class _Check:
                                            "not finite at the example inputs", token=self.wrt)
                 self.rejected += 1
                 continue
-            self.points.append(_Point(env, truth, raw))
+            self.points.append(_Point(env, native, truth, raw))
 
     # -- comparison
 
@@ -247,7 +254,32 @@ class _Check:
             return f"{self.text}.T"
         return f"-{self.text}" if detail == -1 else f"{Fraction(detail)} * {self.text}"
 
+    def judge(self, tree: E.Expr, layout: str) -> bool:
+        """Whether the expression ``tree`` is the derivative in ``layout`` at every point."""
+        plan = layout_plan(self.out_shape, self.wrt_shape, layout)
+        for point in self.points:
+            try:
+                claim = self.fit(self.evaluate(tree, point.env), plan)
+            except RuntimeError:  # torch refused (a singular matrix in the candidate)
+                return False
+            if not self.agrees(arrange(point.native, plan, self.fn.sizes), claim)[1]:
+                return False
+        return True
+
     def diagnosis(self) -> tuple[Finding, ...]:
+        """The repairs that agree with the truth at every point: the tree repairs
+        of :mod:`matcalc.diagnosis` for an expression claim, the whole-claim ones
+        applied to the arrays for a callable or a backward."""
+        if self.tree is not None:
+            from .declarations import declare, shape_spec
+            from .diagnosis import judged_repairs
+            from .engines import Engines
+
+            inputs = {n: self.fn.shape(self.fn.examples[n]) for n in self.fn.floating}
+            study = Engines(declare({n: shape_spec(s) for n, s in inputs.items()}))
+            lhs = E.derivative(E.Var(self.fn.name, self.out_shape),
+                               E.Var(self.wrt, self.wrt_shape), self.layout)
+            return judged_repairs(study, lhs, self.tree, self.judge)
         findings = []
         for kind, detail in whole_claim_repairs(self.layout):
             if any(f.kind == kind for f in findings):

@@ -217,3 +217,25 @@ def test_docstring_examples() -> None:
     for module in (matcalc.gradcheck, matcalc.testing):
         failures, tried = doctest.testmod(module)
         assert tried > 0 and failures == 0, module.__name__
+
+
+def test_expression_claims_get_the_tree_repairs() -> None:
+    """By hand: d(x^T A x)/dx = (A + A^T) x; d sum(tanh(B^T A x))/dx = A^T B (1 - tanh(.)^2)."""
+    gen = torch.Generator().manual_seed(0)
+    A = torch.randn(4, 4, generator=gen, dtype=F64)
+    B = torch.randn(4, 3, generator=gen, dtype=F64)
+    x = torch.randn(4, generator=gen, dtype=F64)
+    quadratic = matcalc.check_gradient(lambda A, x: x @ A @ x, "2 * A @ x", {"A": A, "x": x}, "x")
+    assert quadratic.status == "fails"
+    assert [(f.kind, f.claim) for f in quadratic.diagnosis] == [("symmetrize", "(A + A.T) @ x")]
+
+    def f(A: torch.Tensor, B: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return torch.sum(torch.tanh(B.T @ A @ x))
+
+    values = {"A": A, "B": B, "x": x}
+    right = "A.T @ B @ (1 - tanh(B.T @ A @ x)**2)"
+    assert matcalc.check_gradient(f, right, values, "x").status == "holds"
+    wrong = matcalc.check_gradient(f, "A @ B @ (1 - tanh(B.T @ A @ x)**2)", values, "x")
+    assert wrong.status == "fails"
+    assert [f.kind for f in wrong.diagnosis] == ["transpose"]
+    assert "missing on A" in wrong.diagnosis[0].message
