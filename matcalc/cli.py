@@ -220,7 +220,7 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"ok     {result.key}  ({len(result.checks)} checks, {result.seconds:.2f} s)")
     rows = []
     for section in tables.sections:
-        keys = [e.key for e in section.entries]
+        keys = [e.key for e in section.records]
         held = sum(by_key[k].ok for k in keys)
         rows.append((section.id, len(keys), held, len(keys) - held))
     width = max(len(r[0]) for r in rows + [("total",)])

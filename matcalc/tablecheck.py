@@ -18,11 +18,12 @@ from typing import Any
 from . import expr as E
 from .declarations import declare
 from .engines import Engines
-from .errors import MatcalcError, ShapeError
+from .errors import MatcalcError, ShapeError, TableError
 from .layout import layout_plan
 from .parallel import parallel_map
 from .parsing import Scope, parse_expression
 from .shapes import Dim, Shape, fmt
+from .records import AutogradExample, ClaimEvidence, Erratum, JacobianEvidence
 from .tables import Entry, Instance, Pitfall, table_error
 from .verdict import Verdict
 
@@ -60,10 +61,11 @@ class EntryResult:
         }
 
 
-def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None,
-                studies: dict[Any, Engines] | None = None, method: str = "both") -> EntryResult:
-    """Every check of one entry. ``studies`` keeps the engines' sessions between
-    calls (another seed then reuses the derivatives)."""
+def check_entry(entry: Entry | AutogradExample | Erratum, seed: int = 0,
+                timeout: float | None = None, studies: dict[Any, Engines] | None = None,
+                method: str = "both") -> EntryResult:
+    """Every check of one table record. ``studies`` keeps the engines' sessions
+    between calls (another seed then reuses the derivatives)."""
     start = time.perf_counter()
     checks: list[Check] = []
     studies = {} if studies is None else studies
@@ -74,16 +76,12 @@ def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None,
         return studies[key].reseeded(seed)
 
     try:
-        for index, instance in enumerate(entry.instances or (None,)):
-            decl = entry_declarations(entry, instance)
-            checks.extend(_check_claims(entry, instance, study(("claims", index), decl)))
-        if entry.shape:
-            checks.extend(_check_shape_rule(entry, seed))
-        if entry.kink:
-            checks.append(_check_kink(entry, seed))
-        for index, pitfall in enumerate(entry.pitfalls):
-            decl = entry_declarations(entry, None, pitfall.assume or None)
-            checks.append(_check_pitfall(entry, pitfall, study(("pitfall", index), decl)))
+        if isinstance(entry, AutogradExample):
+            checks.append(_check_autograd(entry, seed))
+        elif isinstance(entry, Erratum):
+            checks.extend(_check_erratum(entry, seed, study))
+        else:
+            checks.extend(_check_identity_entry(entry, seed, study))
     except MatcalcError as error:
         checks.append(Check("table", False, str(error)))
     status = "holds" if checks and all(c.ok for c in checks) else "fails"
@@ -91,10 +89,29 @@ def check_entry(entry: Entry, seed: int = 0, timeout: float | None = None,
                        time.perf_counter() - start)
 
 
+def _check_identity_entry(entry: Entry, seed: int, study: Callable[[Any, Any], Engines]
+                          ) -> list[Check]:
+    checks: list[Check] = []
+    for index, instance in enumerate(entry.instances or (None,)):
+        decl = entry_declarations(entry, instance)
+        checks.extend(_check_claims(entry, instance, study(("claims", index), decl)))
+    if entry.shape:
+        checks.extend(_check_shape_rule(entry, seed))
+    if entry.kink:
+        checks.append(_check_kink(entry, seed))
+    for index, pitfall in enumerate(entry.pitfalls):
+        decl = entry_declarations(entry, None, pitfall.assume or None)
+        checks.append(_check_pitfall(entry, pitfall, study(("pitfall", index), decl)))
+    if entry.accumulation:
+        checks.extend(_check_accumulation(entry, study(("claims", 0),
+                                                       entry_declarations(entry, None))))
+    return checks
+
+
 # ---------------------------------------------------------------------------
 
 
-def entry_declarations(entry: Entry, instance: Instance | None,
+def entryentry_declarations(entry: Entry, instance: Instance | None,
                   replace_assume: Iterable | None = None):  # noqa: ANN202
     """The entry's declarations (an instance adds to them; a pitfall's own
     assumptions, when it states any, replace the entry's)."""
@@ -187,7 +204,7 @@ def _check_shape_rule(entry: Entry, seed: int) -> list[Check]:
     from .numeric import Evaluator
     from .shapes import axes, concrete
 
-    decl = entry_declarations(entry, None)
+    decl = entryentry_declarations(entry, None)
     checks = []
     scope = decl.scope("numerator")
     f = _parse(entry, "f", entry.f, scope)
@@ -230,7 +247,7 @@ def _check_kink(entry: Entry, seed: int) -> Check:
     from .shapes import concrete
 
     kink = entry.kink
-    decl = entry_declarations(entry, None)
+    decl = entryentry_declarations(entry, None)
     sizes = decl.symbolic_sizes()
     gen = torch.Generator().manual_seed(seed)
     env = {name: sample_tensor(decl.tag_map.get(name, frozenset()), concrete(shape, sizes), gen)
@@ -267,6 +284,100 @@ def _check_pitfall(entry: Entry, pitfall: Pitfall, study: Engines) -> Check:
     detail = (f"the published form {'is ' + verdict.status if ok else 'HOLDS'} "
               f"in {pitfall.layout} layout: {verdict.summary}")
     return Check(f"pitfall ({pitfall.layout})", ok, detail, verdict)
+
+
+def _check_accumulation(entry: Entry, study: Engines) -> list[Check]:
+    """The two association orders of the chain rule's product of Jacobians: each
+    must be the derivative (numerator layout); the sheet shows their costs."""
+    scope = study.declarations.scope("numerator")
+    lhs = _parse(entry, "f", f"d({entry.f})/d({entry.wrt})", scope)
+    checks = []
+    for order, claim in entry.accumulation:
+        identity = f"d({entry.f})/d({entry.wrt}) = {claim}"
+        try:
+            verdict = study.judge(identity, lhs, _parse(entry, f"accumulation.{order}", claim,
+                                                        scope), "numerator")
+        except ShapeError as error:
+            verdict = study.ill_formed(identity, "numerator", error.message, error.position)
+        checks.append(Check(f"{order} accumulation", verdict.holds, _verdict_line(verdict),
+                            verdict))
+    return checks
+
+
+def _check_autograd(example: AutogradExample, seed: int, label: str = "autograd") -> Check:
+    from .autograd import run_example
+
+    outcome = run_example(example, seed)
+    ok = outcome.status == example.expect
+    expected = "" if example.expect == "holds" else f" (as expected: {example.expect})"
+    return Check(label, ok, f"{outcome.status}{expected}: {outcome.detail}")
+
+
+def _check_erratum(erratum: Erratum, seed: int, study: Callable[[Any, Any], Engines]
+                   ) -> list[Check]:
+    """The evidence of an erratum, computed now: every verdict must be the one
+    the erratum states (the slip does not hold, the correction does)."""
+    checks = []
+    for index, item in enumerate(erratum.claims):
+        try:
+            decl = declare(dict(item.vars), {k: list(v) for k, v in item.assume})
+        except MatcalcError as error:
+            raise TableError(f"{erratum.file}: entry '{erratum.id}': claim #{index + 1}: "
+                             f"field 'vars': {error}") from None
+        verdict = _claim_verdict(erratum, item, study(("erratum", index), decl))
+        ok = verdict.status == item.expect
+        checks.append(Check(f"claim ({item.layout})", ok,
+                            f"expected {item.expect}, found {_verdict_line(verdict)}", verdict))
+    for index, example in enumerate(erratum.autograd):
+        checks.append(_check_autograd(example, seed, f"autograd #{index + 1}"))
+    for item in erratum.jacobians:
+        checks.append(_check_jacobian(erratum, item, seed))
+    return checks
+
+
+def _claim_verdict(erratum: Erratum, item: ClaimEvidence, study: Engines) -> Verdict:
+    scope = study.declarations.scope(item.layout)
+    identity = item.identity()
+    try:
+        lhs = parse_expression(f"d({item.f})/d({item.wrt})", scope)
+        rhs = parse_expression(item.claim, scope)
+    except ShapeError as error:
+        return study.ill_formed(identity, item.layout, error.message, error.position)
+    except MatcalcError as error:
+        raise TableError(f"{erratum.file}: entry '{erratum.id}': claim {identity}: {error}") \
+            from None
+    return study.judge(identity, lhs, rhs, item.layout)
+
+
+def _check_jacobian(erratum: Erratum, item: JacobianEvidence, seed: int) -> Check:
+    """torch's own Jacobian of ``f`` (vectors as columns, as matcalc evaluates them)."""
+    import torch
+
+    from .assumptions import sample_tensor
+    from .numeric import Evaluator
+    from .shapes import concrete
+
+    try:
+        decl = declare(dict(item.vars))
+        f = parse_expression(item.f, decl.scope("numerator"))
+    except MatcalcError as error:
+        raise TableError(f"{erratum.file}: entry '{erratum.id}': jacobian of {item.f}: "
+                         f"{error}") from None
+    sizes = decl.symbolic_sizes()
+    gen = torch.Generator().manual_seed(seed)
+    env = {name: sample_tensor(frozenset(), concrete(shape, sizes), gen)
+           for name, shape in decl.shapes}
+
+    def function(value: Any) -> Any:
+        return Evaluator({**env, item.wrt: value}, sizes).value(f)
+
+    got = tuple(torch.autograd.functional.jacobian(function, env[item.wrt]).shape)
+    dims = parse_dims(item.shape)
+    expected = tuple(d.size(sizes) for d in dims)
+    where = ", ".join(f"{k}={v}" for k, v in sizes.items())
+    return Check("torch jacobian", got == expected,
+                 f"torch's Jacobian of {item.f} with respect to {item.wrt} has shape {got} "
+                 f"({where}); the erratum says {fmt(dims)}")
 
 
 # ---------------------------------------------------------------------------

@@ -38,7 +38,18 @@ Other keys an entry may have:
   = ``"all"`` entries of the derivative, or the ``"diagonal"`` with zeros off it);
 * ``[[entry.pitfall]]``: a published wrong form, ``claim`` in ``layout`` (with its
   ``source`` and ``why``), which must *not* hold; its ``assume``, if given,
-  replaces the entry's (a formula used without its symmetry assumption).
+  replaces the entry's (a formula used without its symmetry assumption);
+* ``[entry.accumulation]``: ``forward`` and ``reverse``, the numerator-layout
+  derivative written as the two association orders of the chain rule's product
+  of Jacobians; both must hold, and the sheet states each order's cost.
+
+Every text a reader sees has a Chinese twin (``title_zh``, ``source_zh``,
+``note_zh``, ``why_zh``, ...) for the Chinese sheet.
+
+Two more kinds of record live beside the entries (see :mod:`matcalc.records`):
+``[[autograd]]``, a PyTorch computation whose ``.grad`` is compared with a
+claimed formula, and ``[[erratum]]``, a slip in a source, with the evidence
+that shows it.
 """
 
 from __future__ import annotations
@@ -50,20 +61,27 @@ from fractions import Fraction
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from .errors import MatcalcError, TableError
 from .layout import LAYOUTS
 
+if TYPE_CHECKING:
+    from .records import AutogradExample, Erratum
+
+    Record = Union["Entry", AutogradExample, Erratum]
+
 #: Where the packaged tables live, as a package-relative resource path.
 TABLES_RESOURCE = "data/tables"
 
-_SECTION_KEYS = {"id", "order", "title", "title_zh", "source", "intro", "intro_zh"}
-_ENTRY_KEYS = {"id", "source", "vars", "assume", "f", "wrt", "note", "note_zh", "shape",
-               "instance", "kink", "pitfall", *LAYOUTS}
+_SECTION_KEYS = {"id", "order", "title", "title_zh", "source", "source_zh", "intro",
+                 "intro_zh"}
+_ENTRY_KEYS = {"id", "source", "source_zh", "vars", "assume", "f", "wrt", "note", "note_zh",
+               "shape", "instance", "kink", "pitfall", "accumulation", *LAYOUTS}
 _INSTANCE_KEYS = {"vars", "assume"}
 _KINK_KEYS = {"at", "subdifferential", "values"}
-_PITFALL_KEYS = {"claim", "layout", "source", "why", "why_zh", "assume"}
+_PITFALL_KEYS = {"claim", "layout", "source", "source_zh", "why", "why_zh", "assume"}
+_ACCUMULATION_KEYS = {"forward", "reverse"}
 PLACEHOLDERS = ("u", "v")
 
 
@@ -95,6 +113,7 @@ class Pitfall:
     why: str
     why_zh: str = ""
     assume: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    source_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,8 @@ class Entry:
     note: str = ""
     note_zh: str = ""
     file: str = ""
+    source_zh: str = ""
+    accumulation: tuple[tuple[str, str], ...] = ()  # (order, numerator-layout claim)
 
     @property
     def key(self) -> str:
@@ -142,26 +163,38 @@ class Section:
     intro: str = ""
     intro_zh: str = ""
     file: str = ""
+    source_zh: str = ""
+    autograd: tuple[AutogradExample, ...] = ()
+    errata: tuple[Erratum, ...] = ()
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        return (*self.entries, *self.autograd, *self.errata)
 
 
 @dataclass(frozen=True)
 class Tables:
-    """All sections, in cheat-sheet order; iterating yields every entry."""
+    """All sections, in cheat-sheet order; iterating yields every record
+    (identity entries, autograd examples, errata), each checked by ``matcalc check``."""
 
     sections: tuple[Section, ...] = field(default_factory=tuple)
 
-    def __iter__(self) -> Iterator[Entry]:
+    def __iter__(self) -> Iterator[Record]:
         for section in self.sections:
-            yield from section.entries
+            yield from section.records
 
     def __len__(self) -> int:
-        return sum(len(s.entries) for s in self.sections)
+        return sum(len(s.records) for s in self.sections)
 
-    def __getitem__(self, key: str) -> Entry:
+    def __getitem__(self, key: str) -> Record:
         for entry in self:
             if entry.key == key:
                 return entry
         raise KeyError(key)
+
+    def identities(self) -> list[Entry]:
+        """The identity entries only (what ``derive`` can be asked about)."""
+        return [e for s in self.sections for e in s.entries]
 
 
 def tables_root() -> Traversable:
@@ -215,20 +248,25 @@ def load_section(path: Path | Traversable) -> Section:
     head = _table(data.get("section"), where, "[section]")
     _known(head, _SECTION_KEYS, where, "[section]")
     section_id = _text(head, "id", where, "[section]")
-    entries_data = data.get("entry")
-    if not isinstance(entries_data, list) or not entries_data:
-        raise TableError(f"{where}: no [[entry]] tables")
-    extra = set(data) - {"section", "entry"}
+    from .records import load_autograd, load_erratum
+
+    entries_data = data.get("entry", [])
+    kinds = ("entry", "autograd", "erratum")
+    if not any(isinstance(data.get(k), list) and data.get(k) for k in kinds):
+        raise TableError(f"{where}: no [[entry]], [[autograd]] or [[erratum]] tables")
+    extra = set(data) - {"section", *kinds}
     if extra:
         raise TableError(f"{where}: unknown top-level key '{sorted(extra)[0]}'")
-    entries = []
+    entries, autograd, errata = [], [], []
     ids: set[str] = set()
-    for index, raw in enumerate(entries_data):
-        entry = _entry(_table(raw, where, f"entry #{index + 1}"), section_id, where, index)
-        if entry.id in ids:
-            raise TableError(f"{where}: entry id '{entry.id}' is used twice")
-        ids.add(entry.id)
-        entries.append(entry)
+    for kind, out, build in (("entry", entries, _entry), ("autograd", autograd, load_autograd),
+                             ("erratum", errata, load_erratum)):
+        for index, raw in enumerate(_list(data.get(kind, []), where, "the file", kind)):
+            record = build(_table(raw, where, f"{kind} #{index + 1}"), section_id, where, index)
+            if record.id in ids:
+                raise TableError(f"{where}: entry id '{record.id}' is used twice")
+            ids.add(record.id)
+            out.append(record)
     order = head.get("order", 1000)
     if not isinstance(order, int):
         raise TableError(f"{where}: [section] field 'order' must be an integer")
@@ -242,6 +280,9 @@ def load_section(path: Path | Traversable) -> Section:
         intro=_text(head, "intro", where, "[section]", default=""),
         intro_zh=_text(head, "intro_zh", where, "[section]", default=""),
         file=where,
+        source_zh=_text(head, "source_zh", where, "[section]", default=""),
+        autograd=tuple(autograd),
+        errata=tuple(errata),
     )
 
 
@@ -270,6 +311,12 @@ def _entry(raw: dict[str, Any], section: str, where: str, index: int) -> Entry:
     kink = _kink(raw["kink"], where, label) if "kink" in raw else None
     pitfalls = tuple(_pitfall(p, where, label)
                      for p in _list(raw.get("pitfall", []), where, label, "pitfall"))
+    accumulation: tuple[tuple[str, str], ...] = ()
+    if "accumulation" in raw:
+        orders = _table(raw["accumulation"], where, f"{label}: accumulation")
+        _known(orders, _ACCUMULATION_KEYS, where, f"{label}: accumulation")
+        accumulation = tuple((name, _text(orders, name, where, f"{label}: accumulation"))
+                             for name in ("forward", "reverse"))
     return Entry(
         section=section,
         id=entry_id,
@@ -286,6 +333,8 @@ def _entry(raw: dict[str, Any], section: str, where: str, index: int) -> Entry:
         note=_text(raw, "note", where, label, default=""),
         note_zh=_text(raw, "note_zh", where, label, default=""),
         file=where,
+        source_zh=_text(raw, "source_zh", where, label, default=""),
+        accumulation=accumulation,
     )
 
 
@@ -336,6 +385,7 @@ def _pitfall(raw: Any, where: str, label: str) -> Pitfall:
         why=_text(raw, "why", where, f"{label}: pitfall"),
         why_zh=_text(raw, "why_zh", where, f"{label}: pitfall", default=""),
         assume=_assume(raw.get("assume", {}), where, f"{label}: pitfall"),
+        source_zh=_text(raw, "source_zh", where, f"{label}: pitfall", default=""),
     )
 
 
