@@ -131,8 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--format", default="md", choices=("md", "html"))
     sheet.add_argument("--lang", default="en", choices=("en", "zh"))
     sheet.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    sheet.add_argument("--essentials", action="store_true",
+                       help="only the study notes' core tables (both layouts) and their "
+                            "errata: two A4 pages")
     sheet.add_argument("--all", metavar="DIR", dest="all_dir",
-                       help="write all four sheets (md/html, en/zh) into DIR, e.g. docs/")
+                       help="write every sheet (full and essentials; md/html; en/zh) into "
+                            "DIR, e.g. docs/")
     _add_run_options(sheet)
     sheet.set_defaults(run=run_cheatsheet)
     return parser
@@ -244,14 +248,14 @@ def run_cheatsheet(args: argparse.Namespace) -> int:
 
         from .rendering.cheatsheet import SHEETS
 
-        for name, (fmt_name, lang) in SHEETS.items():
-            (Path(args.all_dir) / name).write_text(render(tables, by_key, fmt_name, lang),
-                                                   encoding="utf-8")
+        for name, (fmt_name, lang, essentials) in SHEETS.items():
+            (Path(args.all_dir) / name).write_text(
+                render(tables, by_key, fmt_name, lang, essentials), encoding="utf-8")
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(render(tables, by_key, args.format, args.lang))
+            handle.write(render(tables, by_key, args.format, args.lang, args.essentials))
     else:
-        sys.stdout.write(render(tables, by_key, args.format, args.lang))
+        sys.stdout.write(render(tables, by_key, args.format, args.lang, args.essentials))
     failed = [r.key for r in results if not r.ok]
     if failed:
         print(f"matcalc: {len(failed)} entries failed verification and are marked on the "

@@ -102,6 +102,9 @@ def _check_identity_entry(entry: Entry, seed: int, study: Callable[[Any, Any], E
     for index, pitfall in enumerate(entry.pitfalls):
         decl = entry_declarations(entry, None, pitfall.assume or None)
         checks.append(_check_pitfall(entry, pitfall, study(("pitfall", index), decl)))
+        if pitfall.correct:
+            checks.append(_check_pitfall_correction(entry, pitfall,
+                                                    study(("pitfall", index), decl)))
     if entry.accumulation:
         checks.extend(_check_accumulation(entry, study(("claims", 0),
                                                        entry_declarations(entry, None))))
@@ -111,7 +114,7 @@ def _check_identity_entry(entry: Entry, seed: int, study: Callable[[Any, Any], E
 # ---------------------------------------------------------------------------
 
 
-def entryentry_declarations(entry: Entry, instance: Instance | None,
+def entry_declarations(entry: Entry, instance: Instance | None,
                   replace_assume: Iterable | None = None):  # noqa: ANN202
     """The entry's declarations (an instance adds to them; a pitfall's own
     assumptions, when it states any, replace the entry's)."""
@@ -180,7 +183,8 @@ def _verdict_line(v: Verdict) -> str:
     if v.symbolic is not None:
         proof = f", {v.symbolic.proof}" if v.symbolic.proof else ""
         parts.append(f"symbolic {v.symbolic.status}{proof} at "
-                     + ", ".join(f"{k}={n}" for k, n in v.symbolic.sizes.items()))
+                     + (", ".join(f"{k}={n}" for k, n in v.symbolic.sizes.items())
+                        or "fixed sizes"))
     if v.numeric is not None and v.numeric.points:
         parts.append(f"numeric max error {v.numeric.max_error:.1e} "
                      f"at {len(v.numeric.points)} points")
@@ -204,7 +208,7 @@ def _check_shape_rule(entry: Entry, seed: int) -> list[Check]:
     from .numeric import Evaluator
     from .shapes import axes, concrete
 
-    decl = entryentry_declarations(entry, None)
+    decl = entry_declarations(entry, None)
     checks = []
     scope = decl.scope("numerator")
     f = _parse(entry, "f", entry.f, scope)
@@ -247,7 +251,7 @@ def _check_kink(entry: Entry, seed: int) -> Check:
     from .shapes import concrete
 
     kink = entry.kink
-    decl = entryentry_declarations(entry, None)
+    decl = entry_declarations(entry, None)
     sizes = decl.symbolic_sizes()
     gen = torch.Generator().manual_seed(seed)
     env = {name: sample_tensor(decl.tag_map.get(name, frozenset()), concrete(shape, sizes), gen)
@@ -284,6 +288,20 @@ def _check_pitfall(entry: Entry, pitfall: Pitfall, study: Engines) -> Check:
     detail = (f"the published form {'is ' + verdict.status if ok else 'HOLDS'} "
               f"in {pitfall.layout} layout: {verdict.summary}")
     return Check(f"pitfall ({pitfall.layout})", ok, detail, verdict)
+
+
+def _check_pitfall_correction(entry: Entry, pitfall: Pitfall, study: Engines) -> Check:
+    """The correct form a pitfall states must hold under the pitfall's assumptions."""
+    scope = study.declarations.scope(pitfall.layout)
+    identity = f"d({entry.f})/d({entry.wrt}) = {pitfall.correct}"
+    try:
+        lhs = _parse(entry, "f", f"d({entry.f})/d({entry.wrt})", scope)
+        verdict = study.judge(identity, lhs, _parse(entry, "pitfall correct", pitfall.correct,
+                                                    scope), pitfall.layout)
+    except ShapeError as error:
+        verdict = study.ill_formed(identity, pitfall.layout, error.message, error.position)
+    return Check(f"pitfall correct ({pitfall.layout})", verdict.holds, _verdict_line(verdict),
+                 verdict)
 
 
 def _check_accumulation(entry: Entry, study: Engines) -> list[Check]:

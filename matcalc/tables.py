@@ -38,7 +38,8 @@ Other keys an entry may have:
   = ``"all"`` entries of the derivative, or the ``"diagonal"`` with zeros off it);
 * ``[[entry.pitfall]]``: a published wrong form, ``claim`` in ``layout`` (with its
   ``source`` and ``why``), which must *not* hold; its ``assume``, if given,
-  replaces the entry's (a formula used without its symmetry assumption);
+  replaces the entry's (a formula used without its symmetry assumption), and its
+  ``correct``, if given, is the form that holds under them (it is checked too);
 * ``[entry.accumulation]``: ``forward`` and ``reverse``, the numerator-layout
   derivative written as the two association orders of the chain rule's product
   of Jacobians; both must hold, and the sheet states each order's cost.
@@ -80,7 +81,7 @@ _ENTRY_KEYS = {"id", "source", "source_zh", "vars", "assume", "f", "wrt", "note"
                "shape", "instance", "kink", "pitfall", "accumulation", *LAYOUTS}
 _INSTANCE_KEYS = {"vars", "assume"}
 _KINK_KEYS = {"at", "subdifferential", "values"}
-_PITFALL_KEYS = {"claim", "layout", "source", "source_zh", "why", "why_zh", "assume"}
+_PITFALL_KEYS = {"claim", "layout", "source", "source_zh", "why", "why_zh", "assume", "correct"}
 _ACCUMULATION_KEYS = {"forward", "reverse"}
 PLACEHOLDERS = ("u", "v")
 
@@ -114,6 +115,7 @@ class Pitfall:
     why_zh: str = ""
     assume: tuple[tuple[str, tuple[str, ...]], ...] = ()
     source_zh: str = ""
+    correct: str = ""  # the correct form under the pitfall's assumptions (must hold)
 
 
 @dataclass(frozen=True)
@@ -386,6 +388,7 @@ def _pitfall(raw: Any, where: str, label: str) -> Pitfall:
         why_zh=_text(raw, "why_zh", where, f"{label}: pitfall", default=""),
         assume=_assume(raw.get("assume", {}), where, f"{label}: pitfall"),
         source_zh=_text(raw, "source_zh", where, f"{label}: pitfall", default=""),
+        correct=_text(raw, "correct", where, f"{label}: pitfall", default=""),
     )
 
 

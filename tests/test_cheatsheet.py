@@ -25,8 +25,8 @@ REGENERATE = "matcalc cheatsheet --all docs/"
 @pytest.mark.parametrize("name", sorted(SHEETS))
 def test_committed_sheets_are_current(name: str, tables: Tables,
                                       table_results: dict[str, EntryResult]) -> None:
-    fmt, lang = SHEETS[name]
-    expected = render(tables, table_results, fmt, lang)
+    fmt, lang, essentials = SHEETS[name]
+    expected = render(tables, table_results, fmt, lang, essentials)
     committed = (DOCS / name).read_text(encoding="utf-8")
     assert committed == expected, f"docs/{name} is stale: run `{REGENERATE}`"
 
@@ -81,9 +81,17 @@ window.addEventListener('load', () => {
   const maths = [...document.querySelectorAll('math')];
   const probe = {
     count: maths.length,
-    boxes: maths.map(m => { const r = m.getBoundingClientRect();
+    boxes: maths.filter(m => m.closest('td.note') === null)
+                .map(m => { const r = m.getBoundingClientRect();
                             return [r.width, r.height, m.querySelector('mfrac') !== null]; }),
     text: document.body.innerText,
+    window: document.documentElement.clientWidth,
+    scroll: document.documentElement.scrollWidth,
+    wide: [...document.querySelectorAll('body *')]
+            .filter(e => { const r = e.getBoundingClientRect();
+                           return r.right > document.documentElement.clientWidth + 0.5
+                                  || r.left < -0.5; })
+            .map(e => e.tagName + ' in ' + (e.closest('[id]') || {id: '?'}).id).slice(0, 10),
   };
   const out = document.createElement('pre');
   out.id = 'matcalc-probe';
@@ -109,17 +117,23 @@ def test_formulas_render_in_headless_chromium(name: str, tmp_path: Path) -> None
     source = (DOCS / name).read_text(encoding="utf-8")
     probed = tmp_path / name
     probed.write_text(source.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    dom = _browser(tmp_path, ["--virtual-time-budget=5000", "--dump-dom"], probed.as_uri())
+    dom = _browser(tmp_path, ["--window-size=1280,900", "--virtual-time-budget=5000",
+                              "--dump-dom"], probed.as_uri())
     match = re.search(r'<pre id="matcalc-probe">(.*?)</pre>', dom, re.S)
     assert match, "the probe did not run"
     probe = json.loads(html.unescape(match.group(1)))
     assert probe["count"] == source.count("<math") > 100
+    assert probe["window"] == 1280
+    assert not probe["wide"] and probe["scroll"] <= probe["window"], \
+        f"wider than a 1280 px window: {probe['wide']}"
     widths = [w for w, _, _ in probe["boxes"]]
     assert min(widths) > 4, "a formula rendered with no width"
     fractions = [h for _, h, has_frac in probe["boxes"] if has_frac]
     others = sorted(h for _, h, has_frac in probe["boxes"] if not has_frac)
     assert fractions and others
-    assert min(fractions) > 1.5 * others[len(others) // 2], \
+    fractions.sort()
+    assert fractions[len(fractions) // 2] > 1.5 * others[len(others) // 2] \
+        and fractions[0] > 1.25 * others[len(others) // 2], \
         "fractions are not stacked above their denominators: MathML did not render"
     text = probe["text"]
     for raw in ("<mi", "<mfrac", "\\frac", "\\mathbf", "$"):
@@ -128,3 +142,29 @@ def test_formulas_render_in_headless_chromium(name: str, tmp_path: Path) -> None
     _browser(tmp_path, [f"--screenshot={shot}", "--window-size=1300,2000"],
              (DOCS / name).as_uri())
     assert shot.stat().st_size > 50_000
+
+
+def _printed_pages(tmp_path: Path, page: Path) -> int:
+    """Print ``page`` to PDF (A4 by the sheet's @page rule) and count its pages."""
+    pdf = tmp_path / (page.name + ".pdf")
+    _browser(tmp_path, ["--no-pdf-header-footer", f"--print-to-pdf={pdf}"], page.as_uri())
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("MATCALC_REQUIRE_BROWSER"),
+                    reason="chromium is not installed (CI installs it)")
+@pytest.mark.parametrize("name", ["essentials.html", "essentials.zh.html"])
+def test_the_essentials_fit_two_a4_pages_and_the_window(name: str, tmp_path: Path) -> None:
+    assert CHROMIUM, "MATCALC_REQUIRE_BROWSER is set but chromium is missing"
+    source = (DOCS / name).read_text(encoding="utf-8")
+    assert "@page { size: A4" in source
+    pages = _printed_pages(tmp_path, DOCS / name)
+    assert 1 <= pages <= 2, f"{name} prints on {pages} A4 pages"
+    probed = tmp_path / name
+    probed.write_text(source.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = _browser(tmp_path, ["--window-size=1280,900", "--virtual-time-budget=5000",
+                              "--dump-dom"], probed.as_uri())
+    probe = json.loads(html.unescape(re.search(r'<pre id="matcalc-probe">(.*?)</pre>', dom,
+                                               re.S).group(1)))
+    assert not probe["wide"] and probe["scroll"] <= probe["window"] == 1280
+

@@ -15,7 +15,11 @@ serializers turn boxes into LaTeX (:func:`latex`) or presentation MathML
 
 from __future__ import annotations
 
+import contextlib
 import html
+import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -85,6 +89,39 @@ class Matrix:
 
 
 _FUNCTION_NAMES = {"trace": "tr", "logdet": "ln det", "sigmoid": "σ"}
+
+#: variable names written as Greek letters (``lam`` is λ, not l·a·m)
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "eps": "ε", "epsilon": "ε",
+         "zeta": "ζ", "eta": "η", "theta": "θ", "kappa": "κ", "lam": "λ", "lambda_": "λ",
+         "lmbda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ",
+         "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω"}
+_LATEX_GREEK = {v: "\\" + ("lambda" if k in ("lam", "lmbda", "lambda_") else
+                             "epsilon" if k == "eps" else k) for k, v in GREEK.items()}
+
+#: names shown bold whatever their parsed shape (set by :func:`arrays_named`)
+_ARRAYS: ContextVar[frozenset[str] | None] = ContextVar("arrays", default=None)
+
+
+@contextlib.contextmanager
+def arrays_named(names: frozenset[str]) -> Iterator[None]:
+    """Typeset these variables as arrays (bold): for an expression that was parsed
+    with every variable a scalar because it does not type-check as written."""
+    token = _ARRAYS.set(names)
+    try:
+        yield
+    finally:
+        _ARRAYS.reset(token)
+
+
+def _name_box(name: str, bold: bool) -> object:
+    """A variable's name: ``lam`` as λ, ``x1`` and ``w_0`` with subscripts, any
+    other multi-letter name as one upright word."""
+    match = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
+    if match and match.group(1) in GREEK or match and len(match.group(1)) == 1:
+        return Sub(_name_box(match.group(1), bold), Num(match.group(2)))
+    if name in GREEK:
+        return Ident(GREEK[name], bold=bold)
+    return Ident(name, bold=bold, upright=len(name) > 1)
 _STANDARD = {"det", "exp", "log", "sin", "cos", "tanh", "ln det", "ln"}
 
 
@@ -138,7 +175,9 @@ def layout_boxes(node: E.Expr) -> object:
     if isinstance(node, E.Size):
         return Ident(str(node.dim))
     if isinstance(node, E.Var):
-        return Ident(node.name, bold=_is_array(node))
+        arrays = _ARRAYS.get()
+        return _name_box(node.name, node.name in arrays if arrays is not None
+                         else _is_array(node))
     if isinstance(node, E.Array):
         return Fence("[", "]", Matrix(tuple(tuple(_number(v) for v in row) for row in node.rows)))
     if isinstance(node, E.Derivative):
@@ -208,6 +247,9 @@ _LATEX_FENCES = {"(": ("(", ")"), "[": ("[", "]"), "‖": (r"\lVert ", r"\rVert"
 
 
 def _latex_ident(box: Ident) -> str:
+    if box.name in _LATEX_GREEK:
+        greek = _LATEX_GREEK[box.name]
+        return rf"\boldsymbol{{{greek}}}" if box.bold else greek
     if box.name == "σ":
         return r"\sigma"
     if box.name in _STANDARD:
@@ -215,8 +257,8 @@ def _latex_ident(box: Ident) -> str:
     if box.bold:
         return rf"\mathbf{{{box.name}}}"
     if box.upright:
-        return rf"\mathrm{{{box.name}}}" if len(box.name) == 1 else rf"\operatorname{{{box.name}}}"
-    return rf"\mathit{{{box.name}}}" if len(box.name) > 1 else box.name
+        return rf"\mathrm{{{box.name}}}"
+    return box.name
 
 
 def _latex(box: object) -> str:
@@ -266,6 +308,9 @@ _BOLD_UPPER, _BOLD_LOWER, _BOLD_DIGIT = 0x1D400, 0x1D41A, 0x1D7CE
 def _bold(text: str) -> str:
     out = []
     for ch in text:
+        if "α" <= ch <= "ω":
+            out.append(chr(0x1D6C2 + ord(ch) - ord("α")))
+            continue
         if "A" <= ch <= "Z":
             out.append(chr(_BOLD_UPPER + ord(ch) - ord("A")))
         elif "a" <= ch <= "z":
@@ -314,10 +359,37 @@ def _mathml(box: object) -> str:
     raise TypeError(box)
 
 
-def mathml(node: E.Expr, display: bool = False) -> str:
-    """``<math>`` for the tree; ``display`` sets full-size fractions (displaystyle)."""
+def mathml(node: E.Expr, display: bool = False, wrap: int | None = None) -> str:
+    """``<math>`` for the tree; ``display`` sets full-size fractions (displaystyle).
+    A sum longer than ``wrap`` characters (as text) is set one term per line (also
+    inside a negation or a transpose: −(…) and (…)ᵀ)."""
     mode = ' displaystyle="true"' if display else ""
-    return f"<math{mode}>{_mathml(layout_boxes(node))}</math>"
+    long = wrap is not None and len(E.to_text(node)) > wrap
+    opening, closing, inner = "", "", node
+    if long and isinstance(node, E.Apply) and node.op in ("neg", "transpose") \
+            and len(_terms(node.args[0])) > 1:
+        inner = node.args[0]
+        opening = "<mo>−</mo><mo>(</mo>" if node.op == "neg" else "<mo>(</mo>"
+        closing = ("<mo>)</mo>" if node.op == "neg"
+                   else "<msup><mo>)</mo><mo>⊤</mo></msup>")
+    terms = _terms(inner) if long else []
+    if len(terms) < 2:
+        return f"<math{mode}>{_mathml(layout_boxes(node))}</math>"
+    rows = []
+    for index, (sign, term) in enumerate(terms):
+        shown = _mathml(_wrapped(term, PREC_ADD + 1) if sign or index else layout_boxes(term))
+        lead = opening if index == 0 else f"<mo>{sign}</mo>"
+        tail = closing if index == len(terms) - 1 else ""
+        rows.append(f'<mtr><mtd columnalign="left">{lead}{shown}{tail}</mtd></mtr>')
+    return f'<math{mode}><mtable columnalign="left">{"".join(rows)}</mtable></math>'
+
+
+def _terms(node: E.Expr) -> list[tuple[str, E.Expr]]:
+    """The top-level terms of a sum, with the sign that joins each to the previous."""
+    if isinstance(node, E.Apply) and node.op in ("add", "sub"):
+        left, right = node.args
+        return [*_terms(left), ("+" if node.op == "add" else "−", right)]
+    return [("", node)]
 
 
 def mathml_equation(lhs: E.Expr, rhs: E.Expr | None, display: bool = True) -> str:
