@@ -180,8 +180,9 @@ class _Check:
     def claim(self, env: dict[str, Any]) -> Any:
         if self.tree is not None:
             return self.evaluate(self.tree, env)
-        if self.claimed is None:
-            return self.fn.autograd(env, self.wrt).detach()
+        if self.claimed is None:  # f's backward, arranged in the layout like the truth
+            native = self.fn.autograd(env, self.wrt).detach().reshape(self.native)
+            return arrange(native, self.plan, self.fn.sizes)
         args = {k: (v.numpy() if self.fn.numpy else v) for k, v in env.items()}
         return to_tensor(self.claimed(**args), "the claimed derivative", max_dim=4)
 

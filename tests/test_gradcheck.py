@@ -239,3 +239,35 @@ def test_expression_claims_get_the_tree_repairs() -> None:
     assert wrong.status == "fails"
     assert [f.kind for f in wrong.diagnosis] == ["transpose"]
     assert "missing on A" in wrong.diagnosis[0].message
+
+
+def test_scalars_matrices_and_tensors() -> None:
+    """By hand: d(s A)/ds = A; d sin(s)/ds = cos(s); d vec(A X)/d vec(X) = kron(I, A);
+    D[p, q, j, i] = d(A X)[p, q] / dX[i, j] = A[p, i] delta(q, j) in numerator layout."""
+    gen = torch.Generator().manual_seed(0)
+    A = torch.randn(3, 2, generator=gen, dtype=F64)
+    X = torch.randn(2, 4, generator=gen, dtype=F64)
+    s = torch.tensor(0.7, dtype=F64)
+    check = matcalc.check_gradient
+    assert check(lambda s, A: s * A, lambda s, A: A, {"s": s, "A": A}, "s",
+                 layout="numerator").status == "holds"
+    assert check(lambda s: torch.sin(s), "cos(s)", {"s": s}, "s").status == "holds"
+    assert [f.kind for f in check(lambda s: torch.sin(s), "-cos(s)", {"s": s}, "s").diagnosis] \
+        == ["sign"]
+    values = {"A": A, "X": X}
+    assert check(lambda A, X: A @ X, "kron(eye(4), A)", values, "X", layout="vec").status \
+        == "holds"
+    swapped = check(lambda A, X: A @ X, "kron(A, eye(4))", values, "X", layout="vec")
+    assert [(f.kind, f.claim) for f in swapped.diagnosis] == [("kron-order", "kron(eye(4), A)")]
+
+    def numerator(A: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("pi,qj->pqji", A, torch.eye(4, dtype=F64))
+
+    assert check(lambda A, X: A @ X, numerator, values, "X", layout="numerator").status \
+        == "holds"
+    other = check(lambda A, X: A @ X, numerator, values, "X", layout="denominator")
+    assert other.status == "ill-formed" and [f.kind for f in other.diagnosis] == ["layout"]
+    # a backward is arranged in the layout like the truth
+    for layout in ("numerator", "denominator", "vec"):
+        assert check(lambda A, X: (A @ X)[0], None, values, "A", layout=layout).status \
+            == "holds"
