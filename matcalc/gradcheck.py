@@ -173,7 +173,7 @@ class _Check:
         """An expression's value at ``env``, by matcalc's numeric engine."""
         from .numeric import Evaluator
 
-        matrices = {n: self.fn.matrix(v) for n, v in env.items() if n in self.fn.floating}
+        matrices = {n: self.fn.matrix(v).cpu() for n, v in env.items() if n in self.fn.floating}
         with torch.no_grad():
             return Evaluator(matrices, self.fn.sizes).value(tree).detach()
 
@@ -183,8 +183,8 @@ class _Check:
         if self.claimed is None:  # f's backward, arranged in the layout like the truth
             native = self.fn.autograd(env, self.wrt).detach().reshape(self.native)
             return arrange(native, self.plan, self.fn.sizes)
-        args = {k: (v.numpy() if self.fn.numpy else v) for k, v in env.items()}
-        return to_tensor(self.claimed(**args), "the claimed derivative", max_dim=4)
+        args = {k: (v.cpu().numpy() if self.fn.numpy else v) for k, v in env.items()}
+        return to_tensor(self.claimed(**args), "the claimed derivative", max_dim=4).cpu()
 
     def truth(self, env: dict[str, Any]) -> Any:
         """The true derivative at ``env`` in native order, every value 2-d."""

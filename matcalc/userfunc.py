@@ -91,10 +91,11 @@ class UserFunction:
     # -- calling
 
     def __call__(self, env: Mapping[str, Any]) -> Any:
-        """The function's output at ``env`` (name -> float64 tensor), as a tensor."""
-        args = {k: (v.detach().numpy() if self.numpy else v) for k, v in env.items()}
+        """The function's output at ``env`` (name -> float64 tensor), as a tensor
+        on the CPU (the inputs stay on their device: the function may need it)."""
+        args = {k: (v.detach().cpu().numpy() if self.numpy else v) for k, v in env.items()}
         out = self.f(**args)
-        return to_tensor(out, f"the output of {self.name}", keep_graph=not self.numpy)
+        return to_tensor(out, f"the output of {self.name}", keep_graph=not self.numpy).cpu()
 
     def points(self, count: int, seed: int) -> list[dict[str, Any]]:
         """The examples, then ``count - 1`` random perturbations of them (floating
@@ -107,7 +108,7 @@ class UserFunction:
                 if name in self.floating and value.numel():
                     scale = float(value.abs().max()) or 1.0
                     noise = torch.randn(value.shape, generator=gen, dtype=torch.float64)
-                    value = value + PERTURBATION * scale * noise
+                    value = value + PERTURBATION * scale * noise.to(value.device)
                 env[name] = value
             envs.append(env)
         return envs
@@ -120,7 +121,8 @@ class UserFunction:
             return self({**env, wrt: w})
 
         with torch.enable_grad():
-            return torch.autograd.functional.jacobian(function, env[wrt].detach().clone())
+            return torch.autograd.functional.jacobian(function,
+                                                      env[wrt].detach().clone()).cpu()
 
     def central(self, env: Mapping[str, Any], wrt: str, out_shape: tuple[int, ...]) -> Any:
         """The Jacobian by central differences in float64, step :data:`STEP`."""

@@ -271,3 +271,19 @@ def test_scalars_matrices_and_tensors() -> None:
     for layout in ("numerator", "denominator", "vec"):
         assert check(lambda A, X: (A @ X)[0], None, values, "A", layout=layout).status \
             == "holds"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_inputs_on_a_gpu() -> None:
+    """The user's function runs where its inputs live; matcalc compares on the CPU."""
+    values = {k: v.cuda() for k, v in inputs(3, 4).items()}
+    holds = matcalc.check_gradient(tanh_layer, tanh_jacobian, values, "x", layout="numerator")
+    assert holds.status == "holds"
+    transposed = matcalc.check_gradient(tanh_layer, lambda A, x: tanh_jacobian(A, x).T, values,
+                                        "x", layout="numerator")
+    assert {"layout", "transpose"} <= {f.kind for f in transposed.diagnosis}
+    assert matcalc.check_gradient(tanh_layer, "diag(1 - tanh(A @ x)**2) @ A", values, "x",
+                                  layout="numerator").status == "holds"
+    x = torch.tensor([0.5, -1.25, 2.0], dtype=F64, device="cuda")
+    drops = matcalc.check_gradient(lambda x: SquareDropsTwo.apply(x).sum(), None, {"x": x}, "x")
+    assert [f.kind for f in drops.diagnosis] == ["factor"]
