@@ -232,3 +232,15 @@ def test_every_printed_operation_computes_what_the_engine_does(target: str) -> N
                 got = torch.as_tensor(np.array(got), dtype=F64)
             assert tuple(got.shape) == tuple(want.shape), (text, n, source)
             assert torch.allclose(got, want, rtol=1e-12, atol=1e-12), (text, n, source)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_generated_torch_code_on_a_gpu() -> None:
+    """Arrays the code creates (eye, ones, literals) go to the inputs' device."""
+    d = matcalc.derive("mean(x)**2 + sum(eye(n) @ x)", "x", vars={"x": "n"},
+                       layout="denominator")
+    generated = load(d.code("torch"), "mean ones")
+    x = torch.randn(5, dtype=F64, device="cuda")
+    got = generated(x=x)
+    truth = gradient(lambda x: torch.mean(x) ** 2 + torch.sum(x), {"x": x}, "x")
+    assert got.device.type == "cuda" and torch.allclose(got, truth, rtol=1e-12, atol=1e-12)

@@ -208,14 +208,14 @@ class TorchPrinter(CodePrinter):
         "sigmoid": "torch.sigmoid({0})", "relu": "torch.relu({0})",
         "diag_of_vector": "torch.diag(torch.ravel({0}))",
         "diagonal": "torch.reshape(torch.diagonal({0}), (-1, 1))",
-        "eye": "torch.eye({0}, dtype=torch.float64)",
-        "ones": "torch.ones(({0}), dtype=torch.float64)",
-        "zeros": "torch.zeros(({0}), dtype=torch.float64)",
+        "eye": "torch.eye({0}, dtype=torch.float64, device=device)",
+        "ones": "torch.ones(({0}), dtype=torch.float64, device=device)",
+        "zeros": "torch.zeros(({0}), dtype=torch.float64, device=device)",
         "vec": "torch.reshape({p0}.T, (-1, 1))", "kron": "torch.kron({0}, {1})",
         "outer": "(torch.reshape({0}, (-1, 1)) @ torch.reshape({1}, (1, -1)))",
         "detach": "{p0}.detach()",
     }
-    new_array = "torch.tensor({0}, dtype=torch.float64)"
+    new_array = "torch.tensor({0}, dtype=torch.float64, device=device)"
 
     def softmax(self, arg: E.Expr) -> str:
         value = self.operand(arg, ATOM)
@@ -257,7 +257,7 @@ def function_source(target: str, name: str, variables: Mapping[str, Shape], tree
     result = printer.body(tree)
     if isinstance(tree, (E.Const, E.Size)):  # a constant derivative: still an array
         result = (f"np.full((1, 1), {result}, dtype=float)" if target == "numpy"
-                  else f"torch.full((1, 1), {result}, dtype=torch.float64)")
+                  else f"torch.full((1, 1), {result}, dtype=torch.float64, device=device)")
     module = printer.module
     lines = [f"import {'numpy as np' if target == 'numpy' else 'torch'}", "", "",
              f"def {name}(*, {', '.join(variables)}):", f'    """{doc}"""']
@@ -268,6 +268,8 @@ def function_source(target: str, name: str, variables: Mapping[str, Shape], tree
                  else f"torch.as_tensor({var}, dtype=torch.float64)")
         lines.append(f"    {var} = {module}.reshape({value}, {entry})" if entry
                      else f"    {var} = {value}")
+    if "device=device" in result or any("device=device" in line for line in printer.lines):
+        lines.append(f"    device = {next(iter(variables))}.device  # new arrays go there too")
     lines += [f"    {name} = {dims[name]}" for name in printer.dims_used]
     lines += [f"    {line}" for line in printer.lines]
     k = kind(tree.shape)
