@@ -1,4 +1,4 @@
-"""The six assumptions, and what each means to each engine (SPEC section 2).
+"""The six assumptions, and what each means to each engine (docs/design.md §2).
 
 * ``symmetric``  ``A == A.T``
 * ``spd``        symmetric positive definite (implies symmetric and invertible)

@@ -1,4 +1,4 @@
-"""Layouts: the one place where a Jacobian's axes are arranged (SPEC section 1).
+"""Layouts: the one place where a Jacobian's axes are arranged (docs/design.md §1).
 
 Both engines produce derivatives in one *native* order, the order of
 ``torch.func.jacrev``: the output's axes, then the input's, unreversed::

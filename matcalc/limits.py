@@ -1,4 +1,4 @@
-"""Resource bounds, in one place (SPEC section 5: nothing hangs).
+"""Resource bounds, in one place (docs/design.md §4: nothing hangs).
 
 Input beyond these bounds is refused with a :class:`~matcalc.errors.LimitError`
 before any work is done; the symbolic stage additionally runs under a time

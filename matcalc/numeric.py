@@ -1,4 +1,4 @@
-"""The numeric stage: torch autograd at random float64 points (SPEC section 3).
+"""The numeric stage: torch autograd at random float64 points (docs/design.md §3).
 
 Both sides of the identity are evaluated through the torch forms of the
 operation registry; ``d(f)/d(x)`` is the Jacobian of ``f`` as a function of

@@ -6,7 +6,7 @@ arrays of SymPy expressions), its torch form (on float64 tensors), whether its
 SymPy form stays a rational function of its operands, and the domain guard the
 numeric sampler uses to stay away from poles and kinks. The two engines read the
 same row, so they cannot drift apart; ``tests/test_ops.py`` checks that every
-operation of SPEC section 2 has every form exactly once.
+operation of the language (``docs/design.md`` §2) has every form exactly once.
 
 All values are two-dimensional (a scalar is ``1 x 1``). Heavy libraries are
 imported lazily: building the registry imports neither SymPy nor torch.
@@ -56,7 +56,8 @@ REGISTRY: dict[str, Op] = {}
 
 
 def register(op: Op) -> None:
-    """Add ``op`` to :data:`REGISTRY` (once; see ``docs/design.md`` on adding an operation)."""
+    """Add ``op`` to :data:`REGISTRY`, once (``docs/design.md`` §7: what else a
+    new operation needs)."""
     if op.name in REGISTRY:
         raise RuntimeError(f"operation {op.name!r} registered twice")
     REGISTRY[op.name] = op
@@ -151,7 +152,7 @@ def sgn_function() -> Any:
     """``sign`` as SymPy sees it in matcalc: derivative 0, ``sign(u)**2 == 1``.
 
     matcalc's derivatives hold almost everywhere: away from the kinks of
-    ``abs``, ``sign`` and ``relu`` (SPEC section 3, the numeric sampler keeps
+    ``abs``, ``sign`` and ``relu`` (docs/design.md §3, the numeric sampler keeps
     away from them too). So ``abs(u) = u*sign(u)`` and
     ``relu(u) = u*(1 + sign(u))/2``, and the product rule gives the usual
     derivatives without Dirac deltas.

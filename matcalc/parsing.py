@@ -1,4 +1,4 @@
-"""Text to expression tree, without executing anything (SPEC sections 2 and 5).
+"""Text to expression tree, without executing anything (docs/design.md §2 and §4).
 
 Parsing is an own tokenizer and recursive-descent parser over a small grammar
 (Python's precedences)::

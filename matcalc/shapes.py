@@ -7,7 +7,7 @@ transpose ``(1, n)``, a scalar ``(1, 1)``. Only derivatives of non-scalar
 quantities with respect to non-scalars produce tensors of rank 3 or 4.
 
 A literal ``1`` in a shape is a *unit* axis: it is what makes ``(n, 1)`` a
-vector rather than a matrix, and layouts drop it (SPEC section 1). A named
+vector rather than a matrix, and layouts drop it (docs/design.md §1). A named
 dimension never counts as a unit axis, whatever size it is given later.
 """
 

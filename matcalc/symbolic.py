@@ -1,4 +1,4 @@
-"""The symbolic stage: SymPy, entry by entry, at concrete sizes (SPEC section 3).
+"""The symbolic stage: SymPy, entry by entry, at concrete sizes (docs/design.md §3).
 
 Every dimension name is given a small concrete size (distinct names get
 distinct sizes, so a transposed answer cannot pass by a coincidence of shapes),
@@ -299,10 +299,10 @@ class SymbolicSession:
         seen: set[E.Expr] = set()
         for side in (lhs, rhs):
             for node in E.walk(side):
-                if isinstance(node, E.Apply) and node not in seen and node.op in _DOMAINS:
+                if isinstance(node, E.Apply) and node not in seen and node.op in DOMAINS:
                     seen.add(node)
                     found.extend((kind, self.finalize(e))
-                                 for kind, e in _DOMAINS[node.op](self, node))
+                                 for kind, e in DOMAINS[node.op](self, node))
         return found
 
 
@@ -322,7 +322,7 @@ def _det_of(session: SymbolicSession, node: E.Apply) -> Any:
 
 
 #: operation -> the conditions on its operands (mirrors the guards in ops.py)
-_DOMAINS = {
+DOMAINS = {
     "log": lambda s, n: _entries("positive", s.value(n.args[0])),
     "sqrt": lambda s, n: _entries("positive", s.value(n.args[0])),
     "div": lambda s, n: _entries("nonzero", s.value(n.args[1])),

@@ -1,4 +1,4 @@
-"""The verdict on one identity (SPEC section 3), and how the two engines' findings
+"""The verdict on one identity (docs/design.md §3), and how the two engines' findings
 combine into it.
 
 ``status`` is exactly one of ``holds``, ``fails`` or ``ill-formed``. The

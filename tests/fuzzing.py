@@ -1,7 +1,7 @@
 """Random inputs for fuzzing matcalc: grammar-aware, raw, and mutated.
 
 :func:`well_typed` builds an expression of a requested shape from the
-language of SPEC section 2 (so the engines run on it), :func:`ill_typed`
+language of ``docs/design.md`` §2 (so the engines run on it), :func:`ill_typed`
 combines operands without regard to shape, :func:`raw_text` is arbitrary text
 over the language's alphabet and beyond, and :func:`mutate` damages a valid
 identity by a character. :func:`case` draws one input of any of these kinds.

@@ -203,3 +203,67 @@ def test_no_private_name_is_used_outside_its_module() -> None:
     paths = [*PACKAGE.rglob("*.py"), *(ROOT / "tests").glob("*.py"),
              *(ROOT / "scripts").glob("*.py"), *(ROOT / "benchmarks").glob("*.py")]
     assert [use for path in sorted(paths) for use in private_uses(path)] == []
+
+
+# ---------------------------------------------------------------------------
+# Tables keyed by operation name: complete, or the gap stated here
+
+
+#: per table, the registered operations that deliberately have no entry in it, and why
+NO_RULE: dict[str, dict[str, str]] = {
+    "calculus.REVERSE": {
+        "eye": "a constant: no operand", "ones": "a constant: no operand",
+        "zeros": "a constant: no operand",
+        "kron": "no gradient rule yet: derive reports no closed form",
+        "vec": "no gradient rule yet: derive reports no closed form",
+    },
+    "calculus.TANGENT": {
+        "eye": "a constant: no operand", "ones": "a constant: no operand",
+        "zeros": "a constant: no operand",
+    },
+    "calculus.JACOBIAN": {
+        "eye": "a constant: no operand", "ones": "a constant: no operand",
+        "zeros": "a constant: no operand",
+        "diag": "no vec-Jacobian rule yet: derive reports no closed form",
+        "kron": "no vec-Jacobian rule yet: derive reports no closed form",
+    },
+}
+
+
+def _rule_tables() -> dict[str, dict[str, object]]:
+    from matcalc import calculus
+
+    return {"calculus.REVERSE": calculus.REVERSE, "calculus.TANGENT": calculus.TANGENT,
+            "calculus.JACOBIAN": calculus.JACOBIAN}
+
+
+@pytest.mark.parametrize("table", sorted(NO_RULE))
+def test_every_operation_has_a_rule_or_a_stated_gap(table: str) -> None:
+    """Adding an operation fails here until each rule table has it (or says why not)."""
+    from matcalc.ops import REGISTRY
+
+    rules = _rule_tables()[table]
+    gaps = NO_RULE[table]
+    assert sorted(set(REGISTRY) - set(rules) - set(gaps)) == [], f"{table}: no rule"
+    assert sorted(set(rules) & set(gaps)) == [], f"{table}: a rule and a stated gap"
+    assert sorted((set(rules) | set(gaps)) - set(REGISTRY)) == [], f"{table}: not an operation"
+
+
+def test_the_engines_agree_on_which_operations_have_a_domain() -> None:
+    """An operation with a domain guard for the numeric sampler (ops.py) has the
+    matching conditions for the exact engine (symbolic.DOMAINS), and only those."""
+    from matcalc.ops import REGISTRY
+    from matcalc.symbolic import DOMAINS
+
+    guarded = {name for name, op in REGISTRY.items() if op.guard is not None}
+    assert set(DOMAINS) == guarded
+
+
+def test_public_class_names_are_unique() -> None:
+    """One name, one class: no two modules define a public class of the same name."""
+    seen: dict[str, list[str]] = {}
+    for name, path in modules().items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                seen.setdefault(node.name, []).append(name)
+    assert {k: v for k, v in seen.items() if len(v) > 1} == {}

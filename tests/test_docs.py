@@ -78,3 +78,35 @@ def test_readme_strength_examples(line: str, capsys: pytest.CaptureFixture) -> N
     assert code == {"holds": 0, "fails": 1, "undecided": 3}[status]
     if status != "undecided":
         assert out.startswith(f"{status.upper()} {scope}".strip())
+
+
+# ---------------------------------------------------------------------------
+# The design document: cited by the code, linked from the README
+
+DESIGN = ROOT / "docs" / "design.md"
+CITED_FILES = [*ROOT.glob("matcalc/**/*.py"), *ROOT.glob("tests/*.py"),
+               *ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py"), ROOT / "README.md",
+               DESIGN]
+
+
+def test_the_readme_links_the_design_document() -> None:
+    assert "(docs/design.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_cited_design_section_exists() -> None:
+    import re
+
+    sections = set(re.findall(r"^## §(\d+) ", DESIGN.read_text(encoding="utf-8"), re.M))
+    cited = {(path.name, number) for path in CITED_FILES
+             for number in re.findall(r"design\.md`{0,2}\s+§(\d+)", path.read_text(encoding="utf-8"))}
+    assert cited, "no citation found: the pattern is wrong"
+    assert sorted((name, n) for name, n in cited if n not in sections) == []
+
+
+def test_no_document_outside_the_repository_is_cited() -> None:
+    """Comments cite docs/ (``docs/design.md §N``), never a document that only the
+    developers have."""
+    outside = ("SP" + "EC section", "SP" + "EC's", "../" + "shared")
+    found = [(path.name, needle) for path in CITED_FILES
+             for needle in outside if needle in path.read_text(encoding="utf-8")]
+    assert found == []

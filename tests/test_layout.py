@@ -1,7 +1,7 @@
-"""Layouts (SPEC section 1): shapes, and entries against torch's own Jacobian.
+"""Layouts (docs/design.md §1): shapes, and entries against torch's own Jacobian.
 
 The entry checks index torch's Jacobian ``J[p, q, i, j] = dY[p, q]/dX[i, j]``
-by the SPEC's formulas written out here, independently of matcalc.layout.
+by the layout rules of docs/design.md §1, written out here, independently of matcalc.layout.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from matcalc.numeric import Evaluator
 from matcalc.parsing import parse_expression, parse_shape, scope_from
 from matcalc.shapes import fmt, numel
 
-# output decl, input decl, numerator shape, denominator shape (SPEC section 1)
-SPEC_TABLE = [
+# output decl, input decl, numerator shape, denominator shape (docs/design.md §1)
+LAYOUT_TABLE = [
     ("", "", "(1, 1)", "(1, 1)"),
     ("", "n", "(1, n)", "(n, 1)"),
     ("", "n k", "(k, n)", "(n, k)"),
@@ -30,7 +30,7 @@ SPEC_TABLE = [
 ]
 
 
-@pytest.mark.parametrize("out, wrt, numerator, denominator", SPEC_TABLE)
+@pytest.mark.parametrize("out, wrt, numerator, denominator", LAYOUT_TABLE)
 def test_layout_shapes_follow_the_spec_table(out: str, wrt: str, numerator: str,
                                              denominator: str) -> None:
     o, w = parse_shape(out), parse_shape(wrt)

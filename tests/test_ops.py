@@ -12,16 +12,16 @@ from matcalc.numeric import Evaluator
 from matcalc.parsing import parse_expression, parse_shape, scope_from
 from matcalc.symbolic import SymbolicSession
 
-SPEC_FUNCTIONS = (
+LANGUAGE_FUNCTIONS = (
     "trace det inv logdet norm sum mean dot exp log sin cos tanh sqrt abs sign sigmoid relu "
     "softmax diag eye ones zeros vec kron outer detach norm1"
 ).split()
-SPEC_OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
+LANGUAGE_OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul"}
 
 
-def test_every_spec_operation_is_registered() -> None:
-    assert set(SPEC_FUNCTIONS) <= ops.FUNCTIONS
-    assert ops.INFIX == SPEC_OPERATORS
+def test_every_language_operation_is_registered() -> None:
+    assert set(LANGUAGE_FUNCTIONS) <= ops.FUNCTIONS
+    assert ops.INFIX == LANGUAGE_OPERATORS
     assert {"neg", "transpose"} <= set(ops.REGISTRY)
 
 

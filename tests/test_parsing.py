@@ -1,4 +1,4 @@
-"""The expression language (SPEC section 2) and bad input (section 5)."""
+"""The expression language (docs/design.md §2) and bad input (§4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""verify(): the verdicts of SPEC section 3 and the acceptance list of the core issue."""
+"""verify(): the verdicts of docs/design.md §3 and the acceptance list of the core issue."""
 
 from __future__ import annotations
 

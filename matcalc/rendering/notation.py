@@ -44,7 +44,10 @@ class Num:
 
 
 @dataclass(frozen=True)
-class Op:
+class Glyph:
+    """An operator's sign in a formula (``−``, ``⊙``, ``∂``); the operation itself is
+    a :class:`matcalc.ops.Op`."""
+
     symbol: str
 
 
@@ -131,7 +134,7 @@ def _paren(box: object) -> Fence:
 
 def _number(value: Fraction) -> object:
     if value < 0:
-        return Row((Op("−"), _number(-value)))
+        return Row((Glyph("−"), _number(-value)))
     if value.denominator == 1:
         return Num(str(value.numerator))
     return Frac(Num(str(value.numerator)), Num(str(value.denominator)))
@@ -159,7 +162,7 @@ def _is_array(node: E.Expr) -> bool:
 def _call(name: str, *args: E.Expr) -> object:
     shown = _FUNCTION_NAMES.get(name, name)
     inner = layout_boxes(args[0]) if len(args) == 1 else Row(
-        tuple(item for i, a in enumerate(args) for item in ((Op(","),) if i else ()) +
+        tuple(item for i, a in enumerate(args) for item in ((Glyph(","),) if i else ()) +
               (layout_boxes(a),)))
     return Row((Ident(shown, upright=shown != "σ"), Fence("(", ")", inner)))
 
@@ -181,21 +184,21 @@ def layout_boxes(node: E.Expr) -> object:
     if isinstance(node, E.Array):
         return Fence("[", "]", Matrix(tuple(tuple(_number(v) for v in row) for row in node.rows)))
     if isinstance(node, E.Derivative):
-        wrt = Row((Op("∂"), layout_boxes(node.wrt)))
+        wrt = Row((Glyph("∂"), layout_boxes(node.wrt)))
         if isinstance(node.of, (E.Var, E.Const, E.Size)):
-            return Frac(Row((Op("∂"), layout_boxes(node.of))), wrt)
-        return Row((Frac(Op("∂"), wrt), Fence("(", ")", layout_boxes(node.of))))
+            return Frac(Row((Glyph("∂"), layout_boxes(node.of))), wrt)
+        return Row((Frac(Glyph("∂"), wrt), Fence("(", ")", layout_boxes(node.of))))
     op, args = node.op, node.args
     if op in ("add", "sub"):
         symbol = "+" if op == "add" else "−"
-        return Row((_wrapped(args[0], PREC_ADD), Op(symbol), _wrapped(args[1], PREC_ADD + 1)))
+        return Row((_wrapped(args[0], PREC_ADD), Glyph(symbol), _wrapped(args[1], PREC_ADD + 1)))
     if op == "neg":
-        return Row((Op("−"), _wrapped(args[0], PREC_UNARY)))
+        return Row((Glyph("−"), _wrapped(args[0], PREC_UNARY)))
     if op == "mul":
         left, right = args
         if _is_array(left) and _is_array(right):
-            return Row((_wrapped(left, PREC_MUL), Op("⊙"), _wrapped(right, PREC_MUL + 1)))
-        joiner = (Op("·"),) if isinstance(right, (E.Const, E.Array)) else ()
+            return Row((_wrapped(left, PREC_MUL), Glyph("⊙"), _wrapped(right, PREC_MUL + 1)))
+        joiner = (Glyph("·"),) if isinstance(right, (E.Const, E.Array)) else ()
         return Row((_wrapped(left, PREC_MUL), *joiner, _wrapped(right, PREC_MUL + 1)))
     if op == "matmul":
         return Row((_wrapped(args[0], PREC_MUL), _wrapped(args[1], PREC_MUL + 1)))
@@ -205,15 +208,15 @@ def layout_boxes(node: E.Expr) -> object:
         base, exponent = args
         shown = layout_boxes(exponent)
         if _is_array(base):
-            shown = Row((Op("∘"), shown))
+            shown = Row((Glyph("∘"), shown))
         return _superscript(base, shown)
     if op == "transpose":
         inner = args[0]
         if isinstance(inner, E.Apply) and inner.op == "inv":
-            return _superscript(inner.args[0], Row((Op("−"), Op("⊤"))))
-        return _superscript(inner, Op("⊤"))
+            return _superscript(inner.args[0], Row((Glyph("−"), Glyph("⊤"))))
+        return _superscript(inner, Glyph("⊤"))
     if op == "inv":
-        return _superscript(args[0], Row((Op("−"), Num("1"))))
+        return _superscript(args[0], Row((Glyph("−"), Num("1"))))
     if op == "norm":
         body = Fence("‖", "‖", layout_boxes(args[0]))
         return Sub(body, Ident("F", upright=True)) if kind(args[0].shape) == "matrix" else body
@@ -224,15 +227,15 @@ def layout_boxes(node: E.Expr) -> object:
     if op == "sqrt":
         return Sqrt(layout_boxes(args[0]))
     if op == "dot":
-        return Fence("⟨", "⟩", Row((layout_boxes(args[0]), Op(","), layout_boxes(args[1]))))
+        return Fence("⟨", "⟩", Row((layout_boxes(args[0]), Glyph(","), layout_boxes(args[1]))))
     if op == "kron":
-        return Row((_wrapped(args[0], PREC_MUL), Op("⊗"), _wrapped(args[1], PREC_MUL + 1)))
+        return Row((_wrapped(args[0], PREC_MUL), Glyph("⊗"), _wrapped(args[1], PREC_MUL + 1)))
     if op == "outer":
-        return Row((_wrapped(args[0], PREC_MUL), _superscript(args[1], Op("⊤"))))
+        return Row((_wrapped(args[0], PREC_MUL), _superscript(args[1], Glyph("⊤"))))
     if op in ("eye", "ones", "zeros"):
         symbol = {"eye": "I", "ones": "1", "zeros": "0"}[op]
         dims = [Ident(str(d)) for d in node.dims]
-        sub = dims[0] if len(dims) == 1 else Row((dims[0], Op("×"), dims[1]))
+        sub = dims[0] if len(dims) == 1 else Row((dims[0], Glyph("×"), dims[1]))
         return Sub(Ident(symbol, bold=True), sub)
     return _call(op, *args)
 
@@ -266,7 +269,7 @@ def _latex(box: object) -> str:
         return _latex_ident(box)
     if isinstance(box, Num):
         return box.text
-    if isinstance(box, Op):
+    if isinstance(box, Glyph):
         return _LATEX_OPS.get(box.symbol, box.symbol)
     if isinstance(box, Row):
         out = ""
@@ -334,7 +337,7 @@ def _mathml(box: object) -> str:
         return f"<mi>{e(box.name)}</mi>"
     if isinstance(box, Num):
         return f"<mn>{e(box.text)}</mn>"
-    if isinstance(box, Op):
+    if isinstance(box, Glyph):
         return f"<mo>{e(box.symbol)}</mo>"
     if isinstance(box, Row):
         return "<mrow>" + "".join(_mathml(item) for item in box.items) + "</mrow>"
@@ -395,7 +398,7 @@ def _terms(node: E.Expr) -> list[tuple[str, E.Expr]]:
 def mathml_equation(lhs: E.Expr, rhs: E.Expr | None, display: bool = True) -> str:
     """``<math>`` for ``lhs = rhs`` (``lhs`` alone when ``rhs`` is None), set as a
     block formula when ``display``."""
-    boxes = layout_boxes(lhs) if rhs is None else Row((layout_boxes(lhs), Op("="),
+    boxes = layout_boxes(lhs) if rhs is None else Row((layout_boxes(lhs), Glyph("="),
                                                        layout_boxes(rhs)))
     mode = ' display="block"' if display else ""
     return f"<math{mode}>{_mathml(boxes)}</math>"
