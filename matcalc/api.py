@@ -21,8 +21,10 @@ from .errors import ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .layout import LAYOUTS, layout_plan
 from .numeric import check_tolerances
 from .parsing import build, parse_expression, parse_identity
+from .options import check_seed, check_timeout
 from .shapes import fmt
 from .strength import STRENGTHS
+from .surface import option, var_hint
 from .verdict import Verdict
 
 METHODS = ("both", "symbolic", "numeric")
@@ -71,6 +73,7 @@ def verify(
     _check_choice("method", method, METHODS)
     if require is not None:
         _check_choice("required strength", require, STRENGTHS)
+    seed, timeout = check_seed(seed), check_timeout(timeout)
     check_tolerances(rtol, atol)
     declarations = declare(vars, assume, sizes)
     scope = declarations.scope(layout)
@@ -98,11 +101,13 @@ def verify(
 
 
 def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise UnknownNameError(
+            f"unknown {what} {value!r}" if not isinstance(value, str) else
             f"unknown {what} '{value}'",
             token=str(value),
-            hint=did_you_mean(str(value), choices) or f"choose one of {', '.join(choices)}",
+            hint=did_you_mean(str(value), choices)
+            or f"{option(what)} is one of {', '.join(choices)}",
         )
 
 
@@ -126,11 +131,15 @@ def derive(
     """
     start = time.perf_counter()
     _check_choice("layout", layout, LAYOUTS)
+    seed, timeout = check_seed(seed), check_timeout(timeout)
     declarations = declare(vars, assume, sizes)
+    if not isinstance(wrt, str):
+        raise UnknownNameError(f"{option('wrt')} must name a declared variable, not {wrt!r}",
+                               token=str(wrt))
     if wrt not in declarations.shape_map:
         raise UnknownNameError(f"unknown variable '{wrt}' to differentiate by", token=wrt,
                                hint=did_you_mean(wrt, declarations.shape_map)
-                               or f"declare it, e.g. --var {wrt}:n")
+                               or f"declare it, e.g. {var_hint(str(wrt), 'n')}")
     scope = declarations.scope(layout)
     f = parse_expression(expr, scope)
     variable = E.Var(wrt, declarations.shape_map[wrt])

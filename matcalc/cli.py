@@ -1,13 +1,21 @@
 """The ``matcalc`` command: a thin layer over the library.
 
-This is the only module that knows about argv, stdout and exit codes::
+This is the only module that knows about argv, stdout and exit codes (the
+list is also in ``matcalc --help``)::
 
-    0  the identity holds (check: every entry holds; derive: a verified closed form)
-    1  it fails or is ill-formed (check: some entry fails; derive: no closed form)
-    2  bad input: the message on stderr names the token and its position
-    3  neither engine could decide (time limit, size limits), or verify's evidence
-       is weaker than --require asks
+    0    the identity holds (check: every entry holds; derive: a verified closed form);
+         also when the reader of the output goes away early (``| head``): nothing more
+         is printed
+    1    it fails or is ill-formed (check: some entry fails; derive: no closed form)
+    2    bad input or a bad option: one line on stderr names it (and its position)
+    3    neither engine could decide (time limit, size limits), or verify's evidence
+         is weaker than --require asks
+    130  interrupted (Ctrl-C); worker processes are stopped
 
+Every path ends in one of these with a message, never a traceback. Options are
+checked before any work (an output file that cannot be written, a seed out of
+range). Messages name flags (``--assume A:symmetric``), not the library's
+keyword arguments: the command runs inside :func:`matcalc.surface.command_line`.
 Heavy modules are imported inside the commands, so ``--help`` is instant.
 """
 
@@ -15,16 +23,39 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from ._version import __version__
-from .errors import DeclarationError, MatcalcError, UndecidedError
+from .errors import DeclarationError, MatcalcError, OptionError, UndecidedError
+from .options import check_jobs, check_seed, check_timeout
+from .surface import command_line
 
 EXIT_HOLDS, EXIT_FAILS, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 LAYOUT_CHOICES = ("numerator", "denominator", "mixed", "vec")
+
+EXIT_CODES = """\
+exit codes:
+  0    holds (check: every entry holds; derive: a verified closed form);
+       also when the output's reader stops early (| head)
+  1    fails or ill-formed (check: an entry fails; derive: no closed form)
+  2    bad input or option (one line on stderr names it)
+  3    undecided (time budget, size limits; or evidence weaker than --require)
+  130  interrupted (Ctrl-C)
+"""
+
+LANGUAGE = """\
+expression language: + - * / ** @ .T, d(f)/d(x), lhs = rhs; the functions are
+  trace det inv logdet norm norm1 sum mean dot exp log sin cos tanh sqrt abs sign
+  sigmoid relu softmax diag eye ones zeros vec kron outer detach
+  (README.md, "The expression language", describes each)
+"""
 
 EPILOG = """\
 examples:
@@ -59,7 +90,7 @@ def declarations(args: argparse.Namespace) -> dict[str, Any]:
     assume: dict[str, list[str]] = {}
     for text in args.assume or ():
         name, tags = _split("--assume", text, ":")
-        assume.setdefault(name, []).extend(t for t in tags.split(",") if t)
+        assume.setdefault(name, []).extend(t for t in re.split(r"[\s,]+", tags) if t)
     sizes: dict[str, str] = {}
     for text in args.size or ():
         name, value = _split("--size", text, "=")
@@ -69,9 +100,11 @@ def declarations(args: argparse.Namespace) -> dict[str, Any]:
 
 def _add_declaration_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--var", action="append", metavar="NAME:SHAPE",
-                   help="declare a variable: x:n (column vector), A:m,n (matrix), s: (scalar)")
+                   help="declare a variable: x:n (column vector), A:m,n or 'A:m n' (matrix), "
+                        "s: (scalar); repeat for each variable")
     p.add_argument("--assume", action="append", metavar="NAME:TAGS",
-                   help="assumptions: symmetric, spd, invertible, orthogonal, diagonal, positive")
+                   help="assumptions, separated by commas: symmetric, spd, invertible, "
+                        "orthogonal, diagonal, positive (e.g. A:symmetric,invertible)")
     p.add_argument("--size", action="append", metavar="DIM=N",
                    help="pin a dimension's size, e.g. n=500")
     p.add_argument("--layout", default="numerator", choices=LAYOUT_CHOICES,
@@ -83,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="matcalc",
         description="Check matrix-calculus identities: SymPy proofs against torch autograd.",
-        epilog=EPILOG,
+        epilog=EPILOG + "\n" + LANGUAGE + "\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"matcalc {__version__}",
@@ -92,10 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     verify = sub.add_parser("verify", help="verify one identity such as 'd(A @ x)/d(x) = A'",
-                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                            epilog=EPILOG + "\n" + EXIT_CODES,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     verify.add_argument("identity", help="d(f)/d(x) = claim, in matcalc's expression language")
     _add_declaration_options(verify)
-    verify.add_argument("--method", default="both", choices=("both", "symbolic", "numeric"))
+    verify.add_argument("--method", default="both", choices=("both", "symbolic", "numeric"),
+                        help="both engines (default), or only the symbolic (SymPy) or the "
+                             "numeric (torch autograd) one")
     verify.add_argument("--seed", type=int, default=0, help="fixes every random choice")
     verify.add_argument("--require", default="numeric", choices=("general", "exact", "numeric"),
                         help="the weakest evidence accepted for 'holds' (default numeric); "
@@ -106,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     derive = sub.add_parser("derive", help="the derivative in matrix notation, verified",
                             epilog="example:\n  matcalc derive 'logdet(X)' --wrt X --var X:n,n "
-                                   "--assume X:spd --layout denominator",
+                                   "--assume X:spd --layout denominator\n\n" + EXIT_CODES,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     derive.add_argument("expr", help="the function, in matcalc's expression language")
     derive.add_argument("--wrt", required=True, help="the variable to differentiate by")
@@ -119,17 +155,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="time budget of the symbolic stage in seconds (default 10)")
     derive.set_defaults(run=run_derive)
 
-    check = sub.add_parser("check", help="verify every table entry, in every layout it states")
+    check = sub.add_parser("check", help="verify every table entry, in every layout it states",
+                           epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("files", nargs="*", help="table files (default: the packaged tables, matcalc/data/tables/)")
     _add_run_options(check)
     check.add_argument("--json", action="store_true", help="print a JSON document")
     check.add_argument("-v", "--verbose", action="store_true", help="list every entry")
     check.set_defaults(run=run_check)
 
-    sheet = sub.add_parser("cheatsheet", help="generate the layout cheat sheet from the tables")
+    sheet = sub.add_parser("cheatsheet", help="generate the layout cheat sheet from the tables",
+                           epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     sheet.add_argument("files", nargs="*", help="table files (default: the packaged tables, matcalc/data/tables/)")
-    sheet.add_argument("--format", default="md", choices=("md", "html"))
-    sheet.add_argument("--lang", default="en", choices=("en", "zh"))
+    sheet.add_argument("--format", default="md", choices=("md", "html"),
+                       help="Markdown (default) or a self-contained HTML page")
+    sheet.add_argument("--lang", default="en", choices=("en", "zh"),
+                       help="English (default) or Chinese headings and notes")
     sheet.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     sheet.add_argument("--essentials", action="store_true",
                        help="only the study notes' core tables (both layouts) and their "
@@ -171,28 +213,44 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 class Progress:
-    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    """A progress bar with the time left on stderr when it is a terminal; silent
+    otherwise. The estimate is the mean time per finished entry so far."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, stream: Any = None) -> None:
         self.label = label
-        self.live = sys.stderr.isatty()
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = self.stream.isatty()
+        self.start = time.monotonic()
+
+    def line(self, done: int, total: int, result: Any) -> str:
+        width = 30
+        filled = width * done // total
+        bar = "#" * filled + "-" * (width - filled)
+        elapsed = time.monotonic() - self.start
+        left = elapsed / done * (total - done) if done else 0.0
+        timing = f"{_clock(elapsed)} elapsed, " + (
+            f"about {_clock(left)} left" if done < total else "done")
+        mark = "" if result.ok else "  (failure: " + result.key + ")"
+        return f"\r{self.label} [{bar}] {done}/{total}  {timing}  {result.key[:32]:<32}{mark}"
 
     def __call__(self, done: int, total: int, result: Any) -> None:
         if not self.live:
             return
-        width = 30
-        filled = width * done // total
-        bar = "#" * filled + "-" * (width - filled)
-        mark = "" if result.ok else "  (failure: " + result.key + ")"
-        sys.stderr.write(f"\r{self.label} [{bar}] {done}/{total} {result.key[:40]:<40}{mark}")
+        self.stream.write(self.line(done, total, result))
         if done == total or not result.ok:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    """``m:ss`` (or ``h:mm:ss``)."""
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _check_tables(args: argparse.Namespace, label: str) -> tuple[Any, list[Any], float]:
-    import time
-
     from .tablecheck import check_all
     from .tables import load_tables
 
@@ -249,11 +307,9 @@ def run_cheatsheet(args: argparse.Namespace) -> int:
         from .rendering.cheatsheet import SHEETS
 
         for name, (fmt_name, lang, essentials) in SHEETS.items():
-            (Path(args.all_dir) / name).write_text(
-                render(tables, by_key, fmt_name, lang, essentials), encoding="utf-8")
+            _write(Path(args.all_dir) / name, render(tables, by_key, fmt_name, lang, essentials))
     elif args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(render(tables, by_key, args.format, args.lang, args.essentials))
+        _write(args.output, render(tables, by_key, args.format, args.lang, args.essentials))
     else:
         sys.stdout.write(render(tables, by_key, args.format, args.lang, args.essentials))
     failed = [r.key for r in results if not r.ok]
@@ -288,12 +344,119 @@ def _error_document(error: MatcalcError) -> dict[str, Any]:
                       "position": error.position, "token": error.token, "hint": error.hint}}
 
 
+def _write(path: Any, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise OptionError(f"cannot write {path}: {error.strerror}", token=str(path)) from None
+
+
+def _check_writable_file(path: str) -> None:
+    """Refuse, before any work, an output file that cannot be created or replaced."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise OptionError(f"cannot write {path}: it is a directory", token=path,
+                          hint="give a file name, or use --all DIR for all four sheets")
+    if not os.path.isdir(directory):
+        raise OptionError(f"cannot write {path}: the directory {directory} does not exist",
+                          token=path)
+    if not os.access(path if os.path.exists(path) else directory, os.W_OK):
+        raise OptionError(f"cannot write {path}: permission denied", token=path)
+
+
+def _check_writable_dir(path: str) -> None:
+    if not os.path.isdir(path):
+        raise OptionError(f"cannot write into {path}: it is not a directory", token=path)
+    if not os.access(path, os.W_OK):
+        raise OptionError(f"cannot write into {path}: permission denied", token=path)
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Everything about the options that can be known before any work."""
+    for name, check in (("seed", check_seed), ("timeout", check_timeout), ("jobs", check_jobs)):
+        if hasattr(args, name):
+            setattr(args, name, check(getattr(args, name)))
+    if getattr(args, "output", None):
+        _check_writable_file(args.output)
+    if getattr(args, "all_dir", None):
+        _check_writable_dir(args.all_dir)
+
+
+_SHAPE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+
+
+def _split_by_the_shell(argv: Sequence[str]) -> str | None:
+    """``--var A:m n`` typed without quotes: the shell made 'n' a separate word."""
+    for k, word in enumerate(argv[:-1]):
+        if word in ("--var", "--assume") and k + 2 < len(argv) and ":" in argv[k + 1]:
+            value, rest = argv[k + 1], argv[k + 2]
+        elif word.startswith(("--var=", "--assume=")):
+            value, rest = word.partition("=")[2], argv[k + 1]
+            word = word.partition("=")[0]
+        else:
+            continue
+        name, _, spec = value.partition(":")
+        if word == "--var":  # a shape has at most two dimensions
+            fits = len(spec.replace(",", " ").split()) == 1 and _SHAPE_WORD.fullmatch(rest)
+        else:
+            from .assumptions import TAGS
+
+            fits = rest in TAGS
+        if fits:
+            parts = spec.split() + [rest]
+            joined = ",".join(parts)
+            return (f"'{word} {value} {rest}': the shell split this {word} in two; quote it "
+                    f"({word} '{name}:{' '.join(parts)}') or use commas ({word} {name}:{joined})")
+    return None
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
+    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    args, extras = parser.parse_known_args(words)
+    if extras:
+        message = _split_by_the_shell(words) or \
+            f"unrecognized arguments: {' '.join(extras)} (see matcalc {args.command} --help)"
+        print(f"matcalc: error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return args
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null, so that the interpreter's
+    final flush does not complain about the pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in ("utf-8", "utf8"):
             stream.reconfigure(errors="backslashreplace")
-    args = build_parser().parse_args(argv)
+    with command_line():
+        try:
+            code = _main(argv)
+            sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
+            return code
+        except BrokenPipeError:
+            _quiet_stdout()
+            return EXIT_HOLDS
+        except KeyboardInterrupt:
+            print("\nmatcalc: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = _parse(argv)
+    if isinstance(args, int):
+        return args
     try:
+        _check_options(args)
         return args.run(args)
     except UndecidedError as error:
         if getattr(args, "json", False):

@@ -15,6 +15,7 @@ from .calculus import Calculus, NoClosedForm
 from .layout import layout_plan
 from .shapes import SCALAR, kind
 from .simplify import Builder, Maybe, present
+from .surface import setting
 
 
 def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, str]:
@@ -49,7 +50,8 @@ def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, 
 def _zero_derivative(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> E.Expr:
     shape = layout_plan(f.shape, wrt.shape, layout).shape
     if len(shape) != 2:
-        raise NoClosedForm("the derivative is a tensor in this layout (use --layout vec)")
+        raise NoClosedForm("the derivative is a tensor in this layout "
+                           f"(use {setting('layout', 'vec')})")
     return b.zero(shape)
 
 
@@ -88,4 +90,5 @@ def _from_jacobian(j: Maybe, f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> 
         return b.transpose(j) if layout == "denominator" else j
     raise NoClosedForm(
         f"the derivative is a {len(layout_plan(f.shape, wrt.shape, layout).shape)}-d tensor in "
-        f"{layout} layout; its closed form exists in the vec layout (--layout vec)")
+        f"{layout} layout; its closed form exists in the vec layout "
+        f"({setting('layout', 'vec')})")

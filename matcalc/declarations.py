@@ -10,6 +10,7 @@ expression is read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from . import limits
 from .errors import DeclarationError, LimitError, UnknownNameError, did_you_mean
 from .parsing import Scope, parse_shape, variable_name
 from .shapes import Shape, dim_names, kind
+from .surface import assume_hint, on_command_line, option, var_hint
 
 #: sizes the symbolic stage gives to dimension names, in order (square ones first)
 SYMBOLIC_SIZES = (3, 2, 4, 5, 6)
@@ -86,26 +88,46 @@ def shape_spec(shape: Shape) -> str:
     return " ".join(str(d) for d in shape)
 
 
+def _mapping(value: Any, name: str, what: str, example: str) -> Mapping[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise DeclarationError(f"{option(name)} must map {what}, not {value!r}",
+                               token=repr(value)[:40],
+                               hint=f"e.g. {name}={example}" if not on_command_line() else None)
+    return value
+
+
+def _tags(name: Any, given: Any) -> list[str]:
+    """Assumption tags as given: a string (tags separated by commas or spaces)
+    or a list of such strings."""
+    listed = [given] if isinstance(given, str) else given
+    if not isinstance(listed, (list, tuple, set, frozenset)) \
+            or not all(isinstance(item, str) for item in listed):
+        raise DeclarationError(
+            f"the assumptions of '{name}' must be tags (a string or a list of strings), "
+            f"not {given!r}", token=str(name), hint=f"e.g. {assume_hint(str(name), ['symmetric'])}")
+    return [tag for item in listed for tag in re.split(r"[\s,]+", item) if tag]
+
+
 def declare(variables: Mapping[str, Any] | None = None,
             assume: Mapping[str, Any] | None = None,
             sizes: Mapping[str, Any] | None = None) -> Declarations:
     """Validate declarations as given to :func:`matcalc.verify`."""
-    if variables is not None and not isinstance(variables, Mapping):
-        raise DeclarationError("vars must map variable names to shapes, e.g. {'x': 'n'}")
-    variables = dict(variables or {})
+    variables = dict(_mapping(variables, "vars", "names to shapes", '{"x": "n"}'))
     shapes = {variable_name(name): parse_shape(spec, f"variable '{name}'")
               for name, spec in variables.items()}
     tags: dict[str, frozenset[str]] = {}
-    for name, given in dict(assume or {}).items():
+    for name, given in _mapping(assume, "assume", "variable names to assumption tags",
+                                '{"A": ["symmetric"]}').items():
         if name not in shapes:
             raise UnknownNameError(
                 f"assumption for undeclared variable '{name}'",
                 token=str(name),
-                hint=did_you_mean(str(name), shapes) or f"declare it first, e.g. --var {name}:n",
+                hint=did_you_mean(str(name), shapes) or f"declare it first, e.g. "
+                f"{var_hint(str(name), 'n n')}",
             )
-        listed = [given] if isinstance(given, str) else list(given)
-        split = [t.strip() for item in listed for t in str(item).split(",") if t.strip()]
-        tags[name] = A.normalize(name, shapes[name], split)
+        tags[name] = A.normalize(name, shapes[name], _tags(name, given))
     dims = set(dim_names(shapes.values()))
     both = sorted(dims & set(shapes))
     if both:
@@ -114,7 +136,7 @@ def declare(variables: Mapping[str, Any] | None = None,
             token=both[0],
         )
     pinned = {}
-    for dim, value in dict(sizes or {}).items():
+    for dim, value in _mapping(sizes, "sizes", "dimension names to sizes", '{"n": 500}').items():
         if dim not in dims:
             raise UnknownNameError(
                 f"size given for unknown dimension '{dim}'",

@@ -29,6 +29,7 @@ from .layout import LAYOUTS, layout_plan
 from .parsing import Scope, parse_expression
 from .shapes import kind
 from .simplify import Builder, present
+from .surface import assume_hint
 from .verdict import Finding, Verdict
 
 #: the kinds of mistake, in the order findings are shown (most actionable first)
@@ -337,8 +338,8 @@ class _Doctor:
                     continue
                 claim = self.holds(self.rhs, study=study, label=f"{name}:{tag}")
                 if claim:
-                    self.add("assumption", f"This holds only if {name} is {tag}: add --assume "
-                             f"{name}:{tag}.", claim, assume={name: [tag]})
+                    self.add("assumption", f"This holds only if {name} is {tag}: add "
+                             f"{assume_hint(name, [tag])}.", claim, assume={name: [tag]})
                     break  # one assumption per variable: the first that works
 
 

@@ -27,6 +27,7 @@ from .layout import LAYOUTS, layout_plan
 from .parsing import Scope, Syntax, build, parse_expression
 from .shapes import concrete, fmt, kind
 from .symarrays import as_grid, map_array
+from .surface import setting
 from .verdict import Verdict, combine
 
 
@@ -141,7 +142,7 @@ class Engines:
             details = "; ".join(e.detail for e in (symbolic, numeric) if e is not None)
             raise UndecidedError(
                 f"could not decide {E.to_text(lhs)} = {E.to_text(rhs)}: {details}",
-                hint="try method='both'" if self.method != "both" else None,
+                hint=f"try {setting('method', 'both')}" if self.method != "both" else None,
             )
         d = self.declarations
         strength = None
@@ -272,11 +273,11 @@ def shape_mismatch(lhs: E.Expr, rhs: E.Expr, layout: str) -> tuple[str, tuple[st
     hints = []
     if len(lhs.shape) > 2:
         hints.append(f"in {layout} layout this derivative is a {len(lhs.shape)}-d tensor; "
-                     "state it in the vec layout (--layout vec), e.g. with kron")
+                     f"state it in the vec layout ({setting('layout', 'vec')}), e.g. with kron")
     for other in LAYOUTS:
         if other != layout and layout_plan(lhs.of.shape, lhs.wrt.shape, other).shape == rhs.shape:
             hints.append(f"{fmt(rhs.shape)} is the {other}-layout shape: "
-                         f"use --layout {other}, or state the claim in {layout} layout")
+                         f"use {setting('layout', other)}, or state the claim in {layout} layout")
             break
     if len(rhs.shape) == 2 and (rhs.shape[1], rhs.shape[0]) == lhs.shape:
         hints.append(f"its transpose fits: {E.transposed_text(rhs)}")

@@ -58,6 +58,10 @@ class LimitError(MatcalcError):
     """Input beyond matcalc's resource bounds (length, depth, size, exponent)."""
 
 
+class OptionError(MatcalcError):
+    """An option (seed, time budget, number of jobs, output file) that cannot be used."""
+
+
 class UndecidedError(MatcalcError):
     """Neither engine could reach a decision (time limit, unsupported input)."""
 

@@ -4,12 +4,18 @@ Worker processes start by ``fork`` when the parent has not used torch yet (the
 CLI's case: forked workers start warm and instantly) and by ``spawn``
 otherwise, because forking a process whose thread pools are already running
 is not safe.
+
+Workers ignore SIGINT: Ctrl-C reaches the whole foreground process group, and
+only the parent acts on it. When the parent is interrupted (or a task raises),
+it terminates the workers before the exception leaves :func:`parallel_map`, so
+no worker outlives the call.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,6 +33,7 @@ def default_jobs() -> int:
 
 
 def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     import torch
 
     torch.set_num_threads(1)
@@ -63,12 +70,29 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
         from . import numeric, symbolic  # noqa: F401
 
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,
-                             initializer=_init_worker) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,
+                               initializer=_init_worker)
+    try:
         futures = {pool.submit(function, item): i for i, item in enumerate(items)}
         for done, future in enumerate(as_completed(futures), 1):
             i = futures[future]
             results[i] = future.result()
             if progress:
                 progress(done, len(items), results[i])
+    except BaseException:
+        _stop(pool)  # KeyboardInterrupt or a failed task: no worker is left running
+        raise
+    pool.shutdown()
     return results
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (not after their task)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+    else:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+    pool.shutdown(wait=True)

@@ -37,6 +37,7 @@ from .ops import FUNCTIONS, INFIX, REGISTRY
 from .scope import Scope, parse_shape, scope_from, variable_name
 from .shapes import Dim
 from .tokens import MISTAKES, Token, checked_constant, literal_value, tokenize
+from .surface import var_hint
 
 #: the scope's names are read through this module, the language's front door
 __all__ = ["Scope", "Syntax", "build", "parse_expression", "parse_identity",
@@ -321,7 +322,8 @@ class _Parser:
             raise UnknownNameError(
                 "undeclared variable 'd' (a derivative is written d(f)/d(x))",
                 position=token.pos, token="d",
-                hint="declare it with a shape, e.g. --var d:n, or write d(f)/d(x)",
+                hint=f"declare it with a shape, e.g. {var_hint('d', self.usage_shape())}, "
+                     "or write d(f)/d(x)",
             )
         declared = list(self.scope.shapes) + list(self.scope.macro_map)
         raise UnknownNameError(
@@ -329,8 +331,25 @@ class _Parser:
             position=token.pos,
             token=name,
             hint=did_you_mean(name, declared + list(FUNCTIONS))
-            or f"declare it with a shape, e.g. --var {name}:n",
+            or f"declare it with a shape, e.g. {var_hint(name, self.usage_shape())}",
         )
+
+    #: functions of a square matrix: an undeclared name used as their argument is one
+    _SQUARE_ARGUMENT = frozenset({"det", "inv", "logdet", "trace"})
+
+    def usage_shape(self) -> str:
+        """A shape that fits how the name just read is used, for the hint that
+        declares it: ``n n`` inside det/inv/logdet/trace, ``m n`` beside ``@``,
+        else ``n`` (a column vector)."""
+        before = self.tokens[self.i - 2] if self.i >= 2 else None
+        call = self.tokens[self.i - 3] if self.i >= 3 else None
+        after = self.peek()
+        if (before is not None and before.text == "(" and call is not None
+                and call.text in self._SQUARE_ARGUMENT and after.text == ")"):
+            return "n n"
+        if after.text == "@" or (before is not None and before.text == "@"):
+            return "m n"
+        return "n"
 
     def call(self, token: Token) -> Syntax:
         spec = REGISTRY[token.text]
@@ -437,7 +456,7 @@ class _Parser:
                 position=wrt.pos,
                 token=wrt.text,
                 hint=did_you_mean(wrt.text, self.scope.shapes)
-                or f"declare it with a shape, e.g. --var {wrt.text}:n",
+                or f"declare it with a shape, e.g. {var_hint(wrt.text, 'n')}",
             )
         self.next()
         self.nesting -= 1

@@ -20,6 +20,7 @@ from .declarations import declare
 from .engines import Engines
 from .errors import MatcalcError, ShapeError, TableError
 from .layout import layout_plan
+from .options import check_jobs, check_seed, check_timeout
 from .parallel import parallel_map
 from .parsing import Scope, parse_expression
 from .shapes import Dim, Shape, fmt
@@ -411,6 +412,7 @@ def check_all(entries: Sequence[Entry], jobs: int | None = None, seed: int = 0,
               progress: Callable[[int, int, EntryResult], None] | None = None
               ) -> list[EntryResult]:
     """Check every entry (in worker processes); results in the order of ``entries``."""
+    seed, timeout, jobs = check_seed(seed), check_timeout(timeout), check_jobs(jobs)
     return parallel_map(_run, [(entry, seed, timeout) for entry in entries], jobs, progress)
 
 

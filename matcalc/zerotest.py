@@ -367,12 +367,22 @@ def _degree_bound(e: Any, memo: dict) -> tuple[int, int]:
     return result
 
 
+#: operation counts above which ``cancel`` / ``simplify`` are not tried: one such
+#: call cannot be interrupted by the time budget, so its size bounds its time
+MAX_CANCEL_OPS = 2000
+MAX_SIMPLIFY_OPS = 400
+
+
 def _exact_zero(e: Any) -> bool:
-    """A formal proof that ``e == 0``: cancel, then (if small) simplify."""
+    """A formal proof that ``e == 0``: cancel, then (if small) simplify.
+    False when no proof was found (or the entry is too large to try)."""
     check_time()
+    ops = sp.count_ops(e)
+    if ops > MAX_CANCEL_OPS:
+        return False
     if sp.cancel(e) == 0:
         return True
-    if sp.count_ops(e) > 400:
+    if ops > MAX_SIMPLIFY_OPS:
         return False
     check_time()
     if sp.cancel(sp.expand_trig(e)) == 0:

@@ -26,7 +26,7 @@ def test_quadratic_form_without_symmetry() -> None:
     assert {"assumption", "symmetrize"} <= set(kinds(v))
     found = {f.kind: f for f in v.diagnosis}
     assert found["assumption"].assume == {"A": ["symmetric"]}
-    assert "add --assume A:symmetric" in found["assumption"].message
+    assert 'add assume={"A": ["symmetric"]}' in found["assumption"].message  # Python's spelling
     assert found["symmetrize"].claim == "x.T @ (A + A.T)"
 
 

@@ -44,7 +44,7 @@ def test_assert_identity_fails_with_the_report() -> None:
         assert_identity("d(x.T @ A @ x)/d(x) = 2 * x.T @ A", vars=SQUARE)
     message = str(caught.value)
     assert message.startswith("FAILS  d(x.T @ A @ x)/d(x) = 2 * x.T @ A")
-    assert "add --assume A:symmetric" in message  # the diagnosis
+    assert 'add assume={"A": ["symmetric"]}' in message  # the diagnosis, in Python's words
     assert "counterexample (exact" in message  # and the counterexample
     with pytest.raises(AssertionError, match="ILL-FORMED"):
         assert_identity("d(A @ x)/d(x) = A.T", vars=X_A)
