@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "matcalc"
 
 #: the layers, lowest first; a module may import only from its own layer or below
 LAYERS: dict[str, tuple[str, ...]] = {
-    "foundation": ("_version", "errors", "limits", "budget", "_lazy", "evidence", "symarrays"),
+    "foundation": ("_version", "errors", "limits", "budget", "_lazy", "evidence", "symarrays",
+                   "surface", "options"),
     "language": ("shapes", "layout", "ops", "expr", "tokens", "scope", "parsing",
                  "assumptions", "declarations"),
     "engines": ("symbolic", "zerotest", "numeric"),
