@@ -17,13 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import MatcalcError, ShapeError, TableError
 from .parsing import parse_expression
 from .declarations import declare
-from .records import AutogradExample
 from .shapes import SCALAR, fmt
+
+if TYPE_CHECKING:  # records imports this module for its programs
+    from .records import AutogradExample
 
 #: random points per size
 POINTS = 5
@@ -115,14 +117,14 @@ def _spec(shape: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ExampleOutcome:
     status: str  # holds | fails | ill-formed
     detail: str
     points: int = 0
     max_error: float = 0.0
 
 
-def run_example(example: AutogradExample, seed: int = 0) -> Outcome:
+def run_example(example: AutogradExample, seed: int = 0) -> ExampleOutcome:
     """Run ``example`` at random points and compare its result with its claim."""
     import torch
 
@@ -156,12 +158,12 @@ def run_example(example: AutogradExample, seed: int = 0) -> Outcome:
     try:
         claim = parse_expression(example.claim, scope)
     except ShapeError as error:
-        return Outcome("ill-formed", f"the claim {example.claim} is ill-formed: {error}")
+        return ExampleOutcome("ill-formed", f"the claim {example.claim} is ill-formed: {error}")
     except MatcalcError as error:
         raise TableError(f"{example.file}: entry '{example.id}': field 'claim': {error}") \
             from None
     if claim.shape != value_shape:
-        return Outcome("ill-formed", f"{shown} has shape {fmt(value_shape)}, the claim "
+        return ExampleOutcome("ill-formed", f"{shown} has shape {fmt(value_shape)}, the claim "
                                      f"{example.claim} has shape {fmt(claim.shape)}")
 
     def evaluate(node: Any, env: Mapping[str, Any]) -> Any:
@@ -194,10 +196,10 @@ def run_example(example: AutogradExample, seed: int = 0) -> Outcome:
             worst = max(worst, error)
             if not error <= TOLERANCE:
                 where = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "fixed sizes"
-                return Outcome("fails", f"{shown} = {_show(got)} but the claim gives "
+                return ExampleOutcome("fails", f"{shown} = {_show(got)} but the claim gives "
                                         f"{_show(want)} ({where}, point {count})", count, error)
     where = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in size_sets if s)
-    return Outcome("holds", f"{shown} equals the claim at {count} random float64 points"
+    return ExampleOutcome("holds", f"{shown} equals the claim at {count} random float64 points"
                             + (f" ({where})" if where else "")
                             + f", relative error ≤ {max(worst, 1e-16):.0e}", count, worst)
 

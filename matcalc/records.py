@@ -38,6 +38,14 @@ from typing import Any
 
 from .errors import TableError
 from .layout import LAYOUTS
+from .tomlfields import (
+    assume_field,
+    check_keys,
+    list_field,
+    table_field,
+    text_field,
+    text_mapping,
+)
 
 EXPECT = ("holds", "fails", "ill-formed")
 
@@ -120,16 +128,14 @@ _JACOBIAN_KEYS = {"f", "wrt", "vars", "shape"}
 
 def load_autograd(raw: dict[str, Any], section: str, where: str, index: int,
                   evidence: bool = False) -> AutogradExample:
-    from .tables import _assume, _known, _list, _mapping_of_text, _text
-
     label = (f"autograd #{index + 1}" if evidence
-             else f"autograd '{_text(raw, 'id', where, f'autograd #{index + 1}')}'")
+             else f"autograd '{text_field(raw, 'id', where, f'autograd #{index + 1}')}'")
     keys = _AUTOGRAD_KEYS - ({"id", "source", "source_zh"} if evidence else set())
-    _known(raw, keys, where, label)
-    backward = tuple(_list(raw.get("backward", []), where, label, "backward"))
+    check_keys(raw, keys, where, label)
+    backward = tuple(list_field(raw.get("backward", []), where, label, "backward"))
     if not all(isinstance(b, str) and b.strip() for b in backward):
         raise TableError(f"{where}: {label}: field 'backward' must be a list of expressions")
-    program = _text(raw, "program", where, label, default="")
+    program = text_field(raw, "program", where, label, default="")
     if bool(backward) == bool(program):
         raise TableError(f"{where}: {label}: needs either 'backward' (expressions to call "
                          ".backward() on) or 'program' (a built-in computation), not both")
@@ -139,81 +145,79 @@ def load_autograd(raw: dict[str, Any], section: str, where: str, index: int,
         if program not in PROGRAMS:
             raise TableError(f"{where}: {label}: unknown program '{program}' (known: "
                              f"{', '.join(sorted(PROGRAMS))})")
-    grad = _text(raw, "grad", where, label, default="")
-    value = _text(raw, "value", where, label, default="")
+    grad = text_field(raw, "grad", where, label, default="")
+    value = text_field(raw, "value", where, label, default="")
     if bool(grad) == bool(value):
         raise TableError(f"{where}: {label}: needs either 'grad' (a leaf whose .grad is "
                          "compared) or 'value' (an expression), not both")
     return AutogradExample(
         section=section,
-        id=_text(raw, "id", where, label) if not evidence else f"evidence-{index + 1}",
-        source=_text(raw, "source", where, label) if not evidence else "",
-        vars=tuple(_mapping_of_text(raw.get("vars"), where, label, "vars").items()),
-        claim=_text(raw, "claim", where, label),
+        id=text_field(raw, "id", where, label) if not evidence else f"evidence-{index + 1}",
+        source=text_field(raw, "source", where, label) if not evidence else "",
+        vars=tuple(text_mapping(raw.get("vars"), where, label, "vars").items()),
+        claim=text_field(raw, "claim", where, label),
         backward=backward,
         program=program,
-        f=_text(raw, "f", where, label, default=""),
+        f=text_field(raw, "f", where, label, default=""),
         grad=grad,
         value=value,
         expect=_expect(raw, where, label),
-        assume=_assume(raw.get("assume", {}), where, label),
-        note=_text(raw, "note", where, label, default=""),
-        note_zh=_text(raw, "note_zh", where, label, default=""),
-        source_zh=_text(raw, "source_zh", where, label, default=""),
+        assume=assume_field(raw.get("assume", {}), where, label),
+        note=text_field(raw, "note", where, label, default=""),
+        note_zh=text_field(raw, "note_zh", where, label, default=""),
+        source_zh=text_field(raw, "source_zh", where, label, default=""),
         file=where,
     )
 
 
 def load_erratum(raw: dict[str, Any], section: str, where: str, index: int) -> Erratum:
-    from .tables import _assume, _known, _list, _mapping_of_text, _table, _text
-
-    label = f"erratum '{_text(raw, 'id', where, f'erratum #{index + 1}')}'"
-    _known(raw, _ERRATUM_KEYS, where, label)
+    label = f"erratum '{text_field(raw, 'id', where, f'erratum #{index + 1}')}'"
+    check_keys(raw, _ERRATUM_KEYS, where, label)
     claims = []
-    for n, item in enumerate(_list(raw.get("claim", []), where, label, "claim")):
+    for n, item in enumerate(list_field(raw.get("claim", []), where, label, "claim")):
         item_label = f"{label}: claim #{n + 1}"
-        item = _table(item, where, item_label)
-        _known(item, _CLAIM_KEYS, where, item_label)
-        layout = _text(item, "layout", where, item_label)
+        item = table_field(item, where, item_label)
+        check_keys(item, _CLAIM_KEYS, where, item_label)
+        layout = text_field(item, "layout", where, item_label)
         if layout not in LAYOUTS:
             raise TableError(f"{where}: {item_label}: layout '{layout}' is not one of "
                              f"{', '.join(LAYOUTS)}")
         claims.append(ClaimEvidence(
-            f=_text(item, "f", where, item_label), wrt=_text(item, "wrt", where, item_label),
-            vars=tuple(_mapping_of_text(item.get("vars"), where, item_label, "vars").items()),
-            layout=layout, claim=_text(item, "claim", where, item_label),
+            f=text_field(item, "f", where, item_label), wrt=text_field(item, "wrt", where, item_label),
+            vars=tuple(text_mapping(item.get("vars"), where, item_label, "vars").items()),
+            layout=layout, claim=text_field(item, "claim", where, item_label),
             expect=_expect(item, where, item_label),
-            assume=_assume(item.get("assume", {}), where, item_label)))
-    autograd = tuple(load_autograd(_table(item, where, f"{label}: autograd #{n + 1}"), section,
+            assume=assume_field(item.get("assume", {}), where, item_label)))
+    autograd = tuple(load_autograd(table_field(item, where, f"{label}: autograd #{n + 1}"), section,
                                    where, n, evidence=True)
-                     for n, item in enumerate(_list(raw.get("autograd", []), where, label,
+                     for n, item in enumerate(list_field(raw.get("autograd", []), where, label,
                                                     "autograd")))
     jacobians = []
-    for n, item in enumerate(_list(raw.get("jacobian", []), where, label, "jacobian")):
+    for n, item in enumerate(list_field(raw.get("jacobian", []), where, label, "jacobian")):
         item_label = f"{label}: jacobian #{n + 1}"
-        item = _table(item, where, item_label)
-        _known(item, _JACOBIAN_KEYS, where, item_label)
+        item = table_field(item, where, item_label)
+        check_keys(item, _JACOBIAN_KEYS, where, item_label)
         jacobians.append(JacobianEvidence(
-            f=_text(item, "f", where, item_label), wrt=_text(item, "wrt", where, item_label),
-            vars=tuple(_mapping_of_text(item.get("vars"), where, item_label, "vars").items()),
-            shape=_text(item, "shape", where, item_label)))
+            f=text_field(item, "f", where, item_label), wrt=text_field(item, "wrt", where, item_label),
+            vars=tuple(text_mapping(item.get("vars"), where, item_label, "vars").items()),
+            shape=text_field(item, "shape", where, item_label)))
     if not (claims or autograd or jacobians):
         raise TableError(f"{where}: {label}: no evidence (add [[erratum.claim]], "
                          "[[erratum.autograd]] or [[erratum.jacobian]])")
     return Erratum(
         section=section,
-        id=_text(raw, "id", where, label),
-        source=_text(raw, "source", where, label),
-        quote=_text(raw, "quote", where, label),
-        quote_en=_text(raw, "quote_en", where, label),
-        wrong=_text(raw, "wrong", where, label),
-        wrong_zh=_text(raw, "wrong_zh", where, label),
-        correct=_text(raw, "correct", where, label),
-        correct_zh=_text(raw, "correct_zh", where, label),
+        id=text_field(raw, "id", where, label),
+        source=text_field(raw, "source", where, label),
+        quote=text_field(raw, "quote", where, label),
+        quote_en=text_field(raw, "quote_en", where, label),
+        wrong=text_field(raw, "wrong", where, label),
+        wrong_zh=text_field(raw, "wrong_zh", where, label),
+        correct=text_field(raw, "correct", where, label),
+        correct_zh=text_field(raw, "correct_zh", where, label),
         claims=tuple(claims),
         autograd=autograd,
         jacobians=tuple(jacobians),
-        source_zh=_text(raw, "source_zh", where, label, default=""),
+        source_zh=text_field(raw, "source_zh", where, label, default=""),
         file=where,
     )
 

@@ -66,6 +66,14 @@ from typing import TYPE_CHECKING, Any, Union
 
 from .errors import MatcalcError, TableError
 from .layout import LAYOUTS
+from .tomlfields import (
+    assume_field,
+    check_keys,
+    list_field,
+    table_field,
+    text_field,
+    text_mapping,
+)
 
 if TYPE_CHECKING:
     from .records import AutogradExample, Erratum
@@ -247,9 +255,9 @@ def load_section(path: Path | Traversable) -> Section:
     except tomllib.TOMLDecodeError as error:
         raise TableError(f"{path}: not valid TOML: {error}") from None
     where = str(path)
-    head = _table(data.get("section"), where, "[section]")
-    _known(head, _SECTION_KEYS, where, "[section]")
-    section_id = _text(head, "id", where, "[section]")
+    head = table_field(data.get("section"), where, "[section]")
+    check_keys(head, _SECTION_KEYS, where, "[section]")
+    section_id = text_field(head, "id", where, "[section]")
     from .records import load_autograd, load_erratum
 
     entries_data = data.get("entry", [])
@@ -263,8 +271,8 @@ def load_section(path: Path | Traversable) -> Section:
     ids: set[str] = set()
     for kind, out, build in (("entry", entries, _entry), ("autograd", autograd, load_autograd),
                              ("erratum", errata, load_erratum)):
-        for index, raw in enumerate(_list(data.get(kind, []), where, "the file", kind)):
-            record = build(_table(raw, where, f"{kind} #{index + 1}"), section_id, where, index)
+        for index, raw in enumerate(list_field(data.get(kind, []), where, "the file", kind)):
+            record = build(table_field(raw, where, f"{kind} #{index + 1}"), section_id, where, index)
             if record.id in ids:
                 raise TableError(f"{where}: entry id '{record.id}' is used twice")
             ids.add(record.id)
@@ -275,14 +283,14 @@ def load_section(path: Path | Traversable) -> Section:
     return Section(
         id=section_id,
         order=order,
-        title=_text(head, "title", where, "[section]"),
-        title_zh=_text(head, "title_zh", where, "[section]", default=""),
-        source=_text(head, "source", where, "[section]"),
+        title=text_field(head, "title", where, "[section]"),
+        title_zh=text_field(head, "title_zh", where, "[section]", default=""),
+        source=text_field(head, "source", where, "[section]"),
         entries=tuple(entries),
-        intro=_text(head, "intro", where, "[section]", default=""),
-        intro_zh=_text(head, "intro_zh", where, "[section]", default=""),
+        intro=text_field(head, "intro", where, "[section]", default=""),
+        intro_zh=text_field(head, "intro_zh", where, "[section]", default=""),
         file=where,
-        source_zh=_text(head, "source_zh", where, "[section]", default=""),
+        source_zh=text_field(head, "source_zh", where, "[section]", default=""),
         autograd=tuple(autograd),
         errata=tuple(errata),
     )
@@ -290,15 +298,15 @@ def load_section(path: Path | Traversable) -> Section:
 
 def _entry(raw: dict[str, Any], section: str, where: str, index: int) -> Entry:
     label = f"entry #{index + 1}"
-    entry_id = _text(raw, "id", where, label)
+    entry_id = text_field(raw, "id", where, label)
     label = f"entry '{entry_id}'"
-    _known(raw, _ENTRY_KEYS, where, label)
-    source = _text(raw, "source", where, label)
-    f = _text(raw, "f", where, label)
-    wrt = _text(raw, "wrt", where, label)
-    claims = tuple((layout, _text(raw, layout, where, label)) for layout in LAYOUTS
+    check_keys(raw, _ENTRY_KEYS, where, label)
+    source = text_field(raw, "source", where, label)
+    f = text_field(raw, "f", where, label)
+    wrt = text_field(raw, "wrt", where, label)
+    claims = tuple((layout, text_field(raw, layout, where, label)) for layout in LAYOUTS
                    if layout in raw)
-    shape = tuple(_mapping_of_text(raw.get("shape", {}), where, label, "shape").items())
+    shape = tuple(text_mapping(raw.get("shape", {}), where, label, "shape").items())
     layouts = {layout for layout, _ in claims}
     if not ({"numerator", "denominator"} <= layouts or ("vec" in layouts and shape)):
         raise TableError(f"{where}: {label}: needs 'numerator' and 'denominator' claims "
@@ -306,18 +314,18 @@ def _entry(raw: dict[str, Any], section: str, where: str, index: int) -> Entry:
     for layout, _ in shape:
         if layout not in ("numerator", "denominator"):
             raise TableError(f"{where}: {label}: field 'shape' has unknown layout '{layout}'")
-    vars_ = _mapping_of_text(raw.get("vars"), where, label, "vars")
+    vars_ = text_mapping(raw.get("vars"), where, label, "vars")
     instances = tuple(_instance(i, where, label, n)
-                      for n, i in enumerate(_list(raw.get("instance", []), where, label,
+                      for n, i in enumerate(list_field(raw.get("instance", []), where, label,
                                                   "instance")))
     kink = _kink(raw["kink"], where, label) if "kink" in raw else None
     pitfalls = tuple(_pitfall(p, where, label)
-                     for p in _list(raw.get("pitfall", []), where, label, "pitfall"))
+                     for p in list_field(raw.get("pitfall", []), where, label, "pitfall"))
     accumulation: tuple[tuple[str, str], ...] = ()
     if "accumulation" in raw:
-        orders = _table(raw["accumulation"], where, f"{label}: accumulation")
-        _known(orders, _ACCUMULATION_KEYS, where, f"{label}: accumulation")
-        accumulation = tuple((name, _text(orders, name, where, f"{label}: accumulation"))
+        orders = table_field(raw["accumulation"], where, f"{label}: accumulation")
+        check_keys(orders, _ACCUMULATION_KEYS, where, f"{label}: accumulation")
+        accumulation = tuple((name, text_field(orders, name, where, f"{label}: accumulation"))
                              for name in ("forward", "reverse"))
     return Entry(
         section=section,
@@ -326,39 +334,39 @@ def _entry(raw: dict[str, Any], section: str, where: str, index: int) -> Entry:
         f=f,
         wrt=wrt,
         vars=tuple(vars_.items()),
-        assume=_assume(raw.get("assume", {}), where, label),
+        assume=assume_field(raw.get("assume", {}), where, label),
         claims=claims,
         shape=shape,
         instances=instances,
         kink=kink,
         pitfalls=pitfalls,
-        note=_text(raw, "note", where, label, default=""),
-        note_zh=_text(raw, "note_zh", where, label, default=""),
+        note=text_field(raw, "note", where, label, default=""),
+        note_zh=text_field(raw, "note_zh", where, label, default=""),
         file=where,
-        source_zh=_text(raw, "source_zh", where, label, default=""),
+        source_zh=text_field(raw, "source_zh", where, label, default=""),
         accumulation=accumulation,
     )
 
 
 def _instance(raw: Any, where: str, label: str, index: int) -> Instance:
-    raw = _table(raw, where, f"{label}: instance #{index + 1}")
+    raw = table_field(raw, where, f"{label}: instance #{index + 1}")
     macros = {k: v for k, v in raw.items() if k not in _INSTANCE_KEYS}
     unknown = set(macros) - set(PLACEHOLDERS)
     if unknown:
         raise TableError(f"{where}: {label}: instance #{index + 1}: unknown field "
                          f"'{sorted(unknown)[0]}' (placeholders are {', '.join(PLACEHOLDERS)})")
-    checked = _mapping_of_text(macros, where, label, f"instance #{index + 1}")
+    checked = text_mapping(macros, where, label, f"instance #{index + 1}")
     return Instance(
         tuple(checked.items()),
-        tuple(_mapping_of_text(raw.get("vars", {}), where, label, "instance vars").items()),
-        _assume(raw.get("assume", {}), where, label),
+        tuple(text_mapping(raw.get("vars", {}), where, label, "instance vars").items()),
+        assume_field(raw.get("assume", {}), where, label),
     )
 
 
 def _kink(raw: Any, where: str, label: str) -> Kink:
-    raw = _table(raw, where, f"{label}: kink")
-    _known(raw, _KINK_KEYS, where, f"{label}: kink")
-    at = _table(raw.get("at"), where, f"{label}: kink.at")
+    raw = table_field(raw, where, f"{label}: kink")
+    check_keys(raw, _KINK_KEYS, where, f"{label}: kink")
+    at = table_field(raw.get("at"), where, f"{label}: kink.at")
     interval = raw.get("subdifferential")
     if (not isinstance(interval, list) or len(interval) != 2
             or not all(isinstance(v, (int, float)) for v in interval)):
@@ -374,79 +382,25 @@ def _kink(raw: Any, where: str, label: str) -> Kink:
 
 
 def _pitfall(raw: Any, where: str, label: str) -> Pitfall:
-    raw = _table(raw, where, f"{label}: pitfall")
-    _known(raw, _PITFALL_KEYS, where, f"{label}: pitfall")
-    layout = _text(raw, "layout", where, f"{label}: pitfall")
+    raw = table_field(raw, where, f"{label}: pitfall")
+    check_keys(raw, _PITFALL_KEYS, where, f"{label}: pitfall")
+    layout = text_field(raw, "layout", where, f"{label}: pitfall")
     if layout not in LAYOUTS:
         raise TableError(f"{where}: {label}: pitfall layout '{layout}' is not one of "
                          f"{', '.join(LAYOUTS)}")
     return Pitfall(
-        claim=_text(raw, "claim", where, f"{label}: pitfall"),
+        claim=text_field(raw, "claim", where, f"{label}: pitfall"),
         layout=layout,
-        source=_text(raw, "source", where, f"{label}: pitfall"),
-        why=_text(raw, "why", where, f"{label}: pitfall"),
-        why_zh=_text(raw, "why_zh", where, f"{label}: pitfall", default=""),
-        assume=_assume(raw.get("assume", {}), where, f"{label}: pitfall"),
-        source_zh=_text(raw, "source_zh", where, f"{label}: pitfall", default=""),
-        correct=_text(raw, "correct", where, f"{label}: pitfall", default=""),
+        source=text_field(raw, "source", where, f"{label}: pitfall"),
+        why=text_field(raw, "why", where, f"{label}: pitfall"),
+        why_zh=text_field(raw, "why_zh", where, f"{label}: pitfall", default=""),
+        assume=assume_field(raw.get("assume", {}), where, f"{label}: pitfall"),
+        source_zh=text_field(raw, "source_zh", where, f"{label}: pitfall", default=""),
+        correct=text_field(raw, "correct", where, f"{label}: pitfall", default=""),
     )
 
 
 # -- field helpers: every message names the file, the entry and the field
-
-
-def _table(value: Any, where: str, label: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TableError(f"{where}: {label} must be a table")
-    return value
-
-
-def _list(value: Any, where: str, label: str, name: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise TableError(f"{where}: {label}: field '{name}' must be a list of tables")
-    return value
-
-
-def _known(raw: Mapping[str, Any], keys: set[str], where: str, label: str) -> None:
-    unknown = set(raw) - keys
-    if unknown:
-        from .errors import did_you_mean
-
-        name = sorted(unknown)[0]
-        hint = did_you_mean(name, keys)
-        raise TableError(f"{where}: {label}: unknown field '{name}'" + (f"; {hint}" if hint else ""))
-
-
-def _text(raw: Mapping[str, Any], name: str, where: str, label: str,
-          default: str | None = None) -> str:
-    if name not in raw:
-        if default is not None:
-            return default
-        raise TableError(f"{where}: {label}: missing field '{name}'")
-    value = raw[name]
-    if not isinstance(value, str) or (default is None and not value.strip()):
-        raise TableError(f"{where}: {label}: field '{name}' must be a non-empty string")
-    return value
-
-
-def _mapping_of_text(value: Any, where: str, label: str, name: str) -> dict[str, str]:
-    if value is None:
-        raise TableError(f"{where}: {label}: missing field '{name}'")
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise TableError(f"{where}: {label}: field '{name}' must map names to strings")
-    return dict(value)
-
-
-def _assume(value: Any, where: str, label: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    if not isinstance(value, dict):
-        raise TableError(f"{where}: {label}: field 'assume' must map names to lists of tags")
-    out = []
-    for name, tags in value.items():
-        listed = [tags] if isinstance(tags, str) else tags
-        if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
-            raise TableError(f"{where}: {label}: assume.{name} must be a list of tags")
-        out.append((name, tuple(listed)))
-    return tuple(out)
 
 
 def table_error(entry: Entry, field_name: str, error: MatcalcError) -> TableError:

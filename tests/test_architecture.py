@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "matcalc"
 #: the layers, lowest first; a module may import only from its own layer or below
 LAYERS: dict[str, tuple[str, ...]] = {
     "foundation": ("_version", "errors", "limits", "budget", "_lazy", "evidence", "symarrays",
-                   "surface", "options"),
+                   "surface", "options", "tomlfields"),
     "language": ("shapes", "layout", "ops", "expr", "tokens", "scope", "parsing",
                  "assumptions", "declarations"),
     "engines": ("symbolic", "zerotest", "numeric"),
@@ -25,9 +25,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "formats": ("rendering", "rendering.text", "rendering.notation", "rendering.formula",
                 "rendering.latex", "rendering.code"),
     "judgement": ("verdict", "derivation", "engines"),
-    "features": ("diagnosis", "tables", "tablecheck", "parallel", "userfunc", "gradcheck"),
+    "features": ("diagnosis", "tables", "records", "autograd", "tablecheck", "parallel",
+                 "userfunc", "gradcheck"),
     "api": ("api", "testing"),
-    "surfaces": ("rendering.cheatsheet", "cli", "__main__", ""),
+    "surfaces": ("rendering.cheatsheet", "rendering.sheet_model", "rendering.sheet_records",
+                 "rendering.sheet_labels", "rendering.sheet_html", "cli", "__main__", ""),
 }
 LAYER_OF = {module: index for index, modules in enumerate(LAYERS.values()) for module in modules}
 
