@@ -33,6 +33,7 @@ from typing import Any
 from ._version import __version__
 from .errors import DeclarationError, MatcalcError, OptionError, UndecidedError
 from .options import check_jobs, check_seed, check_timeout
+from .rendering.jsondoc import document
 from .surface import command_line
 
 EXIT_HOLDS, EXIT_FAILS, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
@@ -109,7 +110,7 @@ def _add_declaration_options(p: argparse.ArgumentParser) -> None:
                    help="pin a dimension's size, e.g. n=500")
     p.add_argument("--layout", default="numerator", choices=LAYOUT_CHOICES,
                    help="numerator (default), denominator, mixed or vec")
-    p.add_argument("--json", action="store_true", help="print a JSON document")
+    p.add_argument("--json", action="store_true", help="print a JSON document (schema: matcalc/data/verdict.schema.json)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("files", nargs="*", help="table files (default: the packaged tables, matcalc/data/tables/)")
     _add_run_options(check)
-    check.add_argument("--json", action="store_true", help="print a JSON document")
+    check.add_argument("--json", action="store_true", help="print a JSON document (schema: matcalc/data/verdict.schema.json)")
     check.add_argument("-v", "--verbose", action="store_true", help="list every entry")
     check.set_defaults(run=run_check)
 
@@ -192,8 +193,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="symbolic time budget per claim in seconds (default 10)")
 
 
-def _print_json(document: Any) -> None:
-    print(json.dumps(document, indent=2, ensure_ascii=False))
+def _print_json(value: dict[str, Any]) -> None:
+    """Print one ``--json`` document (made by :func:`matcalc.rendering.jsondoc.document`)."""
+    print(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False))
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -202,7 +204,7 @@ def run_verify(args: argparse.Namespace) -> int:
     verdict = verify(args.identity, layout=args.layout, method=args.method, seed=args.seed,
                      timeout=args.timeout, **declarations(args))
     if args.json:
-        _print_json(verdict.to_dict())
+        _print_json(document("verdict", verdict.to_dict()))
     else:
         print(verdict)
     if verdict.status == "holds" and not verdict.meets(args.require):
@@ -267,7 +269,8 @@ def run_check(args: argparse.Namespace) -> int:
     tables, results, seconds = _check_tables(args, "checking")
     summary = summarize(results, seconds)
     if args.json:
-        _print_json({"summary": summary.to_dict(), "entries": [r.to_dict() for r in results]})
+        _print_json(document("check", {"summary": summary.to_dict(),
+                                        "entries": [r.to_dict() for r in results]}))
         return EXIT_HOLDS if summary.failures == 0 else EXIT_FAILS
     by_key = {r.key: r for r in results}
     for result in results:
@@ -326,7 +329,7 @@ def run_derive(args: argparse.Namespace) -> int:
     result = derive(args.expr, args.wrt, layout=args.layout, seed=args.seed,
                     timeout=args.timeout, **declarations(args))
     if args.json:
-        _print_json(result.to_dict())
+        _print_json(document("derivation", result.to_dict()))
     elif args.format == "latex":
         print(result.latex)
     elif args.format in ("numpy", "torch"):
@@ -340,8 +343,9 @@ def run_derive(args: argparse.Namespace) -> int:
 
 
 def _error_document(error: MatcalcError) -> dict[str, Any]:
-    return {"error": {"type": type(error).__name__, "message": error.message,
-                      "position": error.position, "token": error.token, "hint": error.hint}}
+    return document("error", {"error": {
+        "type": type(error).__name__, "message": error.message, "position": error.position,
+        "token": error.token, "hint": error.hint}})
 
 
 def _write(path: Any, text: str) -> None:

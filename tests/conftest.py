@@ -17,3 +17,26 @@ def tables() -> Tables:
 def table_results(tables: Tables) -> dict[str, EntryResult]:
     """Every entry checked by both engines, in every layout it states."""
     return {r.key: r for r in check_all(list(tables))}
+
+
+@pytest.fixture(autouse=True)
+def every_json_document_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever any test makes the command print with --json is checked against
+    the published schema (matcalc/data/verdict.schema.json) on its way out."""
+    import json
+
+    from matcalc import cli
+    from matcalc.rendering.jsondoc import schema
+
+    from schemacheck import errors
+
+    printer = cli._print_json
+    published = schema()
+
+    def checked(value: dict) -> None:
+        plain = json.loads(json.dumps(value, allow_nan=False))
+        problems = errors(plain, published)
+        assert not problems, "\n".join(problems[:10])
+        printer(value)
+
+    monkeypatch.setattr(cli, "_print_json", checked)

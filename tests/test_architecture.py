@@ -22,7 +22,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
                  "assumptions", "declarations"),
     "engines": ("symbolic", "zerotest", "numeric"),
     "calculus": ("simplify", "calculus", "closedform", "strength"),
-    "formats": ("rendering", "rendering.text", "rendering.notation", "rendering.formula",
+    "formats": ("rendering", "rendering.text", "rendering.notation", "rendering.jsondoc", "rendering.formula",
                 "rendering.latex", "rendering.code"),
     "judgement": ("verdict", "derivation", "engines"),
     "features": ("diagnosis", "tables", "records", "autograd", "tablecheck", "parallel",

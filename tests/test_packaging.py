@@ -21,8 +21,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from schemacheck import errors
 
 import matcalc
+from matcalc.rendering.jsondoc import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -80,7 +82,7 @@ def test_the_wheel_carries_the_data_under_its_own_name(built: tuple[Path, Path, 
     tables = sorted(n for n in names if n.startswith("matcalc/data/tables/"))
     assert [Path(n).name for n in tables] == sorted(
         p.name for p in (ROOT / "matcalc" / "data" / "tables").glob("*.toml"))
-    assert "matcalc/py.typed" in names
+    assert "matcalc/data/verdict.schema.json" in names and "matcalc/py.typed" in names
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert f"Name: {DIST_NAME}\n" in text and "License-Expression: MIT" in text
@@ -134,6 +136,7 @@ def test_the_installed_wheel_works_outside_the_checkout(built: tuple[Path, Path,
     assert "x.T @ (A + A.T)" in out
 
     document = json.loads(_ok([exe, "check", "--json"], away, timeout=1200))
+    assert errors(document, schema()) == [] and document["kind"] == "check"
     assert document["summary"]["failures"] == 0
     assert document["summary"]["entries"] == len(matcalc.load_tables()) == len(document["entries"])
     assert all(entry["status"] == "holds" for entry in document["entries"])
