@@ -37,6 +37,7 @@ def test_a_rule_of_calculus_is_general() -> None:
     v = matcalc.verify("d(A @ x)/d(x) = A", vars={"x": "n", "A": "m n"})
     assert v.status == "holds" and v.strength == "general" and v.argument
     assert str(v).startswith("HOLDS for every size")
+    assert "<strong>for every size</strong>" in v._repr_html_()
     document = v.to_dict()
     assert document["strength"] == "general"
     assert document["exact_sizes"] and document["numeric_sizes"]

@@ -116,7 +116,8 @@ def render_html(v: Verdict) -> str:
     formula = verdict_mathml(v) or ""
     return (
         f"<div class='matcalc-verdict'>{alarm}<p><span style='background:{colour};color:white;"
-        f"padding:2px 6px;border-radius:3px;font-weight:bold'>{e(v.status)}</span> "
+        f"padding:2px 6px;border-radius:3px;font-weight:bold'>{e(v.status)}</span>"
+        f"{' <strong>' + e(v.scope) + '</strong>' if v.scope else ''} "
         f"<code>{e(v.identity.strip())}</code> <em>({e(v.layout)} layout)</em></p>"
         f"{formula}<table>{body}</table></div>"
     )
