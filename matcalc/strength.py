@@ -13,12 +13,15 @@
 * ``numeric``: float64 evidence only, at the sizes in ``numeric_sizes``.
 
 Rules applied here besides :class:`~matcalc.simplify.Builder`'s, for square
-``A`` of size ``n`` and a scalar ``c`` (tested at sizes of both parities in
-``tests/test_strength.py``)::
+``A``, ``B`` of size ``n``, any ``P`` (p x q), ``Q`` (q x p) and a scalar ``c``
+(each tested at sizes of both parities in ``tests/test_strength.py``)::
 
-    det(-A)    = (-1)**n * det(A)
-    det(c * A) = c**n * det(A)
-    inv(-A)    = -inv(A)
+    det(-A)      = (-1)**n * det(A)        trace(A.T)     = trace(A)
+    det(c * A)   = c**n * det(A)           trace(A ± B)   = trace(A) ± trace(B)
+    det(A.T)     = det(A)                  trace(c * A)   = c * trace(A)
+    det(inv(A))  = 1 / det(A)              trace(P @ Q)   = trace(Q @ P)  (a canonical rotation)
+    det(A @ B)   = det(A) * det(B)         trace(c)       = c  (1 x 1)
+    inv(-A)      = -inv(A)                 inv(A) @ A = A @ inv(A) = eye(n)
 """
 
 from __future__ import annotations
@@ -194,16 +197,88 @@ def rewrite(node: E.Expr, b: object) -> E.Expr:
     args = tuple(rewrite(a, b) for a in node.args)
     node = E.Apply(node.op, args, node.shape, node.dims, node.pos)
     if node.op == "det":
-        a = args[0]
-        n = a.shape[0]
-        if isinstance(a, E.Apply) and a.op == "neg":
-            return b.mul(_power(E.const(-1), n), E.apply("det", a.args[0]))
-        if isinstance(a, E.Apply) and a.op == "mul" and a.args[0].shape == SCALAR \
-                and a.args[1].shape == a.shape:
-            return b.mul(_power(a.args[0], n), E.apply("det", a.args[1]))
-    if node.op == "inv" and isinstance(args[0], E.Apply) and args[0].op == "neg":
+        return _det(args[0], b) or node
+    if node.op == "trace":
+        return _trace(args[0], b) or node
+    if node.op == "inv" and _is(args[0], "neg"):
         return b.neg(E.apply("inv", args[0].args[0]))
+    if node.op == "matmul":
+        return _cancel_inverses(_factors(node), b) or node
     return node
+
+
+def _is(node: E.Expr, op: str) -> bool:
+    return isinstance(node, E.Apply) and node.op == op
+
+
+def _square(node: E.Expr) -> bool:
+    return len(node.shape) == 2 and node.shape[0] == node.shape[1]
+
+
+def _det(a: E.Expr, b: object) -> E.Expr | None:
+    n = a.shape[0]
+    if _is(a, "neg"):
+        return b.mul(_power(E.const(-1), n), E.apply("det", a.args[0]))
+    if _is(a, "mul") and a.args[0].shape == SCALAR and a.args[1].shape == a.shape:
+        return b.mul(_power(a.args[0], n), E.apply("det", a.args[1]))
+    if _is(a, "transpose"):
+        return E.apply("det", a.args[0])
+    if _is(a, "inv"):
+        return b.div(E.const(1), E.apply("det", a.args[0]))
+    if _is(a, "matmul") and all(_square(f) for f in _factors(a)):
+        out = None
+        for factor in _factors(a):
+            det = E.apply("det", factor)
+            out = det if out is None else b.mul(out, det)
+        return out
+    return None
+
+
+def _trace(a: E.Expr, b: object) -> E.Expr | None:
+    if a.shape == SCALAR:
+        return a
+    if _is(a, "transpose"):
+        return E.apply("trace", a.args[0])
+    if _is(a, "neg"):
+        return b.neg(E.apply("trace", a.args[0]))
+    if _is(a, "add") or _is(a, "sub"):
+        left, right = (E.apply("trace", x) for x in a.args)
+        return b.add(left, right) if a.op == "add" else b.sub(left, right)
+    if _is(a, "mul") and a.args[0].shape == SCALAR and a.args[1].shape == a.shape:
+        return b.mul(a.args[0], E.apply("trace", a.args[1]))
+    if _is(a, "matmul"):  # cyclicity: the rotation of the chain that prints first
+        chain = _factors(a)
+        rotations = [chain[i:] + chain[:i] for i in range(len(chain))]
+        best = min(rotations, key=lambda r: [E.to_text(f) for f in r])
+        if best != chain:
+            return E.apply("trace", _product(best, b))
+    return None
+
+
+def _cancel_inverses(chain: list[E.Expr], b: object) -> E.Expr | None:
+    """``inv(A) @ A`` and ``A @ inv(A)`` inside a chain are the identity."""
+    for i in range(len(chain) - 1):
+        left, right = chain[i], chain[i + 1]
+        if (_is(left, "inv") and left.args[0] == right) or (_is(right, "inv")
+                                                           and right.args[0] == left):
+            rest = chain[:i] + chain[i + 2:]
+            if not rest:
+                return b.eye(left.shape[0])
+            return _product(rest, b)
+    return None
+
+
+def _factors(node: E.Expr) -> list[E.Expr]:
+    if _is(node, "matmul"):
+        return _factors(node.args[0]) + _factors(node.args[1])
+    return [node]
+
+
+def _product(chain: list[E.Expr], b: object) -> E.Expr:
+    out = chain[0]
+    for factor in chain[1:]:
+        out = b.matmul(out, factor)
+    return out
 
 
 def _power(base: E.Expr, n: Dim) -> E.Expr:

@@ -125,18 +125,35 @@ def test_assess_prefers_numeric_over_partial_exact() -> None:
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_determinant_and_inverse_rules(n: int) -> None:
+def test_the_rules_hold_at_both_parities(n: int) -> None:
     gen = torch.Generator().manual_seed(n)
-    a = torch.randn(n, n, generator=gen, dtype=torch.float64)
-    c = 1.7
-    det = torch.linalg.det
-    assert torch.allclose(det(-a), (-1) ** n * det(a), rtol=1e-12, atol=0)
-    assert torch.allclose(det(c * a), c ** n * det(a), rtol=1e-12, atol=0)
-    assert torch.allclose(torch.linalg.inv(-a), -torch.linalg.inv(a), rtol=1e-12, atol=1e-14)
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+    a, b_, c = rand(n, n), rand(n, n), 1.7
+    p, q = rand(n, n + 2), rand(n + 2, n)  # rectangular factors of a square product
+    det, inv, tr = torch.linalg.det, torch.linalg.inv, torch.trace
+
+    def close(x: torch.Tensor, y: torch.Tensor) -> bool:
+        return torch.allclose(torch.as_tensor(x), torch.as_tensor(y), rtol=1e-10, atol=1e-12)
+
+    assert close(det(-a), (-1) ** n * det(a))
+    assert close(det(c * a), c ** n * det(a))
+    assert close(det(a.T), det(a))
+    assert close(det(inv(a)), 1 / det(a))
+    assert close(det(a @ b_), det(a) * det(b_))
+    assert close(inv(-a), -inv(a))
+    assert close(tr(a.T), tr(a))
+    assert close(tr(a + b_), tr(a) + tr(b_)) and close(tr(a - b_), tr(a) - tr(b_))
+    assert close(tr(c * a), c * tr(a))
+    assert close(tr(p @ q), tr(q @ p)) and close(tr(p @ q @ a), tr(a @ p @ q))
+    eye = torch.eye(n, dtype=torch.float64)
+    assert close(inv(a) @ a, eye) and close(a @ inv(a), eye)
 
 
 def test_the_rules_rewrite_as_documented() -> None:
-    scope = declare({"X": "n n", "s": ""}).scope("numerator")
+    scope = declare({"X": "n n", "Y": "n n", "P": "n m", "Q": "m n", "s": ""}).scope("numerator")
     b = Builder()
 
     def rewritten(text: str) -> str:
@@ -144,7 +161,30 @@ def test_the_rules_rewrite_as_documented() -> None:
 
     assert rewritten("det(-X)") == "(-1) ** n * det(X)"
     assert rewritten("det(s * X)") == "s ** n * det(X)"
+    assert rewritten("det(X.T)") == "det(X)"
+    assert rewritten("det(inv(X))") == "1 / det(X)"
+    assert rewritten("det(X @ Y)") == "det(X) * det(Y)"
+    assert rewritten("det(P @ Q)") == "det(P @ Q)"  # P, Q not square: no rule
     assert rewritten("inv(-X)") == "-inv(X)"
+    assert rewritten("trace(X.T)") == "trace(X)"
+    assert rewritten("trace(X - Y)") == "trace(X) - trace(Y)"
+    assert rewritten("trace(s * X)") == "s * trace(X)"
+    assert rewritten("trace(Q @ P)") == rewritten("trace(P @ Q)") == "trace(P @ Q)"
+    scope_tree = matcalc.parsing.parse_expression
+    assert E.to_text(normal_form(scope_tree("inv(X) @ X @ P", scope), b)) == "P"
+    assert E.to_text(normal_form(scope_tree("Q @ Y @ inv(Y)", scope), b)) == "Q"
+
+
+def test_more_general_arguments() -> None:
+    general = [
+        ("det(X.T @ Y) = det(X) * det(Y)", {"X": "n n", "Y": "n n"}),
+        ("trace(A @ B @ C) = trace(C @ A @ B)", {"A": "n m", "B": "m k", "C": "k n"}),
+        ("inv(X) @ X @ y = y", {"X": "n n", "y": "n"}),
+        ("d(trace(A @ X @ B))/d(X) = B @ A", {"A": "k n", "X": "n m", "B": "m k"}),
+    ]
+    for identity, variables in general:
+        v = matcalc.verify(identity, vars=variables)
+        assert v.status == "holds" and v.strength == "general", identity
 
 
 # ---------------------------------------------------------------------------

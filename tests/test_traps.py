@@ -11,9 +11,10 @@ carries its own torch oracle, written here by hand (no matcalc code is used to
 evaluate it). :func:`establish` evaluates the oracle at sizes of both parities
 (2..7 for one free dimension, every pair of 2..5 for two, or the pinned sizes),
 at random points drawn to satisfy the assumptions and spread over scales and
-far regions (chosen per trap, e.g. on both sides of a kink at x = 20); derivatives are taken with torch
-autograd and cross-checked against our own central differences; determinants of
-integer points are computed exactly (Bareiss elimination on integers). A claim is
+far regions (chosen per trap, e.g. on both sides of a kink at x = 20).
+Derivatives are taken with torch autograd and cross-checked against our own
+central differences; determinants of integer points are computed exactly
+(Bareiss elimination on integers). A claim is
 false when some entry differs from the truth by more than 1e-6 of the largest
 entry compared at that point, true when every entry agrees to 1e-8 of it;
 anything in between fails the test (the oracle must be decisive). Traps marked ``hand``

@@ -278,3 +278,15 @@ def test_jacobians_of_all_points_at_once_match_one_at_a_time(
         alone = N.Evaluator(point.env, point.sizes).jacobian(derivative.of, wrt)
         assert together.shape == alone.shape
         torch.testing.assert_close(together, alone, rtol=1e-12, atol=1e-12)
+
+
+def test_d_is_a_variable_in_the_cookbooks_equation_82() -> None:
+    # (B x + b)ᵀ C (D x + d): `d` is a vector here, and d(...)/d(x) still a derivative
+    verdict = matcalc.verify(
+        "d((B @ x + b).T @ C @ (D @ x + d))/d(x) = (D @ x + d).T @ C.T @ B + (B @ x + b).T @ C @ D",
+        vars={"x": "n", "B": "m n", "b": "m", "C": "m k", "D": "k n", "d": "k"})
+    assert verdict.status == "holds"
+    wrong = matcalc.verify(
+        "d((B @ x + b).T @ C @ (D @ x + d))/d(x) = (B @ x + b).T @ C @ D",
+        vars={"x": "n", "B": "m n", "b": "m", "C": "m k", "D": "k n", "d": "k"}, diagnose=False)
+    assert wrong.status == "fails"
