@@ -190,7 +190,7 @@ def test_more_general_arguments() -> None:
 # ---------------------------------------------------------------------------
 # every row of the calculus, and the normal forms, at sizes 2..5
 
-V = {"x": "n", "y": "n", "A": "n n", "X": "n n", "S": "n n", "s": ""}
+V = {"x": "n", "y": "n", "A": "n n", "X": "n n", "S": "n n", "s": "", "r": "1 n"}
 ASSUME = {"S": ["spd"]}
 
 EXAMPLES = [  # (function, variable, layout)
@@ -222,6 +222,12 @@ EXAMPLES = [  # (function, variable, layout)
      "+ det(A + outer(x, x)) + logdet(S + outer(x, x)))", "x", "numerator"),
     ("sqrt(exp(x)) + log(1 + exp(x)) + abs(x) + relu(x) + sign(x) + sigmoid(x) + tanh(x) "
      "+ cos(x) + detach(x) * x - (-x)", "x", "denominator"),
+    # the mixed layout in each mode, and a row-vector variable
+    ("sum(exp(A @ x))", "x", "mixed"),
+    ("exp(s * x)", "s", "mixed"),
+    ("softmax(A @ x)", "x", "mixed"),
+    ("r @ A @ r.T", "r", "numerator"),
+    ("(r @ A).T", "r", "denominator"),
 ]
 
 
