@@ -193,7 +193,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="symbolic time budget per claim in seconds (default 10)")
 
 
-def _print_json(value: dict[str, Any]) -> None:
+def print_json(value: dict[str, Any]) -> None:
     """Print one ``--json`` document (made by :func:`matcalc.rendering.jsondoc.document`)."""
     print(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False))
 
@@ -204,7 +204,7 @@ def run_verify(args: argparse.Namespace) -> int:
     verdict = verify(args.identity, layout=args.layout, method=args.method, seed=args.seed,
                      timeout=args.timeout, **declarations(args))
     if args.json:
-        _print_json(document("verdict", verdict.to_dict()))
+        print_json(document("verdict", verdict.to_dict()))
     else:
         print(verdict)
     if verdict.status == "holds" and not verdict.meets(args.require):
@@ -269,7 +269,7 @@ def run_check(args: argparse.Namespace) -> int:
     tables, results, seconds = _check_tables(args, "checking")
     summary = summarize(results, seconds)
     if args.json:
-        _print_json(document("check", {"summary": summary.to_dict(),
+        print_json(document("check", {"summary": summary.to_dict(),
                                         "entries": [r.to_dict() for r in results]}))
         return EXIT_HOLDS if summary.failures == 0 else EXIT_FAILS
     by_key = {r.key: r for r in results}
@@ -329,7 +329,7 @@ def run_derive(args: argparse.Namespace) -> int:
     result = derive(args.expr, args.wrt, layout=args.layout, seed=args.seed,
                     timeout=args.timeout, **declarations(args))
     if args.json:
-        _print_json(document("derivation", result.to_dict()))
+        print_json(document("derivation", result.to_dict()))
     elif args.format == "latex":
         print(result.latex)
     elif args.format in ("numpy", "torch"):
@@ -464,12 +464,12 @@ def _main(argv: Sequence[str] | None) -> int:
         return args.run(args)
     except UndecidedError as error:
         if getattr(args, "json", False):
-            _print_json(_error_document(error))
+            print_json(_error_document(error))
         print(f"matcalc: undecided: {error}", file=sys.stderr)
         return EXIT_UNDECIDED
     except MatcalcError as error:
         if getattr(args, "json", False):
-            _print_json(_error_document(error))
+            print_json(_error_document(error))
         print(f"matcalc: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -30,7 +30,7 @@ def every_json_document_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from schemacheck import errors
 
-    printer = cli._print_json
+    printer = cli.print_json
     published = schema()
 
     def checked(value: dict) -> None:
@@ -39,4 +39,4 @@ def every_json_document_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
         assert not problems, "\n".join(problems[:10])
         printer(value)
 
-    monkeypatch.setattr(cli, "_print_json", checked)
+    monkeypatch.setattr(cli, "print_json", checked)
