@@ -54,6 +54,76 @@ def test_the_chinese_sheet_uses_chinese_headings(tables: Tables,
     assert "# 矩阵求导速查表" in page and "分子布局 ∂y/∂x" in page and "向量→标量微分" in page
 
 
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+@pytest.mark.parametrize("essentials", [False, True])
+def test_the_english_sheet_has_no_chinese_and_readable_citations(
+        tables: Tables, table_results: dict[str, EntryResult], essentials: bool) -> None:
+    for fmt in ("md", "html"):
+        page = render(tables, table_results, fmt, "en", essentials)
+        assert not CJK.search(page), CJK.search(page)
+        assert ".txt" not in page and "notes/0" not in page
+        assert "D2L §2.4 Calculus (study notes 001 §3.1" in page
+
+
+def test_the_chinese_sheet_is_chinese_throughout(tables: Tables,
+                                                 table_results: dict[str, EntryResult]) -> None:
+    page = render(tables, table_results, "md", "zh")
+    for english in ("numerator:", "(denominator)", "Source:", "assuming", " spd", "checked on",
+                    "study notes", "D2L §2.4 Calculus"):
+        assert english not in page, english
+    assert "D2L §2.4 微积分（学习笔记 001 §3.1" in page and "勘误" in page
+
+
+def test_no_code_in_the_tables(tables: Tables, table_results: dict[str, EntryResult]) -> None:
+    """Formulas are typeset (also the ill-typed published claims), never shown as code."""
+    page = render(tables, table_results, "html", "en")
+    text = re.sub(r"<math.*?</math>|<style>.*?</style>|<[^>]+>", "", page, flags=re.S)
+    assert "@" not in text and not re.search(r"\w\.T\b", text) and "<code>" not in \
+        page.split("</p>", 1)[1]
+
+
+def test_the_essentials(tables: Tables, table_results: dict[str, EntryResult]) -> None:
+    page = render(tables, table_results, "html", "en", essentials=True)
+    for section in ("notes-3.1", "notes-3.3", "notes-3.4", "notes-3.5", "notes-errata"):
+        assert f'id="{section}"' in page
+    assert 'id="cookbook-2.4"' not in page and 'id="pitfalls"' not in page
+    assert "numerator ∂y/∂x" in page and "denominator ∂y/∂x" in page
+    zh = render(tables, table_results, "md", "zh", essentials=True)
+    assert "勘误" in zh and "分母布局 ∂y/∂x" in zh
+
+
+def test_every_erratum_and_autograd_example_is_on_both_sheets(
+        tables: Tables, table_results: dict[str, EntryResult]) -> None:
+    for lang in ("en", "zh"):
+        page = render(tables, table_results, "html", lang)
+        for section in tables.sections:
+            for record in (*section.autograd, *section.errata):
+                assert f'id="{record.key}"' in page, record.key
+        assert "✗ !!" not in page and "!! " not in page
+
+
+def test_costs_of_the_accumulation_orders() -> None:
+    from matcalc.declarations import declare
+    from matcalc.rendering.sheet_records import multiplications
+
+    scope = declare({"A": "k n", "x": "n"}).scope("numerator")
+    forward = parse_expression("ones(k).T @ (diag(1 - tanh(A @ x)**2) @ A)", scope)
+    reverse = parse_expression("(ones(k).T @ diag(1 - tanh(A @ x)**2)) @ A", scope)
+    assert str(multiplications(forward)) == "k**2*n + k*n"
+    assert str(multiplications(reverse)) == "k**2 + k*n"
+
+
+def test_names_are_names() -> None:
+    scope = scope_from({"lam": parse_shape(""), "w": parse_shape("n"), "lr": parse_shape(""),
+                        "x1": parse_shape("n")})
+    assert latex(parse_expression("2 * lam * w", scope)) == r"2 \lambda \mathbf{w}"
+    assert "<mi>λ</mi>" in mathml(parse_expression("lam * w", scope))
+    assert latex(parse_expression("lr * w", scope)) == r"\mathrm{lr} \mathbf{w}"
+    assert latex(parse_expression("x1", scope)) == r"\mathbf{x}_{1}"
+
+
 def test_notation() -> None:
     scope = scope_from({"x": parse_shape("n"), "A": parse_shape("n n"), "s": parse_shape("")})
     cases = {
@@ -92,6 +162,9 @@ window.addEventListener('load', () => {
                            return r.right > document.documentElement.clientWidth + 0.5
                                   || r.left < -0.5; })
             .map(e => e.tagName + ' in ' + (e.closest('[id]') || {id: '?'}).id).slice(0, 10),
+    tables: [...document.querySelectorAll('table')]
+              .map(t => [Math.round(t.getBoundingClientRect().right),
+                         (t.querySelector('tr[id]') || {id: '?'}).id]),
   };
   const out = document.createElement('pre');
   out.id = 'matcalc-probe';
@@ -168,3 +241,31 @@ def test_the_essentials_fit_two_a4_pages_and_the_window(name: str, tmp_path: Pat
                                                re.S).group(1)))
     assert not probe["wide"] and probe["scroll"] <= probe["window"] == 1280
 
+
+
+A4_CONTENT_PX = 718  # 210 mm − 2 × 10 mm margins (the sheet's @page rule), at 96 px per inch
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("MATCALC_REQUIRE_BROWSER"),
+                    reason="chromium is not installed (CI installs it)")
+@pytest.mark.parametrize("name", ["cheatsheet.html", "cheatsheet.zh.html", "essentials.html",
+                                  "essentials.zh.html"])
+def test_nothing_is_wider_than_an_a4_page(name: str, tmp_path: Path) -> None:
+    """The print style laid out at the width of A4's printable area: no table may
+    be cut at the page edge. (Headless Chromium cannot measure a printed page, so
+    the print rules are applied on screen at that width.)"""
+    assert CHROMIUM, "MATCALC_REQUIRE_BROWSER is set but chromium is missing"
+    source = (DOCS / name).read_text(encoding="utf-8")
+    assert "@media print" in source and "margin: 11mm 10mm" in source
+    printed = source.replace("@media print", "@media all").replace(
+        "</style>", f"body {{ width: {A4_CONTENT_PX}px !important; margin: 0 !important; }}"
+                    "</style>")
+    probed = tmp_path / name
+    probed.write_text(printed.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    dom = _browser(tmp_path, [f"--window-size={A4_CONTENT_PX + 20},900",
+                              "--virtual-time-budget=5000", "--dump-dom"], probed.as_uri())
+    probe = json.loads(html.unescape(re.search(r'<pre id="matcalc-probe">(.*?)</pre>', dom,
+                                               re.S).group(1)))
+    assert probe["count"] > 50 and probe["tables"]
+    wide = [(right, row) for right, row in probe["tables"] if right > A4_CONTENT_PX]
+    assert not wide, f"tables wider than A4's printable width: {wide}"

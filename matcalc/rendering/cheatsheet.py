@@ -26,7 +26,7 @@ from ..layout import layout_plan
 from ..shapes import SCALAR, Shape, fmt
 from ..tablecheck import EntryResult, parse_dims
 from ..tables import Entry, Section, Tables
-from .sheet_labels import LABELS, pick, source_of, translate
+from .sheet_labels import LABELS, LAYOUT_NAMES, pick, source_of, tags_text, translate
 from .sheet_model import Block, Cell, Table, display_tree, math_latex
 from .sheet_records import accumulation_table, autograd_table, errata_table
 
@@ -100,7 +100,7 @@ def lines_for(section: Section, results: dict[str, EntryResult], lang: str) -> l
                   for layout in ("numerator", "denominator")}
         for layout, text in entry.shape:
             shapes[layout] = parse_dims(text)
-        assumed = ", ".join(f"{name} {' '.join(tags)}" for name, tags in entry.assume)
+        assumed = tags_text(entry.assume, lang)
         out.append(Line(entry, f, wrt, claims, shapes, result.ok, evidence_text(result, lang),
                         assumed))
     return out
@@ -254,13 +254,13 @@ def _pitfall_table(pitfalls: Sequence[tuple[Line, Any]], results: dict[str, Entr
     rows = []
     for line, pitfall in pitfalls:
         claim = display_tree(line.entry, pitfall.layout, pitfall.claim)
-        verdict = _pitfall_verdict(results[line.entry.key], pitfall)
-        published = Cell(cls="math").math(claim).text(
-            f"{pitfall.layout} · {verdict}", "small")
+        verdict = _pitfall_verdict(results[line.entry.key], pitfall, lang)
+        layout_name = LAYOUT_NAMES[lang][pitfall.layout]
+        published = Cell(cls="math").math(claim).text(f"{layout_name} · {verdict}", "small")
         correct = Cell(cls="math")
         if pitfall.correct:
             correct.math(display_tree(line.entry, pitfall.layout, pitfall.correct))
-            correct.text(f"{pitfall.layout}", "small")
+            correct.text(layout_name, "small")
         else:
             layout = pitfall.layout if pitfall.layout in line.claims else next(iter(line.claims))
             correct.math(line.claims[layout])
@@ -273,10 +273,12 @@ def _pitfall_table(pitfalls: Sequence[tuple[Line, Any]], results: dict[str, Entr
                   f"{w['pitfall_why']} · {w['source']}"], rows, "pitfalls")
 
 
-def _pitfall_verdict(result: EntryResult, pitfall: Any) -> str:
+def _pitfall_verdict(result: EntryResult, pitfall: Any, lang: str) -> str:
+    w = LABELS[lang]
     for check in result.checks:
         if check.label.startswith(f"pitfall ({pitfall.layout})") and check.verdict is not None:
-            return ("✗ " + check.verdict.status) if check.ok else "!! holds"
+            status = check.verdict.status
+            return f"✗ {w.get(status, status)}" if check.ok else f"!! {w['holds']}"
     return "?"
 
 
@@ -291,7 +293,7 @@ def _md_parts(parts: Sequence[tuple[str, Any]]) -> str:
             out.append(f"${math_latex(value)}$")
         elif kind == "br":
             out.append("<br>")
-        elif kind == "strong":
+        elif kind in ("strong", "verdict"):
             out.append(f"**{value}**")
         else:
             out.append(str(value))

@@ -333,7 +333,8 @@ def _mathml(box: object) -> str:
         if box.upright and len(box.name) == 1:
             return f'<mi mathvariant="normal">{e(box.name)}</mi>'
         if " " in box.name:
-            return "".join(f"<mi>{e(part)}</mi><mo>&#x2061;</mo>" for part in box.name.split())
+            return '<mspace width="0.17em"/>'.join(f"<mi>{e(part)}</mi><mo>&#x2061;</mo>"
+                                                   for part in box.name.split())
         return f"<mi>{e(box.name)}</mi>"
     if isinstance(box, Num):
         return f"<mn>{e(box.text)}</mn>"

@@ -12,7 +12,7 @@ from .sheet_labels import LABELS
 from .sheet_model import Block, Table, math_mathml
 
 #: a formula longer than this (as text) is set one term of its sum per line
-WRAP = 34
+WRAP = 26
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
@@ -25,11 +25,14 @@ table { border-collapse: collapse; width: 100%; margin: .6em 0; font-size: 14px;
 th, td { border: 1px solid #d0d7de; padding: 5px 7px; vertical-align: middle; }
 th { background: #f6f8fa; text-align: left; }
 td.math { font-size: 16px; }
-td.note { font-size: 12px; color: #57606a; }
+td.note { font-size: 12px; color: #57606a; min-width: 170px; }
 span.evidence { color: #1a7f37; }
 span.failed { color: #cf222e; font-weight: bold; }
 span.small { color: #57606a; font-size: 12px; }
 span.quote { font-style: italic; }
+td.evidence-list { font-size: 13px; }
+td.nowrap { white-space: nowrap; }
+span.verdict { font-weight: 600; white-space: nowrap; }
 .source { color: #57606a; font-style: italic; }
 math { font-size: 1.05em; }
 table.identities td:nth-child(5), table.autograd td:nth-child(4) { width: 28%; }
@@ -45,8 +48,10 @@ table.errata td:nth-child(3) { width: 36%; }
   nav ol { font-size: 10px; margin: .2em 0; }
   table { font-size: 9.5px; margin: .3em 0; }
   th, td { padding: 2px 4px; }
-  td.math { font-size: 11.5px; }
+  td.math { font-size: 9.5px; }
+  td.note { min-width: 100px; }
   td.note, span.small { font-size: 8.5px; }
+  td.evidence-list { font-size: 9px; }
   tr { break-inside: avoid; }
 }
 body.essentials table { font-size: 13px; }
@@ -55,6 +60,7 @@ body.essentials table { font-size: 13px; }
   body.essentials h2 { margin: .5em 0 .2em; font-size: 12px; }
   body.essentials table { font-size: 8.5px; margin: .2em 0; }
   body.essentials td.math { font-size: 10.5px; }
+  body.essentials td.note { min-width: 0; }
   body.essentials td.note, body.essentials span.small { font-size: 8px; }
   body.essentials th, body.essentials td { padding: 1px 3px; }
 }

@@ -57,7 +57,7 @@ LABELS = {
         "holds": "holds", "fails": "fails", "ill-formed": "ill-formed",
         "torch_jacobian": "torch's Jacobian of", "has_shape": "has shape",
         "accumulation": "forward and reverse accumulation", "order": "order",
-        "forward": "forward", "reverse": "reverse", "cost": "multiplications",
+        "forward": "forward", "reverse": "reverse", "cost": "multiplications (dense Jacobians)",
         "cheaper": "cheaper",
     },
     "zh": {
@@ -103,16 +103,58 @@ LABELS = {
         "holds": "成立", "fails": "不成立", "ill-formed": "形状不符",
         "torch_jacobian": "torch 计算的雅可比矩阵", "has_shape": "形状为",
         "accumulation": "正向积累与反向积累", "order": "顺序",
-        "forward": "正向", "reverse": "反向", "cost": "乘法次数",
+        "forward": "正向", "reverse": "反向", "cost": "乘法次数（按稠密雅可比矩阵）",
         "cheaper": "更省",
     },
 }
 
-#: words of the English sources and evidence that the Chinese sheet translates
+#: the English words of sources and evidence lines, in Chinese (phrases first)
 _ZH_SOURCE = [
     (r"Petersen & Pedersen, The Matrix Cookbook \(2012\)", "Petersen 与 Pedersen《Matrix Cookbook》(2012)"),
+    (r"D2L \(Dive into Deep Learning\) §2–4 and standard backpropagation identities",
+     "D2L（《动手学深度学习》）§2–4 与常用的反向传播恒等式"),
+    (r"\(vector 2-norm\)", "（向量 2-范数）"), (r"\(Frobenius norm\)", "（Frobenius 范数）"),
     (r"Matrix Cookbook eqs?\. ?", "Matrix Cookbook 式 "),
     (r"\beq\. ?", "式 "),
+    (r", used without its symmetry assumption", "，在没有对称假设时使用"),
+    (r" used without ([A-Z]) symmetric", r" 在 \1 不对称时使用"),
+    (r" used for general ([A-Z]) and ([A-Z])", r" 用于一般的 \1 和 \2"),
+    (r", used for a target that is not a probability vector", "，用于不是概率向量的目标"),
+    (r" as printed, for general ([A-Z]) and ([A-Z]) \(SymPy's tests flag it\)",
+     r" 的印刷形式，对一般的 \1 和 \2（SymPy 的测试也指出了这一点）"),
+    (r" as printed, with ([A-Z]) symmetric", r" 的印刷形式，\1 对称"),
+    (r" as printed,", " 的印刷形式："),
+    (r", general ([A-Z]):", r"，一般的 \1："),
+    (r" with ([A-Z]) symmetric:", r"，\1 对称："),
+    (r"\(([A-Z](?:, [A-Z])*) symmetric\)", r"（\1 对称）"),
+    (r", (\S) symmetric positive definite", r"，\1 对称正定"),
+    (r", ([A-Z]) symmetric\b", r"，\1 对称"),
+    (r"\((symmetric|diagonal) ([A-Z])\)", lambda m: f"（{m.group(2)} "
+     + ("对称" if m.group(1) == "symmetric" else "对角") + "）"),
+    (r" for (symmetric|diagonal) ([A-Z])\b", lambda m: f"，{m.group(2)} "
+     + ("对称" if m.group(1) == "symmetric" else "对角")),
+    (r"for square invertible ([A-Z]), ", r"\1 为可逆方阵时，"),
+    (r", for k = (\d)", r"，取 k = \1"),
+    (r", with ", "，其中 "),
+    (r" with the chain rule", " 结合链式法则"), (r" with the product rule", " 结合乘积法则"),
+    (r" with ([A-Z]) = I", r"，取 \1 = I"),
+    (r" in vec form", " 的 vec 形式"), (r", in vec layout", "，vec 布局"),
+    (r", as one vec-layout matrix", "，写成一个 vec 布局矩阵"),
+    (r", the single-entry matrices, stacked in vec layout", "，单元素矩阵按 vec 布局排列"),
+    (r"\(the 1-norm, away from zero entries\)", "（1-范数，元素不为 0 处）"),
+    (r"\(away from 0\)", "（0 以外）"),
+    (r"\(d written e here\)", "（此处 d 写作 e）"),
+    (r"elementwise functions", "逐元素函数"),
+    (r"linear regression", "线性回归"), (r"weight decay on a matrix", "矩阵的权重衰减"),
+    (r"weight decay", "权重衰减"), (r"softmax regression with logits", "softmax 回归，logits 为"),
+    (r"softmax regression", "softmax 回归"), (r"activation functions", "激活函数"),
+    (r"logistic regression, one example", "逻辑回归，单个样本"),
+    (r"logistic regression, a batch", "逻辑回归，一批样本"),
+    (r" for a probability vector y", "，y 为概率向量"),
+    (r"backpropagation through", "反向传播经过"), (r" with upstream gradient", "，上游梯度"),
+    (r"the Jacobian of a linear layer", "线性层的雅可比矩阵"),
+    (r"a batched linear layer", "批量线性层"),
+    (r"Gaussian negative log-likelihood", "高斯负对数似然"),
     (r"\bexact\b", "精确"),
     (r"\bfixed sizes\b", "固定尺寸"),
     (r"\bnumeric only\b", "仅数值"),
@@ -120,7 +162,16 @@ _ZH_SOURCE = [
     (r"autograd picks", "自动微分取"),
     (r"\bat ([a-z] = 0)", r"在 \1 处"),
     (r"\bpoints\b", "个点"),
+    (r"\bholds\b", "成立"),
 ]
+
+#: assumption tags and layout names on the Chinese sheet
+ZH_TAGS = {"symmetric": "对称", "spd": "对称正定", "invertible": "可逆", "orthogonal": "正交",
+           "diagonal": "对角", "positive": "逐元素为正"}
+LAYOUT_NAMES = {"en": {"numerator": "numerator", "denominator": "denominator",
+                       "mixed": "mixed", "vec": "vec"},
+                "zh": {"numerator": "分子布局", "denominator": "分母布局", "mixed": "混合布局",
+                       "vec": "vec 布局"}}
 
 
 def pick(lang: str, en: str, zh: str) -> str:
@@ -134,8 +185,16 @@ def source_of(record: Any, lang: str) -> str:
     return record.source
 
 
+def tags_text(assume: tuple, lang: str) -> str:
+    """``A symmetric, B spd`` (or in Chinese)."""
+    if lang == "zh":
+        return "，".join(f"{name} {'、'.join(ZH_TAGS.get(t, t) for t in tags)}"
+                        for name, tags in assume)
+    return ", ".join(f"{name} {' '.join(tags)}" for name, tags in assume)
+
+
 def translate(text: str) -> str:
-    """The few English words of sources and evidence lines, in Chinese."""
+    """The English words of sources and evidence lines, in Chinese."""
     for pattern, replacement in _ZH_SOURCE:
         text = re.sub(pattern, replacement, text)
     return text

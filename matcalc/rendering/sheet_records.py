@@ -16,23 +16,24 @@ from ..records import AutogradExample, Erratum
 from ..shapes import fmt
 from ..tablecheck import Check, EntryResult, parse_dims
 from ..tables import Section
-from .sheet_labels import LABELS, pick, source_of, translate
+from .sheet_labels import LABELS, LAYOUT_NAMES, pick, source_of, translate
 from .sheet_model import Cell, Equation, Table, display_tree
 
 
 def multiplications(tree: E.Expr) -> sympy.Expr:
-    """Scalar multiplications in the matrix products of ``tree``, as a polynomial
-    in the dimension names ((a×b)(b×c) costs a·b·c)."""
+    """Scalar multiplications of the product of Jacobians ``tree``, taken as dense
+    matrices, as a polynomial in the dimension names: (a×b)(b×c) costs a·b·c. Only
+    the chain of products counts, not computing the Jacobians' entries."""
     def size(dim: Any) -> sympy.Expr:
         text = str(dim)
         return sympy.Integer(int(text)) if text.isdigit() else sympy.Symbol(text, positive=True)
 
-    total = sympy.Integer(0)
-    for node in E.walk(tree):
-        if isinstance(node, E.Apply) and node.op == "matmul":
-            (a, b), (_, c) = node.args[0].shape, node.args[1].shape
-            total += size(a) * size(b) * size(c)
-    return sympy.expand(total)
+    if not (isinstance(tree, E.Apply) and tree.op == "matmul"):
+        return sympy.Integer(0)
+    left, right = tree.args
+    (a, b), (_, c) = left.shape, right.shape
+    return sympy.expand(size(a) * size(b) * size(c) + multiplications(left)
+                        + multiplications(right))
 
 
 def _poly_text(poly: sympy.Expr) -> str:
@@ -114,7 +115,7 @@ def autograd_table(section: Section, results: dict[str, EntryResult], lang: str)
         evidence.text(pick(lang, example.note, example.note_zh), "small")
         evidence.text(f"{w['source']}: {source_of(example, lang)}", "small")
         rows.append((example.key, [_computation_cell(example, lang),
-                                   Cell(parts=[(kind, value)], cls="math"),
+                                   Cell(parts=[(kind, value)], cls="math nowrap"),
                                    Cell(cls="math").math(_outputs_tree(example, example.claim)),
                                    evidence]))
     return Table([w["computation"], w["compared"], w["claim"], w["evidence_note"]], rows,
@@ -133,6 +134,15 @@ def _check_text(check: Check, lang: str) -> str:
             words += f", {points} {LABELS[lang]['points']}"
         return f"{mark} {words}"
     return f"{mark} {LABELS[lang].get(status, status)}"
+
+
+def _verdict_mark(found: str, ok: bool, expected: str, lang: str) -> str:
+    """✓ holds, ✗ fails, ✗ ill-formed; and loudly when the engines found
+    something other than what the erratum states."""
+    w = LABELS[lang]
+    mark = "✓" if found == "holds" else "✗"
+    text = f"{mark} {w.get(found, found)}"
+    return text if ok else f"{text} — {w['failed']} ({w.get(expected, expected)}?)"
 
 
 def errata_table(section: Section, results: dict[str, EntryResult], lang: str,
@@ -157,19 +167,18 @@ def errata_table(section: Section, results: dict[str, EntryResult], lang: str,
 def _evidence_cell(erratum: Erratum, result: EntryResult, lang: str, compact: bool) -> Cell:
     """One line per piece of evidence: the claim, its layout and the verdict found."""
     w = LABELS[lang]
-    cell = Cell(cls="note")
+    cell = Cell(cls="evidence-list")
     checks = iter(result.checks)
     for item in erratum.claims:
         check = next(checks)
         lhs = display_tree(erratum, item.layout, f"d({item.f})/d({item.wrt})", dict(item.vars))
         rhs = display_tree(erratum, item.layout, item.claim, dict(item.vars))
         found = check.verdict.status if check.verdict is not None else "?"
-        mark = "✓" if check.ok else "✗ !!"
         if cell.parts:
             cell.parts.append(("br", ""))
         cell.parts += [("math", Equation(lhs, rhs)),
-                       ("small", f" {w[item.layout] if compact else item.layout}: "
-                                 f"{w.get(found, found)} {mark}")]
+                       ("small", f" ({LAYOUT_NAMES[lang][item.layout]}): "),
+                       ("verdict", _verdict_mark(found, check.ok, item.expect, lang))]
     for example in erratum.autograd:
         check = next(checks)
         if cell.parts:
@@ -178,7 +187,8 @@ def _evidence_cell(erratum: Erratum, result: EntryResult, lang: str, compact: bo
         claim = _outputs_tree(example, example.claim)
         status = check.detail.split(" ", 1)[0].rstrip(":")
         cell.parts += [("small", "PyTorch: "), (kind, value), ("text", " = "), ("math", claim),
-                       ("small", f": {w.get(status, status)} {'✓' if check.ok else '✗ !!'}")]
+                       ("small", ": "), ("verdict", _verdict_mark(status, check.ok,
+                                                                 example.expect, lang))]
     for item in erratum.jacobians:
         check = next(checks)
         got = check.detail.split(" has shape ", 1)[1].split(" (")[0] if " has shape " in \
@@ -188,7 +198,8 @@ def _evidence_cell(erratum: Erratum, result: EntryResult, lang: str, compact: bo
         cell.parts += [("small", f"{w['torch_jacobian']} "),
                        ("math", display_tree(erratum, "numerator", item.f, dict(item.vars))),
                        ("small", f" (∂/∂{item.wrt}) {w['has_shape']} {got} = "
-                                 f"{fmt(parse_dims(item.shape))} {'✓' if check.ok else '✗ !!'}")]
+                                 f"{fmt(parse_dims(item.shape))}"),
+                       ("verdict", " ✓" if check.ok else f" ✗ {w['failed']}")]
     if lang == "zh":
         cell.parts = [(k, translate(v) if k == "small" else v) for k, v in cell.parts]
     return cell
