@@ -33,10 +33,6 @@ PERTURBATION = 0.1
 MAX_EVALUATIONS = 20_000
 
 
-class PointRejected(Exception):
-    """The function raised, or was not finite, at a perturbed point."""
-
-
 class UserFunction:
     """``f(**inputs)`` for one user callable and its example inputs."""
 

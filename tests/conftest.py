@@ -8,6 +8,17 @@ from matcalc.tablecheck import EntryResult, check_all
 from matcalc.tables import Tables, load_tables
 
 
+#: fixtures that check every table entry or every corpus item: a test using one is slow
+TABLE_WIDE = frozenset({"table_results", "corpus_results"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the table-wide tests ``slow`` (``-m 'not slow'`` leaves them out)."""
+    for item in items:
+        if TABLE_WIDE & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def tables() -> Tables:
     return load_tables()

@@ -103,6 +103,7 @@ def test_cli_derive(capsys: pytest.CaptureFixture) -> None:
     assert main(["derive", "x", "--wrt", "q", "--var", "x:n"]) == 2
 
 
+@pytest.mark.slow
 def test_every_table_function_round_trips() -> None:
     """derive's closed form for every table entry, in every layout the entry
     states, verifies (derive checks it with both engines before returning it)."""

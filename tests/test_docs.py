@@ -28,10 +28,20 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert command in ci
 
 
-def test_the_setup_command_runs_a_real_verification() -> None:
+def test_the_setup_command_runs_a_real_verification(capsys: pytest.CaptureFixture) -> None:
+    """The README's first command installs matcalc and verifies a claim; the
+    verification it runs is run here, through the installed command's entry point
+    (``matcalc = "matcalc.cli:main"``), and must hold. (Installing into a fresh
+    environment is tested by tests/test_packaging.py.)"""
     command = _block_after("Set up and run a verification").strip()
     assert "pip install" in command and "-c constraints.txt" in command
-    assert ".venv/bin/matcalc verify" in command
+    assert 'matcalc = "matcalc.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    steps = [step.strip() for step in command.split("&&")]
+    run = shlex.split(steps[-1])
+    assert run[:2] == [".venv/bin/matcalc", "verify"]
+    code = main(run[1:])
+    out = capsys.readouterr().out
+    assert out.split()[0] == "HOLDS" and code == 0, out
 
 
 EXAMPLES = [line for line in _block_after("## Examples").splitlines() if line.strip()]

@@ -222,6 +222,7 @@ def test_tables_are_iterable_from_the_library() -> None:
     assert tables["notes-3.3/linear"].claim_map == {"numerator": "A", "denominator": "A.T"}
 
 
+@pytest.mark.slow
 def test_every_entry_keeps_its_verdict_across_20_seeds(tables) -> None:  # noqa: ANN001
     """The seed decides every random point; no verdict may depend on it. The
     numeric stage is where that can bite (float64 points, conditioning,
