@@ -21,7 +21,7 @@ from .errors import ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .layout import LAYOUTS, layout_plan
 from .numeric import check_tolerances
 from .parsing import build, parse_expression, parse_identity
-from .options import check_seed, check_timeout
+from .options import check_flag, check_seed, check_timeout
 from .shapes import fmt
 from .strength import STRENGTHS
 from .surface import option, var_hint
@@ -74,6 +74,7 @@ def verify(
     if require is not None:
         _check_choice("required strength", require, STRENGTHS)
     seed, timeout = check_seed(seed), check_timeout(timeout)
+    check_flag("diagnose", diagnose)
     check_tolerances(rtol, atol)
     declarations = declare(vars, assume, sizes)
     scope = declarations.scope(layout)

@@ -72,3 +72,11 @@ def check_jobs(jobs: Any) -> int | None:
                           f"not {jobs!r}", token=str(jobs),
                           hint=f"e.g. {setting('jobs', 2)}, or leave it out for one per core")
     return value
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """A yes/no option: True or False, nothing else (``"no"`` is not False)."""
+    if not isinstance(value, bool):
+        raise OptionError(f"{option(name)} must be True or False, not {value!r}",
+                          token=str(value))
+    return value

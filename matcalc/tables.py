@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
 from importlib.resources.abc import Traversable
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -234,6 +235,10 @@ def load_tables(paths: Sequence[str | Path] | None = None) -> Tables:
     >>> tables["notes-3.1/sum"].claim_map["numerator"]
     'ones(n).T'
     """
+    if paths is not None and (isinstance(paths, (str, bytes)) or not isinstance(paths, Sequence)
+                              or not all(isinstance(p, (str, PathLike)) for p in paths)):
+        raise TableError(f"paths must be a list of table file paths, not {paths!r}",
+                         token=repr(paths)[:40])
     files: list[Path] | list[Traversable] = [Path(p) for p in paths] if paths else default_files()
     if not files:
         raise TableError(f"no table files found in the package ({TABLES_RESOURCE})")

@@ -189,7 +189,8 @@ def test_keyboard_interrupt_in_a_command_exits_130(capsys: pytest.CaptureFixture
     ({"timeout": float("inf")}, "timeout"), ({"timeout": -1}, "timeout"),
     ({"assume": ["x"]}, "assume"), ({"assume": {"x": None}}, "'x'"),
     ({"assume": {"x": [1]}}, "'x'"), ({"vars": ["x"]}, "vars"), ({"sizes": [("n", 3)]}, "sizes"),
-    ({"method": None}, "method"), ({"layout": 3}, "layout"),
+    ({"method": None}, "method"), ({"layout": 3}, "layout"), ({"diagnose": "yes"}, "diagnose"),
+    ({"sizes": {"n": "abc"}}, "'n'"), ({"vars": {"x": None}}, "'x'"),
 ])
 def test_bad_api_arguments_raise_a_matcalc_error_naming_them(kwargs: dict, name: str) -> None:
     arguments = {"vars": {"x": "n"}, **kwargs}
@@ -211,6 +212,12 @@ def test_derive_and_check_all_validate_too() -> None:
     for jobs in (-3, 0, 2.5, "2"):
         with pytest.raises(OptionError, match="jobs"):
             check_all([], jobs=jobs)  # type: ignore[arg-type]
+
+
+def test_load_tables_refuses_what_is_not_a_list_of_paths() -> None:
+    for paths in (5, [5], "a.toml", b"a.toml"):
+        with pytest.raises(MatcalcError, match="paths must be a list"):
+            matcalc.load_tables(paths)  # type: ignore[arg-type]
 
 
 def test_numpy_integers_are_integers() -> None:
