@@ -76,3 +76,23 @@ def test_rtol_and_atol_reach_the_numeric_stage() -> None:
 def test_bad_tolerances_are_refused(bad: object) -> None:
     with pytest.raises(DeclarationError, match="rtol"):
         matcalc.verify("d(A @ x)/d(x) = A", vars=X_A, rtol=bad)
+
+
+def test_assert_gradient() -> None:
+    import torch
+
+    from matcalc.testing import assert_gradient
+
+    x = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    assert assert_gradient(lambda x: torch.sum(x ** 3), "3 * x ** 2", {"x": x}, "x") is None
+    with pytest.raises(AssertionError, match="factor of 3"):  # by hand: the derivative is 3x^2
+        assert_gradient(lambda x: torch.sum(x ** 3), "x ** 2", {"x": x}, "x")
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import matcalc.testing
+
+    failures, tried = doctest.testmod(matcalc.testing)
+    assert tried > 0 and failures == 0
