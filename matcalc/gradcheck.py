@@ -33,8 +33,8 @@ from .diagnosis import ORDER, repair_message, whole_claim_repairs
 from .errors import DeclarationError, ShapeError, UnknownNameError, did_you_mean
 from .evidence import Counterexample, NumericEvidence, NumericPoint
 from .layout import LAYOUTS, LayoutPlan, arrange, layout_plan, unarrange
-from .parsing import parse_expression, scope_from
 from .numeric import check_tolerances
+from .parsing import parse_expression, scope_from
 from .shapes import Shape, concrete
 from .userfunc import STEP, UserFunction, callable_name, to_tensor
 from .verdict import Finding, Verdict
@@ -314,8 +314,10 @@ class _Check:
             results.append(NumericPoint({}, error, ok))
             if not ok and counterexample is None:
                 counterexample = Counterexample(
-                    sizes={}, point={n: tensor_grid(self.fn.matrix(v)) for n, v in point.env.items()},
-                    lhs=tensor_grid(point.truth), rhs=tensor_grid(claim), exact=False,
+                    sizes={},
+                    point={n: tensor_grid(self.fn.matrix(v)) for n, v in point.env.items()},
+                    lhs=tensor_grid(point.truth),
+                    rhs=tensor_grid(point.raw if claim is None else claim), exact=False,
                     source=self.truth_name)
         failed = sum(not r.ok for r in results)
         where = f"the examples and {len(results) - 1} random points around them"
