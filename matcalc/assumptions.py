@@ -7,11 +7,40 @@
 * ``diagonal``   zero off the diagonal
 * ``positive``   every free entry > 0 (for a diagonal matrix: its diagonal)
 
-The symbolic engine sees an assumption as a *structure* (which entries are
-free symbols and how the others follow from them: a symmetric matrix shares its
-mirrored entries, an orthogonal one is the Cayley transform of a skew matrix)
-plus the sign of its symbols. The samplers of both engines draw points that
-satisfy every assumption.
+The exact engine sees an assumption as a *structure* (which entries are free
+symbols and how the others follow from them) plus the sign of its symbols; the
+samplers of both engines draw points that satisfy every assumption. A claim
+holds under an assumption only if it holds on the whole set the assumption
+names, so each engine must reach all of it. What each reaches:
+
+==============  ==========================================  ==========================================
+assumption      exact engine (structure; points)            numeric engine (``sample_tensor``)
+==============  ==========================================  ==========================================
+symmetric       every symmetric matrix: one symbol per      ``(R + R.T) / 2``, R Gaussian: every
+                upper entry, mirrored; any signs            symmetric matrix has positive density
+spd             the symmetric structure, diagonal symbols   ``R R.T / n + I / 2``: all spd matrices
+                positive; rational points ``R R.T + I``     with eigenvalues above 1/2
+                (all spd matrices with eigenvalues > 1)
+invertible      every square matrix; points off det = 0     Gaussian R, condition number <= 1e4
+orthogonal      both components: the Cayley transform       Haar measure on O(n) (QR with the sign
+                ``(I - S)(I + S)^-1`` of a skew S reaches   of R's diagonal fixed): each point is a
+                the rotations without eigenvalue -1 (dense  rotation or a reflection with
+                in det = +1), and ``D @ Cayley(S)`` with    probability 1/2
+                ``D = diag(-1, 1, ..., 1)`` the reflections
+                (dense in det = -1); every instantiation is
+                decided with each orthogonal variable both
+                ways
+diagonal        one symbol per diagonal entry, any sign     Gaussian diagonal
+positive        positive symbols; points with entries in    uniform in [0.5, 2)
+                (0, 24]: below 1 and above 1
+==============  ==========================================  ==========================================
+
+An identity that is a rational function of the entries (and of exp, log, ...
+of them) and holds on a dense subset of a set holds on all of it, by
+continuity, so the exact engine's dense parametrizations are enough for a
+proof; its random points make a refutation anywhere in the set possible.
+``tests/test_assumptions.py`` checks, for each assumption, that an identity
+true on part of its set only fails.
 """
 
 from __future__ import annotations

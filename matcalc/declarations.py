@@ -22,10 +22,46 @@ from .parsing import Scope, parse_shape, variable_name
 from .shapes import Shape, dim_names, kind
 from .surface import assume_hint, on_command_line, option, var_hint
 
-#: sizes the symbolic stage gives to dimension names, in order (square ones first)
-SYMBOLIC_SIZES = (3, 2, 4, 5, 6)
-#: sizes of the numeric stage's second instantiation
-NUMERIC_SIZES = (5, 4, 6, 7, 8, 9)
+#: sizes the exact stage gives to dimension names, rotated across its
+#: instantiations (see :meth:`Declarations.exact_size_sets`); 3 first, so that
+#: the first instantiation (the one reports show) is the familiar one
+EXACT_SIZES = (3, 2, 4, 5, 6, 7)
+#: instantiations of the exact stage: each dimension name meets this many sizes
+EXACT_SETS = 3
+#: the larger sizes the numeric stage adds, in two instantiations
+NUMERIC_SIZES = (6, 7, 8, 9, 10, 11, 12, 13)
+#: a pinned size is decided exactly up to this size, when the identity is cheap
+#: there (no det, inv or logdet: those swell beyond ``limits.MAX_SYMBOLIC_DIM``)
+MAX_EXACT_PINNED = 50
+
+
+def _rotated(names: list[str], pinned: Mapping[str, int], base: tuple[int, ...],
+             count: int) -> list[dict[str, int]]:
+    """``count`` instantiations of ``names``: the free names take consecutive
+    entries of ``base`` (without the pinned values), rotated by one per
+    instantiation, so every free name meets ``count`` different sizes and
+    sizes stay distinct across names within an instantiation. A free name
+    that would meet sizes of one parity only (possible when pinned values
+    leave gaps in ``base``) gets its last size replaced by the smallest unused
+    size of the other parity."""
+    free_names = [n for n in names if n not in pinned]
+    pool = [s for s in base if s not in pinned.values()]
+    pool = pool[:max(len(free_names) + count - 1, 1)]
+    sets = [{name: pinned[name] if name in pinned
+             else pool[(free_names.index(name) + shift) % len(pool)] for name in names}
+            for shift in range(count)]
+    if count >= 2:
+        for name in free_names:
+            if len({sizes[name] % 2 for sizes in sets}) == 1:
+                last = sets[-1]
+                wanted = 1 - last[name] % 2
+                used = set(last.values())
+                last[name] = next(s for s in range(2 + wanted, 1000, 2) if s not in used)
+    unique: list[dict[str, int]] = []
+    for sizes in sets:
+        if sizes not in unique:
+            unique.append(sizes)
+    return unique
 
 
 @dataclass(frozen=True)
@@ -61,21 +97,31 @@ class Declarations:
         ordered = [n for n in names if n in square] + [n for n in names if n not in square]
         return ordered
 
+    def exact_size_sets(self) -> list[dict[str, int]]:
+        """The instantiations the exact stage decides, in order.
+
+        Every free dimension name meets ``EXACT_SETS`` sizes, an even and an
+        odd one among them (``det(-X) = -det(X)`` holds at odd sizes only);
+        within one instantiation distinct names get distinct sizes (so a
+        transposed claim cannot pass by a coincidence of shapes). A pinned
+        name keeps its size in every instantiation.
+        """
+        return _rotated(self.dims(), dict(self.pinned), EXACT_SIZES, EXACT_SETS)
+
     def symbolic_sizes(self) -> dict[str, int]:
-        pinned = dict(self.pinned)
-        sizes = {}
-        free = iter(s for s in SYMBOLIC_SIZES if s not in pinned.values())
-        for name in self.dims():
-            sizes[name] = pinned[name] if name in pinned else next(free, SYMBOLIC_SIZES[-1])
-        return sizes
+        """The first exact instantiation (the one reports show)."""
+        return self.exact_size_sets()[0]
 
     def numeric_size_sets(self) -> list[dict[str, int]]:
+        """The numeric stage's instantiations: the first exact one (where the
+        engines are compared) and two with larger sizes, each free name at an
+        even and an odd one."""
         pinned = dict(self.pinned)
-        first = self.symbolic_sizes()
-        free = iter(s for s in NUMERIC_SIZES if s not in pinned.values())
-        second = {n: pinned[n] if n in pinned else next(free, NUMERIC_SIZES[-1])
-                  for n in self.dims()}
-        return [first] if second == first else [first, second]
+        sets = [self.symbolic_sizes()]
+        for sizes in _rotated(self.dims(), pinned, NUMERIC_SIZES, 2):
+            if sizes not in sets:
+                sets.append(sizes)
+        return sets
 
 
 def shape_spec(shape: Shape) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from . import expr as E
 from . import limits
 from ._lazy import load, sp, torch
 from .budget import Timeout, time_budget
-from .declarations import Declarations
+from .declarations import MAX_EXACT_PINNED, Declarations
 from .errors import MatcalcError, ShapeError, UndecidedError
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
@@ -181,47 +181,102 @@ class Engines:
 
     # -- the engines
 
-    def too_big(self) -> str | None:
-        """Why the symbolic stage cannot run at these sizes, or None."""
-        sizes = self.declarations.symbolic_sizes()
+    def too_big(self, sizes: Mapping[str, int] | None = None,
+                nodes: Sequence[E.Expr] = ()) -> str | None:
+        """Why the exact stage cannot run at ``sizes`` (default: the first
+        instantiation), or None. Beyond ``limits.MAX_SYMBOLIC_DIM`` only pinned
+        sizes up to ``MAX_EXACT_PINNED`` are decided, and only for identities
+        without det, inv or logdet (whose entries swell with the size)."""
+        sizes = self.declarations.symbolic_sizes() if sizes is None else sizes
+        pinned = dict(self.declarations.pinned)
         for name, shape in self.declarations.shapes:
-            if max(concrete(shape, sizes)) > limits.MAX_SYMBOLIC_DIM:
-                return (f"{name} is {fmt(shape)} = {concrete(shape, sizes)}, beyond the "
-                        f"symbolic stage's size limit ({limits.MAX_SYMBOLIC_DIM})")
+            dims = concrete(shape, sizes)
+            if max(dims) <= limits.MAX_SYMBOLIC_DIM:
+                continue
+            large = [d for d in shape if d.size(sizes) > limits.MAX_SYMBOLIC_DIM]
+            cheap = (nodes and all(set(d.names) <= set(pinned) for d in large)
+                     and max(dims) <= MAX_EXACT_PINNED
+                     and not any(isinstance(n, E.Apply) and n.op in _SWELLING
+                                 for node in nodes for n in E.walk(node)))
+            if not cheap:
+                return (f"{name} is {fmt(shape)} = {dims}, beyond the exact stage's size "
+                        f"limit ({limits.MAX_SYMBOLIC_DIM}; pinned sizes up to "
+                        f"{MAX_EXACT_PINNED} without det, inv or logdet)")
         return None
 
-    def session(self, wrt: frozenset[str]) -> Any:
-        """The symbolic session for these differentiated variables (created once)."""
+    def exact_instantiations(self) -> list[tuple[dict[str, int], frozenset[str]]]:
+        """Every (sizes, reflected orthogonal variables) the exact stage decides:
+        each size instantiation with every orthogonal variable a rotation, and
+        again with each of them (and all of them) a reflection (det -1)."""
+        d = self.declarations
+        orthogonal = [name for name, tags in d.tags if "orthogonal" in tags]
+        variants = [frozenset()] + [frozenset({q}) for q in orthogonal]
+        if len(orthogonal) > 1:
+            variants.append(frozenset(orthogonal))
+        return [(sizes, v) for sizes in d.exact_size_sets() for v in variants]
+
+    def session(self, wrt: frozenset[str], sizes: Mapping[str, int] | None = None,
+                reflected: frozenset[str] = frozenset()) -> Any:
+        """The symbolic session for these differentiated variables at these
+        sizes (default: the first instantiation), created once."""
         from . import symbolic as S
 
-        session = self._symbolic.get(wrt)
+        d = self.declarations
+        sizes = d.symbolic_sizes() if sizes is None else dict(sizes)
+        key = (wrt, tuple(sorted(sizes.items())), reflected)
+        session = self._symbolic.get(key)
         if session is None:
-            d = self.declarations
-            session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt), d.symbolic_sizes())
-            self._symbolic[wrt] = session
+            session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt), sizes, reflected)
+            self._symbolic[key] = session
         return session
 
     def symbolic(self, lhs: E.Expr, rhs: E.Expr) -> SymbolicEvidence:
+        """The exact stage at every instantiation: proved if every one decided
+        was proved, refuted at the first refuting one."""
         from . import symbolic as S
 
-        sizes = self.declarations.symbolic_sizes()
-        reason = self.too_big()
-        if reason:
-            return SymbolicEvidence("undecided", sizes, f"skipped: {reason}")
+        runs = self.exact_instantiations()
         wrt = frozenset(derivative_targets(lhs) | derivative_targets(rhs))
         load(sp)
         start = time.perf_counter()
+        proved: list[tuple[dict[str, int], frozenset[str], SymbolicEvidence]] = []
+        missed: list[str] = []
+        current = runs[0][0]
         try:
             with time_budget(self.timeout):
-                return self.session(wrt).compare(lhs, rhs, self.seed)
+                for sizes, reflected in runs:
+                    current = sizes
+                    reason = self.too_big(sizes, (lhs, rhs))
+                    if reason:
+                        missed.append(f"skipped at {_sizes_text(sizes)}: {reason}")
+                        continue
+                    try:
+                        found = self.session(wrt, sizes, reflected).compare(lhs, rhs, self.seed)
+                    except S.SymbolicUnsupported as error:
+                        missed.append(f"skipped at {_sizes_text(sizes)}: {error}")
+                        continue
+                    if found.status == "refuted":
+                        decided = _unique([s for s, _, _ in proved] + [sizes])
+                        note = _reflection_note(reflected)
+                        return dataclasses.replace(
+                            found, size_sets=decided, detail=found.detail + note,
+                            seconds=time.perf_counter() - start)
+                    if found.status == "proved":
+                        proved.append((sizes, reflected, found))
+                    else:
+                        missed.append(f"undecided at {_sizes_text(sizes)}: {found.detail}")
         except Timeout:
-            detail = f"symbolic stage gave up after {self.timeout:g} s"
-        except S.SymbolicUnsupported as error:
-            detail = f"skipped: {error}"
+            missed.append(f"gave up at {_sizes_text(current)} after {self.timeout:g} s")
         except RecursionError:
-            detail = "skipped: the expression is too deep for SymPy"
-        return SymbolicEvidence("undecided", sizes, detail,
-                                seconds=time.perf_counter() - start)
+            missed.append(f"skipped at {_sizes_text(current)}: the expression is too deep "
+                          "for SymPy")
+        seconds = time.perf_counter() - start
+        if not proved:
+            detail = "; ".join(missed) if missed else "nothing to decide"
+            if len(missed) == 1 and missed[0].startswith("gave up"):
+                detail = f"symbolic stage gave up after {self.timeout:g} s"
+            return SymbolicEvidence("undecided", runs[0][0], detail, seconds=seconds)
+        return _merge_proofs(proved, missed, seconds)
 
     def componentwise(self, node: E.Expr) -> Any:
         """``node`` entry by entry at the symbolic sizes (a Grid), or None."""
@@ -257,6 +312,49 @@ class Engines:
             return NumericEvidence(
                 "undecided", f"numeric stage gave up after {limits.NUMERIC_TIME_BUDGET:g} s",
                 seconds=time.perf_counter() - start)
+
+
+#: operations whose exact entries swell with the size
+_SWELLING = frozenset({"det", "inv", "logdet"})
+
+
+def _sizes_text(sizes: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sizes.items()) or "the declared sizes"
+
+
+def _unique(sets: Sequence[Mapping[str, int]]) -> tuple[dict[str, int], ...]:
+    out: list[dict[str, int]] = []
+    for sizes in sets:
+        if dict(sizes) not in out:
+            out.append(dict(sizes))
+    return tuple(out)
+
+
+def _reflection_note(reflected: frozenset[str]) -> str:
+    if not reflected:
+        return ""
+    return f" (with {', '.join(sorted(reflected))} a reflection, det = -1)"
+
+
+def _merge_proofs(proved: list[tuple[dict[str, int], frozenset[str], SymbolicEvidence]],
+                  missed: list[str], seconds: float) -> SymbolicEvidence:
+    """One record for the instantiations proved (and those not decided)."""
+    first = proved[0][2]
+    sets = _unique([s for s, _, _ in proved])
+    kinds = list(dict.fromkeys(e.proof for _, _, e in proved if e.proof))
+    bounds = [e.error_bound for _, _, e in proved if e.error_bound is not None]
+    reflections = any(r for _, r, _ in proved)
+    where = "; ".join(_sizes_text(s) for s in sets)
+    detail = first.detail if len(proved) == 1 else (
+        f"{first.detail} (likewise at each instantiation: {where}"
+        + ("; orthogonal variables as rotations and as reflections" if reflections else "")
+        + ")")
+    if missed:
+        detail += "; not decided: " + "; ".join(missed)
+    return dataclasses.replace(
+        first, detail=detail, proof=" and ".join(kinds) or None,
+        error_bound=sum(bounds) if bounds else None,
+        entries=sum(e.entries for _, _, e in proved), seconds=seconds, size_sets=sets)
 
 
 def derivative_targets(node: E.Expr) -> set[str]:

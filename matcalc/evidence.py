@@ -27,6 +27,14 @@ class Counterexample:
 
 @dataclass(frozen=True)
 class SymbolicEvidence:
+    """The exact stage's finding over all its size instantiations.
+
+    ``size_sets`` lists every instantiation decided: for ``proved``, each of
+    them was proved (instantiations the stage could not decide are named in
+    ``detail``, not listed); for ``refuted``, the last one is the refuting
+    one. ``sizes`` is the first instantiation, or the refuting one.
+    """
+
     status: str  # "proved" | "refuted" | "undecided"
     sizes: dict[str, int]
     detail: str  # one sentence: how it was proved, or why it could not decide
@@ -36,6 +44,7 @@ class SymbolicEvidence:
     seconds: float = 0.0
     counterexample: Counterexample | None = None
     derivative: Grid | None = None  # the left side, entry by entry, at these sizes
+    size_sets: tuple[dict[str, int], ...] = ()  # every instantiation decided
 
 
 @dataclass(frozen=True)

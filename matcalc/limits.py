@@ -23,7 +23,7 @@ MAX_EXPONENT = 64
 #: any one dimension (declared, pinned or written in eye/ones/zeros)
 MAX_DIM = 100_000
 #: the symbolic stage instantiates dimensions no larger than this ...
-MAX_SYMBOLIC_DIM = 6
+MAX_SYMBOLIC_DIM = 7
 #: ... and differentiates at most this many (output entry, input entry) pairs
 MAX_SYMBOLIC_PAIRS = 4096
 #: entries of any value the numeric stage builds, and of a dense Jacobian

@@ -73,7 +73,7 @@ class _Variable:
 
 
 def _make_variable(name: str, shape: Shape, tags: frozenset[str], sizes: Mapping[str, int],
-                   free: bool) -> _Variable:
+                   free: bool, reflect: bool = False) -> _Variable:
     rows, cols = concrete(shape, sizes)
     struct = A.structure(tags)
     positive = "positive" in tags
@@ -92,6 +92,8 @@ def _make_variable(name: str, shape: Shape, tags: frozenset[str], sizes: Mapping
         eye = sp.eye(rows)
         inverse = sp.Matrix(s_inv(np.array((eye + skew).tolist(), dtype=object)).tolist())
         cayley = (eye - skew) * inverse
+        if reflect:  # D @ Cayley(S), D = diag(-1, 1, ..., 1): the det -1 component
+            cayley[0, :] = -cayley[0, :]
         structured = grid(rows, cols, lambda i, j: sp.cancel(cayley[i, j]))
     else:
         params = [symbol(i, j) for i, j in positions]
@@ -121,12 +123,14 @@ class SymbolicSession:
     """
 
     def __init__(self, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
-                 differentiated: set[str], sizes: Mapping[str, int]) -> None:
+                 differentiated: set[str], sizes: Mapping[str, int],
+                 reflected: frozenset[str] = frozenset()) -> None:
         self.sizes = dict(sizes)
         self.shapes = dict(shapes)
+        self.reflected = reflected  # orthogonal variables taken with det -1
         self.variables = {
             name: _make_variable(name, shape, tags.get(name, frozenset()), self.sizes,
-                                 name in differentiated)
+                                 name in differentiated, name in reflected)
             for name, shape in shapes.items()
         }
         # free entry -> structured entry, applied after differentiating

@@ -156,7 +156,9 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
     # compare like with like: numeric points at the sizes the symbolic stage used
     same_size = None
     if symbolic is not None and numeric is not None:
-        at_sizes = [p.ok for p in numeric.points if p.sizes == symbolic.sizes]
+        # a proof covers every instantiation in size_sets; a refutation its own sizes
+        decided = (symbolic.size_sets or (symbolic.sizes,)) if sym else (symbolic.sizes,)
+        at_sizes = [p.ok for p in numeric.points if p.sizes in decided]
         same_size = all(at_sizes) if at_sizes else None
     disagreement = None
     if sym is False and same_size and _loosened(numeric):
@@ -182,7 +184,8 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
     if sym is False or num is False:
         if sym is True and num is False:
             failing = sorted({_sizes(p.sizes) for p in numeric.points if not p.ok})
-            summary = (f"holds at {_sizes(symbolic.sizes)} (proved) but fails at "
+            proved_at = "; ".join(_sizes(s) for s in symbolic.size_sets or (symbolic.sizes,))
+            summary = (f"holds at {proved_at} (proved) but fails at "
                        f"{', '.join(failing)}: the identity depends on the size")
         elif sym is False:
             summary = "the claim differs from the true value (a counterexample is below)"

@@ -11,7 +11,11 @@ import torch
 
 import matcalc
 from matcalc import ops
+from matcalc.declarations import declare
+from matcalc.engines import Engines
 from matcalc.errors import DeclarationError, UndecidedError, UnknownNameError
+from matcalc.parsing import parse_expression
+from matcalc.verdict import combine
 
 X_A = {"x": "n", "A": "m n"}
 SQUARE = {"x": "n", "A": "n n"}
@@ -108,7 +112,8 @@ def test_evidence_of_both_engines_is_reported() -> None:
     assert verdict.symbolic.sizes == {"n": 3}
     assert verdict.numeric.status == "agrees"
     assert verdict.numeric.max_error <= verdict.numeric.tolerance
-    assert {p.sizes["n"] for p in verdict.numeric.points} == {3, 5}
+    assert [s["n"] for s in verdict.symbolic.size_sets] == [3, 2, 4]  # both parities
+    assert {p.sizes["n"] for p in verdict.numeric.points} == {3, 6, 7}
     document = json.loads(json.dumps(verdict.to_dict()))
     assert document["status"] == "holds"
     assert document["symbolic"]["status"] == "proved"
@@ -121,9 +126,20 @@ def test_a_size_dependent_identity_fails_without_an_engine_disagreement() -> Non
              " - trace(X) * X + X @ X")
     verdict = matcalc.verify(claim, vars={"X": "n n"})
     assert verdict.status == "fails"
-    assert verdict.symbolic.status == "proved" and verdict.symbolic.sizes == {"n": 3}
+    # the exact stage proves it at n = 3 and refutes it at n = 2, its next size
+    assert verdict.symbolic.status == "refuted" and verdict.symbolic.sizes == {"n": 2}
+    assert verdict.symbolic.size_sets == ({"n": 3}, {"n": 2})
     assert verdict.disagreement is None
-    assert "depends on the size" in verdict.summary
+    # with the exact stage at n = 3 alone, the numeric stage finds the failure elsewhere
+    study = Engines(declare({"X": "n n"}, None, {"n": 3}))
+    scope = study.declarations.scope("numerator")
+    lhs, rhs = (parse_expression(t, scope) for t in claim.split(" = "))
+    alone = Engines(declare({"X": "n n"}), method="numeric").numeric(lhs, rhs)
+    proved = study.symbolic(lhs, rhs)
+    assert proved.status == "proved" and proved.size_sets == ({"n": 3},)
+    outcome = combine(proved, alone)
+    assert outcome.status == "fails" and outcome.disagreement is None
+    assert "depends on the size" in outcome.summary
 
 
 def test_an_engine_disagreement_is_loud(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,7 +286,7 @@ def test_jacobians_of_all_points_at_once_match_one_at_a_time(
     derivative = parse_expression(f"d({f})/d({wrt})", decl.scope("numerator"))
     session = N.NumericSession(decl.shape_map, decl.tag_map, decl.numeric_size_sets(), seed=3)
     points = session.sample([derivative])
-    assert len(points) == 2 * N.POINTS_PER_SIZE
+    assert len(points) == len(decl.numeric_size_sets()) * N.POINTS_PER_SIZE
     N.prefill_jacobians(points, [derivative])
     key = (derivative.of, wrt)
     for point in points:
