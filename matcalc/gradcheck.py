@@ -12,7 +12,11 @@ The truth is torch autograd's Jacobian of ``f`` where autograd differentiates
 ``f`` by its own rules; it is central differences in float64 (as ``gradcheck``
 computes them) where ``f`` is NumPy code, where its graph goes through a
 hand-written backward (a custom ``torch.autograd.Function``), and always when
-``claimed`` is None — then the claim is ``f``'s own backward. The points are
+``claimed`` is None — then the claim is ``f``'s own backward. Autograd itself
+is cross-checked by central differences at the examples (up to
+``CROSS_CHECK_ENTRIES`` entries of ``wrt``): where they differ (a detached
+path, an extension op with a wrong backward) central differences are the truth
+and the evidence says so. The points are
 the examples and random perturbations of them (seeded).
 
 Only the user's own callables are called; an expression claim is parsed by
@@ -45,6 +49,8 @@ POINTS = 4
 RTOL = ATOL = 1e-8
 #: ... and against central differences, whose own error is about STEP**2 * f''' + 1e-16 / STEP
 FD_RTOL = FD_ATOL = 1e-6
+#: autograd is cross-checked by central differences at the examples up to this many entries of wrt
+CROSS_CHECK_ENTRIES = 400
 
 Claimed = Callable[..., Any] | str | None
 
@@ -105,7 +111,7 @@ def check_gradient(
     check = _Check(fn, wrt, layout, claimed)
     if check.ill_typed is not None:
         return check.ill_formed(check.ill_typed.message, check.ill_typed.position)
-    check.truth_by_autograd = _autograd_is_truth(fn, wrt, claimed)
+    check.truth_by_autograd = _autograd_is_truth(fn, wrt, claimed) and check.cross_check()
     default_rtol, default_atol = (RTOL, ATOL) if check.truth_by_autograd else (FD_RTOL, FD_ATOL)
     check.rtol = default_rtol if rtol is None else rtol
     check.atol = default_atol if atol is None else atol
@@ -150,6 +156,7 @@ class _Check:
         self.target = concrete(self.plan.shape, fn.sizes)
         self.tree: E.Expr | None = None
         self.ill_typed: ShapeError | None = None
+        self.note = ""
         if isinstance(claimed, str):
             scope = scope_from({n: fn.shape(fn.examples[n]) for n in fn.examples
                                 if n in fn.floating}, layout)
@@ -185,6 +192,28 @@ class _Check:
             return arrange(native, self.plan, self.fn.sizes)
         args = {k: (v.cpu().numpy() if self.fn.numpy else v) for k, v in env.items()}
         return to_tensor(self.claimed(**args), "the claimed derivative", max_dim=4).cpu()
+
+    def cross_check(self) -> bool:
+        """Whether autograd's Jacobian agrees with central differences at the
+        examples (where ``wrt`` is small enough to afford it): a graph with a
+        detached path, or an operation whose backward is wrong, makes autograd
+        no truth, and central differences take its place."""
+        example = self.fn.examples
+        if example[self.wrt].numel() > CROSS_CHECK_ENTRIES:
+            return True
+        out_shape = tuple(self.fn(example).shape)
+        by_autograd = self.fn.autograd(example, self.wrt).detach().reshape(self.native)
+        by_differences = self.fn.central(example, self.wrt, out_shape).reshape(self.native)
+        if not by_differences.numel():
+            return True
+        largest = float((by_autograd - by_differences).abs().max())
+        scale = float(by_differences.abs().max())
+        if largest <= max(FD_ATOL, FD_RTOL * scale):
+            return True
+        self.note = (f"autograd's derivative of {self.fn.name} differs from central differences "
+                     f"at the examples (by {largest:.1e}: a detached path, or an operation with "
+                     "a wrong backward?), so central differences are the truth")
+        return False
 
     def truth(self, env: dict[str, Any]) -> Any:
         """The true derivative at ``env`` in native order, every value 2-d."""
@@ -325,7 +354,8 @@ class _Check:
             status="disagrees" if failed else "agrees",
             detail=(f"the claim and {self.truth_name} differ at {failed} of {len(results)} "
                     "points" if failed else f"the claim and {self.truth_name} agree at all "
-                    f"{len(results)} points") + f" ({where})",
+                    f"{len(results)} points") + f" ({where})"
+                   + (f"; {self.note}" if self.note else ""),
             engine=("torch autograd" if self.truth_by_autograd
                     else f"central differences (step {STEP:g})") + ", float64",
             points=tuple(results), max_error=max(r.error for r in results),

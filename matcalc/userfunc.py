@@ -141,7 +141,7 @@ class UserFunction:
                 columns.append(((plus - minus) / (2 * STEP)).reshape(-1))
         jac = torch.stack(columns, dim=-1) if columns else torch.zeros(out_numel, 0,
                                                                        dtype=torch.float64)
-        return jac.reshape(*out_shape, *point.shape)
+        return jac.reshape(tuple(out_shape) + tuple(point.shape))
 
     def differentiable(self, env: Mapping[str, Any], wrt: str) -> tuple[bool, bool]:
         """Whether autograd reaches ``wrt`` through the function's graph, and

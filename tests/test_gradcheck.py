@@ -287,3 +287,24 @@ def test_inputs_on_a_gpu() -> None:
     x = torch.tensor([0.5, -1.25, 2.0], dtype=F64, device="cuda")
     drops = matcalc.check_gradient(lambda x: SquareDropsTwo.apply(x).sum(), None, {"x": x}, "x")
     assert [f.kind for f in drops.diagnosis] == ["factor"]
+
+
+def test_autograd_is_cross_checked() -> None:
+    """x * x.detach() has derivative 2x (by hand), but autograd sees only x."""
+    x = torch.tensor([0.5, -1.25, 2.0], dtype=F64)
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        return torch.sum(x * x.detach())
+
+    verdict = matcalc.check_gradient(f, "2 * x", {"x": x}, "x")
+    assert verdict.status == "holds"
+    assert verdict.numeric.engine.startswith("central differences")
+    assert "differs from central differences" in verdict.numeric.detail
+    assert matcalc.check_gradient(f, "x", {"x": x}, "x").status == "fails"
+
+
+def test_scalar_by_scalar_by_central_differences() -> None:
+    s = np.array(0.3)
+    assert matcalc.check_gradient(lambda s: np.sin(s), "cos(s)", {"s": s}, "s").status == "holds"
+    assert matcalc.check_gradient(lambda s: np.sin(s), lambda s: np.cos(s) / 2, {"s": s},
+                                  "s").diagnosis[0].kind == "factor"
