@@ -102,6 +102,9 @@ def check_gradient(
     start = time.perf_counter()
     load(torch)
     fn = UserFunction(f, inputs)
+    if not isinstance(wrt, str):
+        raise DeclarationError(f"wrt must be the name of one input, not {wrt!r}",
+                               token=repr(wrt)[:40])
     if wrt not in fn.examples:
         raise UnknownNameError(f"unknown input '{wrt}' to differentiate by", token=str(wrt),
                                hint=did_you_mean(str(wrt), fn.examples)

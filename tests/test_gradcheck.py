@@ -201,6 +201,10 @@ def test_bad_input() -> None:
         matcalc.check_gradient(tanh_layer, tanh_jacobian, inputs(3, 4), "x", layout="numerater")
     with pytest.raises(DeclarationError):
         matcalc.check_gradient(tanh_layer, 42, inputs(3, 4), "x")
+    with pytest.raises(DeclarationError, match="wrt"):
+        matcalc.check_gradient(tanh_layer, tanh_jacobian, inputs(3, 4), ["x"])
+    with pytest.raises(DeclarationError, match="points"):
+        matcalc.check_gradient(tanh_layer, tanh_jacobian, inputs(3, 4), "x", points=0)
     with pytest.raises(DeclarationError):
         matcalc.check_gradient(tanh_layer, tanh_jacobian, {}, "x")
     with pytest.raises(DeclarationError, match="not finite"):
