@@ -244,3 +244,49 @@ def test_generated_torch_code_on_a_gpu() -> None:
     got = generated(x=x)
     truth = gradient(lambda x: torch.mean(x) ** 2 + torch.sum(x), {"x": x}, "x")
     assert got.device.type == "cuda" and torch.allclose(got, truth, rtol=1e-12, atol=1e-12)
+
+
+def test_random_expressions_print_to_code_that_computes_them() -> None:
+    """Well-typed random expressions (tests/fuzzing.py), printed for both targets and
+    run at points the numeric engine sampled inside every operation's domain."""
+    import random
+
+    from fuzzing import ASSUME, VARS, well_typed
+    from matcalc.declarations import declare
+    from matcalc.numeric import Evaluator, NumericSession
+    from matcalc.parsing import parse_expression
+    from matcalc.rendering.code import function_source
+    from matcalc.shapes import kind
+
+    declarations = declare(VARS, ASSUME)
+    scope = declarations.scope("numerator")
+    rng = random.Random(2024)
+    checked = 0
+    for index in range(150):
+        text = well_typed(rng, rng.choice(["s", "n", "m", "nT", "nn", "mn", "nm"]), 3)
+        tree = parse_expression(text, scope)
+        session = NumericSession(declarations.shape_map, declarations.tag_map,
+                                 [{"n": 3, "m": 2}], seed=index, points_per_size=1)
+        points = session.sample([tree])
+        if not points:
+            continue  # no point inside the domain: nothing to compare
+        point = points[0]
+        want = Evaluator(point.env, point.sizes).value(tree).detach()
+        if not bool(torch.isfinite(want).all()):
+            continue
+        k = kind(tree.shape)
+        want = (want.reshape(()) if k == "scalar" else want.reshape(-1)
+                if k in ("row", "column") else want)
+        values = {name: (v.reshape(()) if kind(declarations.shape_map[name]) == "scalar"
+                         else v.reshape(-1) if kind(declarations.shape_map[name]) == "column"
+                         else v) for name, v in point.env.items()}
+        for target in ("numpy", "torch"):
+            source = function_source(target, "d_case", dict(scope.shapes), tree, text)
+            function = load(source, text)
+            got = function(**({k: v.numpy() for k, v in values.items()} if target == "numpy"
+                              else values))
+            got = torch.as_tensor(np.array(got) if target == "numpy" else got, dtype=F64)
+            assert tuple(got.shape) == tuple(want.shape), (text, source)
+            assert torch.allclose(got, want, rtol=1e-9, atol=1e-9), (text, source)
+        checked += 1
+    assert checked >= 100

@@ -141,7 +141,7 @@ class CodePrinter:
             return self.calls[which].format(self.print(args[0]))
         if op == "softmax":
             return self.softmax(args[0])
-        printed = [self.print(a) for a in args]
+        printed = [self.full(self.print(a)) if constant(a) else self.print(a) for a in args]
         wrapped = {f"p{i}": self.operand(a, ATOM) for i, a in enumerate(args)}
         text = self.calls[op].format(*printed, **wrapped)
         if op in _TO_SCALAR:
@@ -175,6 +175,14 @@ class CodePrinter:
     def softmax(self, arg: E.Expr) -> str:
         raise NotImplementedError
 
+    def full(self, value: str) -> str:
+        """A 1 x 1 array holding a number (the operand of a function call)."""
+        raise NotImplementedError
+
+    def as_array(self, value: str) -> str:
+        """A number, or a 1 x 1 array, as a 1 x 1 array."""
+        raise NotImplementedError
+
 
 class NumpyPrinter(CodePrinter):
     module = "np"
@@ -190,6 +198,12 @@ class NumpyPrinter(CodePrinter):
         "outer": "(np.reshape({0}, (-1, 1)) @ np.reshape({1}, (1, -1)))", "detach": "{p0}",
     }
     new_array = "np.array({0}, dtype=float)"
+
+    def full(self, value: str) -> str:
+        return f"np.full((1, 1), {value}, dtype=float)"
+
+    def as_array(self, value: str) -> str:
+        return f"np.reshape(np.asarray({value}, dtype=float), (1, 1))"
 
     def softmax(self, arg: E.Expr) -> str:
         value = self.operand(arg, ATOM)
@@ -217,12 +231,25 @@ class TorchPrinter(CodePrinter):
     }
     new_array = "torch.tensor({0}, dtype=torch.float64, device=device)"
 
+    def full(self, value: str) -> str:
+        return f"torch.full((1, 1), {value}, dtype=torch.float64, device=device)"
+
+    def as_array(self, value: str) -> str:
+        return (f"torch.reshape(torch.as_tensor({value}, dtype=torch.float64, device=device), "
+                "(1, 1))")
+
     def softmax(self, arg: E.Expr) -> str:
         value = self.operand(arg, ATOM)
         return f"torch.reshape(torch.softmax(torch.ravel({value}), 0), {value}.shape)"
 
 
 PRINTERS = {"numpy": NumpyPrinter, "torch": TorchPrinter}
+
+
+def constant(node: E.Expr) -> bool:
+    """Whether the node prints as a plain Python number (no array in it)."""
+    return not any(isinstance(n, (E.Var, E.Array)) or isinstance(n, E.Apply)
+                   and n.op in ("eye", "ones", "zeros") for n in E.walk(node))
 
 
 def number(value: Fraction) -> str:
@@ -255,9 +282,8 @@ def function_source(target: str, name: str, variables: Mapping[str, Shape], tree
                 dims[d.names[0]] = f"{var}.shape[{axis}]"
     printer = PRINTERS[target](dims)
     result = printer.body(tree)
-    if isinstance(tree, (E.Const, E.Size)):  # a constant derivative: still an array
-        result = (f"np.full((1, 1), {result}, dtype=float)" if target == "numpy"
-                  else f"torch.full((1, 1), {result}, dtype=torch.float64, device=device)")
+    if constant(tree):  # a constant derivative: still an array
+        result = printer.as_array(result)
     module = printer.module
     lines = [f"import {'numpy as np' if target == 'numpy' else 'torch'}", "", "",
              f"def {name}(*, {', '.join(variables)}):", f'    """{doc}"""']
