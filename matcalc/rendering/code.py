@@ -141,7 +141,7 @@ class CodePrinter:
             return self.calls[which].format(self.print(args[0]))
         if op == "softmax":
             return self.softmax(args[0])
-        printed = [self.full(self.print(a)) if constant(a) else self.print(a) for a in args]
+        printed = [self.full(self.print(a)) if number_only(a) else self.print(a) for a in args]
         wrapped = {f"p{i}": self.operand(a, ATOM) for i, a in enumerate(args)}
         text = self.calls[op].format(*printed, **wrapped)
         if op in _TO_SCALAR:
@@ -247,9 +247,17 @@ PRINTERS = {"numpy": NumpyPrinter, "torch": TorchPrinter}
 
 
 def constant(node: E.Expr) -> bool:
-    """Whether the node prints as a plain Python number (no array in it)."""
+    """Whether the node holds no variable and makes no array: its value may print
+    as a plain Python number."""
     return not any(isinstance(n, (E.Var, E.Array)) or isinstance(n, E.Apply)
                    and n.op in ("eye", "ones", "zeros") for n in E.walk(node))
+
+
+def number_only(node: E.Expr) -> bool:
+    """Whether the node prints as a Python number: constants and sizes combined
+    by operators only (a function call on one makes an array)."""
+    return all(isinstance(n, (E.Const, E.Size)) or isinstance(n, E.Apply)
+               and (n.op in _INFIX or n.op == "neg") for n in E.walk(node))
 
 
 def number(value: Fraction) -> str:
