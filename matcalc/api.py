@@ -21,13 +21,10 @@ from .errors import ShapeError, UndecidedError, UnknownNameError, did_you_mean
 from .layout import LAYOUTS, layout_plan
 from .numeric import check_tolerances
 from .parsing import build, parse_expression, parse_identity
-from .options import check_flag, check_seed, check_timeout
+from .options import METHODS, STRENGTHS, check_flag, check_seed, check_timeout
 from .shapes import fmt
-from .strength import STRENGTHS
 from .surface import option, var_hint
 from .verdict import Verdict
-
-METHODS = ("both", "symbolic", "numeric")
 
 
 def verify(

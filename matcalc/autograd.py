@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import MatcalcError, ShapeError, TableError
+from .evidence import sizes_text
 from .parsing import parse_expression
 from .declarations import declare
 from .shapes import SCALAR, fmt
@@ -195,10 +196,10 @@ def run_example(example: AutogradExample, seed: int = 0) -> ExampleOutcome:
             count += 1
             worst = max(worst, error)
             if not error <= TOLERANCE:
-                where = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "fixed sizes"
+                where = sizes_text(sizes)
                 return ExampleOutcome("fails", f"{shown} = {_show(got)} but the claim gives "
                                         f"{_show(want)} ({where}, point {count})", count, error)
-    where = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in size_sets if s)
+    where = "; ".join(sizes_text(s) for s in size_sets if s)
     return ExampleOutcome("holds", f"{shown} equals the claim at {count} random float64 points"
                             + (f" ({where})" if where else "")
                             + f", relative error ≤ {max(worst, 1e-16):.0e}", count, worst)

@@ -32,14 +32,13 @@ from typing import Any
 
 from ._version import __version__
 from .errors import DeclarationError, MatcalcError, OptionError, UndecidedError
-from .options import check_jobs, check_seed, check_timeout
+from .layout import LAYOUTS
+from .options import METHODS, STRENGTHS, check_jobs, check_seed, check_timeout
 from .rendering.jsondoc import document
 from .surface import command_line
 
 EXIT_HOLDS, EXIT_FAILS, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
-
-LAYOUT_CHOICES = ("numerator", "denominator", "mixed", "vec")
 
 EXIT_CODES = """\
 exit codes:
@@ -108,7 +107,7 @@ def _add_declaration_options(p: argparse.ArgumentParser) -> None:
                         "orthogonal, diagonal, positive (e.g. A:symmetric,invertible)")
     p.add_argument("--size", action="append", metavar="DIM=N",
                    help="pin a dimension's size, e.g. n=500")
-    p.add_argument("--layout", default="numerator", choices=LAYOUT_CHOICES,
+    p.add_argument("--layout", default="numerator", choices=LAYOUTS,
                    help="numerator (default), denominator, mixed or vec")
     p.add_argument("--json", action="store_true", help="print a JSON document (schema: matcalc/data/verdict.schema.json)")
 
@@ -130,11 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     verify.add_argument("identity", help="d(f)/d(x) = claim, in matcalc's expression language")
     _add_declaration_options(verify)
-    verify.add_argument("--method", default="both", choices=("both", "symbolic", "numeric"),
+    verify.add_argument("--method", default="both", choices=METHODS,
                         help="both engines (default), or only the symbolic (SymPy) or the "
                              "numeric (torch autograd) one")
     verify.add_argument("--seed", type=int, default=0, help="fixes every random choice")
-    verify.add_argument("--require", default="numeric", choices=("general", "exact", "numeric"),
+    verify.add_argument("--require", default="numeric", choices=STRENGTHS[::-1],
                         help="the weakest evidence accepted for 'holds' (default numeric); "
                              "weaker evidence exits 3")
     verify.add_argument("--timeout", type=float, default=None,

@@ -87,6 +87,17 @@ class Declarations:
     def assumptions(self) -> dict[str, list[str]]:
         return {name: sorted(tags) for name, tags in self.tags if tags}
 
+    def with_tags(self, name: str, *tags: str) -> Declarations:
+        """The same declarations with ``tags`` added to the variable ``name``,
+        checked as :func:`declare` checks them."""
+        assume = self.assumptions()
+        assume[name] = sorted(set(assume.get(name, [])) | set(tags))
+        return declare(self.describe(), assume, dict(self.pinned))
+
+    def with_sizes(self, pinned: Mapping[str, int]) -> Declarations:
+        """The same variables and assumptions with ``pinned`` as the pinned sizes."""
+        return declare(self.describe(), self.assumptions(), pinned)
+
     # -- sizes
 
     def dims(self) -> list[str]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 
 from . import expr as E
-from .declarations import Declarations, declare, shape_spec
+from .declarations import Declarations
 from .engines import Engines
 from .errors import MatcalcError
 from .layout import LAYOUTS, layout_plan
@@ -451,11 +451,8 @@ def _diagonal_only(node: E.Expr) -> bool:
 
 
 def _with(decl: Declarations, name: str, tag: str, base: Engines) -> Engines | None:
-    variables = {n: shape_spec(s) for n, s in decl.shapes}
-    assume = {n: sorted(t) for n, t in decl.tags if t}
-    assume[name] = sorted(set(assume.get(name, [])) | {tag})
     try:
-        new = declare(variables, assume, dict(decl.pinned))
+        new = decl.with_tags(name, tag)
     except MatcalcError:
         return None
     return Engines(new, seed=base.seed, timeout=base.timeout, rtol=base.rtol, atol=base.atol)
@@ -473,8 +470,6 @@ def smallest_counterexample(decl: Declarations, lhs: E.Derivative, rhs: E.Expr,
     if not dims or decl.pinned:
         return None
     deadline = time.monotonic() + budget
-    variables = {n: shape_spec(s) for n, s in decl.shapes}
-    assume = {n: sorted(t) for n, t in decl.tags if t}
     default = decl.symbolic_sizes()
     choices = sorted(itertools.product((1, 2, 3), repeat=len(dims)),
                      key=lambda sizes: (sum(sizes), sizes))
@@ -483,7 +478,7 @@ def smallest_counterexample(decl: Declarations, lhs: E.Derivative, rhs: E.Expr,
         if sum(sizes) >= sum(default.values()) or time.monotonic() > deadline:
             break
         try:
-            study = Engines(declare(variables, assume, pinned), method="symbolic", seed=seed,
+            study = Engines(decl.with_sizes(pinned), method="symbolic", seed=seed,
                           timeout=min(2.0, max(0.1, deadline - time.monotonic())))
             scope: Scope = study.declarations.scope(lhs.layout)
             left = parse_expression(E.to_text(lhs), scope)

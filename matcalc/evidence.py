@@ -7,10 +7,16 @@ printed, compared and serialised to JSON without the engines loaded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 Grid = tuple[tuple[str, ...], ...]
+
+
+def sizes_text(sizes: Mapping[str, int], empty: str = "fixed sizes") -> str:
+    """Dimension sizes as people read them, ``"m=2, n=3"``; ``empty`` when there are none."""
+    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or empty
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from . import limits
 from ._lazy import torch
 from .budget import check_time
 from .errors import DeclarationError
-from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint
+from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint, sizes_text
 from .layout import arrange, layout_plan, unarrange
 from .ops import REGISTRY
 from .shapes import Shape, concrete
@@ -363,7 +363,7 @@ def _check_size(node: E.Expr, sizes: Mapping[str, int]) -> None:
     if count > limits.MAX_NUMERIC_NUMEL:
         raise NumericUnsupported(
             f"{E.to_text(node)} would have {count:,} entries at "
-            f"{', '.join(f'{k}={v}' for k, v in sizes.items())} "
+            f"{sizes_text(sizes, '')} "
             f"(limit {limits.MAX_NUMERIC_NUMEL:,})"
         )
 

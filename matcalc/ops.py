@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import shapes as S
-from ._lazy import np, sp, torch
+from ._lazy import sp, torch
 from .errors import ShapeError
 from .shapes import Dim, Shape
 from .symarrays import grid, map_array, scalar

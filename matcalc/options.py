@@ -24,6 +24,10 @@ from typing import Any
 from .errors import OptionError
 from .surface import option, setting
 
+#: how strong the evidence for a holds can be, weakest first (see matcalc.strength)
+STRENGTHS = ("numeric", "exact", "general")
+#: which engines a verification runs: both, or one alone
+METHODS = ("both", "symbolic", "numeric")
 #: seeds are 32-bit: every engine derives its generators' seeds from it
 MAX_SEED = 2**32 - 1
 #: worker processes of the table check

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from . import expr as E
 from .errors import MatcalcError
 from .evidence import NumericEvidence, SymbolicEvidence
+from .options import STRENGTHS
 from .shapes import SCALAR, Dim
 
-STRENGTHS = ("numeric", "exact", "general")
 RANK = {name: rank for rank, name in enumerate(STRENGTHS)}
 
 #: the general argument, for a claim about derivatives and for one without

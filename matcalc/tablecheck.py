@@ -19,6 +19,7 @@ from . import expr as E
 from .declarations import declare
 from .engines import Engines
 from .errors import MatcalcError, ShapeError, TableError
+from .evidence import sizes_text
 from .layout import layout_plan
 from .options import check_jobs, check_seed, check_timeout
 from .parallel import parallel_map
@@ -393,7 +394,7 @@ def _check_jacobian(erratum: Erratum, item: JacobianEvidence, seed: int) -> Chec
     got = tuple(torch.autograd.functional.jacobian(function, env[item.wrt]).shape)
     dims = parse_dims(item.shape)
     expected = tuple(d.size(sizes) for d in dims)
-    where = ", ".join(f"{k}={v}" for k, v in sizes.items())
+    where = sizes_text(sizes, "")
     return Check("torch jacobian", got == expected,
                  f"torch's Jacobian of {item.f} with respect to {item.wrt} has shape {got} "
                  f"({where}); the erratum says {fmt(dims)}")

@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evidence import Counterexample, NumericEvidence, SymbolicEvidence, to_plain
+from .evidence import Counterexample, NumericEvidence, SymbolicEvidence, sizes_text, to_plain
+
+#: how a verdict's summary names the sizes when no dimension is free
+DECLARED = "the declared sizes"
 
 STATUSES = ("holds", "fails", "ill-formed")
 
@@ -169,7 +172,7 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
     if sym is not None and same_size is not None and sym != same_size:
         disagreement = (
             f"ENGINE DISAGREEMENT: the symbolic stage {symbolic.status} the identity at "
-            f"{_sizes(symbolic.sizes)} but torch's Jacobian "
+            f"{sizes_text(symbolic.sizes, DECLARED)} but torch's Jacobian "
             f"{'agrees' if same_size else 'disagrees'} there. This is a bug in matcalc; "
             "do not rely on this verdict, and please report it."
         )
@@ -183,8 +186,9 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
         return Outcome("fails", "the engines disagree (see below)", counterexample, disagreement)
     if sym is False or num is False:
         if sym is True and num is False:
-            failing = sorted({_sizes(p.sizes) for p in numeric.points if not p.ok})
-            proved_at = "; ".join(_sizes(s) for s in symbolic.size_sets or (symbolic.sizes,))
+            failing = sorted({sizes_text(p.sizes, DECLARED) for p in numeric.points if not p.ok})
+            proved_at = "; ".join(sizes_text(s, DECLARED)
+                                  for s in symbolic.size_sets or (symbolic.sizes,))
             summary = (f"holds at {proved_at} (proved) but fails at "
                        f"{', '.join(failing)}: the identity depends on the size")
         elif sym is False:
@@ -205,5 +209,3 @@ def _loosened(numeric: NumericEvidence) -> bool:
     return numeric.max_error > min(RTOL, ATOL)
 
 
-def _sizes(sizes: dict[str, int]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "the declared sizes"

@@ -9,7 +9,6 @@ from typing import Any
 
 import matcalc
 from matcalc import expr as E
-from matcalc.declarations import shape_spec
 from matcalc.derivation import Derivation
 from matcalc.engines import Engines
 from matcalc.parsing import parse_expression
@@ -32,10 +31,8 @@ def entry_derivations(entry: Entry) -> list[Derivation]:
     out = []
     for instance in entry.instances or (None,):
         decl = entry_declarations(entry, instance)
-        variables = {name: shape_spec(shape) for name, shape in decl.shapes}
-        assume = {name: sorted(tags) for name, tags in decl.tags if tags}
         for layout, _ in entry.claims:
             f = parse_expression(entry.f, entry_scope(entry, instance, decl, layout))
-            out.append(matcalc.derive(E.to_text(f), entry.wrt, vars=variables, assume=assume,
-                                      layout=layout))
+            out.append(matcalc.derive(E.to_text(f), entry.wrt, vars=decl.describe(),
+                                      assume=decl.assumptions(), layout=layout))
     return out

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import expr as E
+from ..evidence import sizes_text
 from ..layout import layout_plan
 from ..shapes import SCALAR, Shape, fmt
 from ..tablecheck import EntryResult, parse_dims
@@ -48,10 +49,6 @@ class Line:
     assumptions: str
 
 
-def _sizes(sizes: dict[str, int]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "fixed sizes"
-
-
 def _proof_word(kind: str | None) -> str:
     return {"exact": "exact", "polynomial identity test": "PIT",
             "exact and polynomial identity test": "exact+PIT"}.get(kind or "", "")
@@ -67,7 +64,7 @@ def evidence_text(result: EntryResult, lang: str) -> str:
                 and not c.label.startswith("pitfall")]
     proofs = sorted({_proof_word(v.symbolic.proof) for v in verdicts
                      if v.symbolic is not None and v.symbolic.status == "proved"})
-    sizes = sorted({_sizes(v.symbolic.sizes) for v in verdicts if v.symbolic is not None})
+    sizes = sorted({sizes_text(v.symbolic.sizes) for v in verdicts if v.symbolic is not None})
     points = {len(v.numeric.points) for v in verdicts if v.numeric is not None}
     worst = max((v.numeric.max_error for v in verdicts if v.numeric is not None), default=0.0)
     parts = []

@@ -27,6 +27,8 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any
 
+from ..evidence import sizes_text
+
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = ("data", "verdict.schema.json")
 
@@ -92,7 +94,7 @@ def counterexample(plain: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sizes(plain: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in plain.get("sizes", {}).items()) or "no dimensions"
+    return sizes_text(plain.get("sizes", {}), "no dimensions")
 
 
 def _grid(grid: Any, exact: bool) -> list[list[Any]]:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from ..evidence import Counterexample, Grid, NumericEvidence, SymbolicEvidence
+from ..evidence import Counterexample, Grid, NumericEvidence, SymbolicEvidence, sizes_text
 
 if TYPE_CHECKING:  # a verdict renders itself through this module, which only formats it
     from ..verdict import Verdict
 
 #: longest derivative (in characters) shown entry by entry
 MAX_SHOWN = 400
-
-
-def sizes_text(sizes: dict[str, int]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "fixed sizes"
 
 
 def grid_text(grid: Grid) -> str:
