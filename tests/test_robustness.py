@@ -336,6 +336,11 @@ def test_help_lists_exit_codes_and_the_functions(capsys: pytest.CaptureFixture) 
     out = capsys.readouterr().out
     assert "exit codes:" in out and "130  interrupted" in out and "3    undecided" in out
     assert "logdet" in out and "softmax" in out and "The expression language" in out
+    from matcalc.cli import LANGUAGE
+    from matcalc.ops import FUNCTIONS
+
+    listed = LANGUAGE.split("the functions are")[1].split("(README")[0].split()
+    assert sorted(listed) == sorted(FUNCTIONS)  # the help's list is the registry's
     for command in ("verify", "derive", "check", "cheatsheet"):
         with pytest.raises(SystemExit):
             main([command, "--help"])
