@@ -380,11 +380,10 @@ TRAPS = [
 
 #: traps matcalc gets wrong today (reported as strict xfails; empty the set as they are fixed)
 KNOWN_OPEN: set[str] = {
-    # one parity per dimension (issue 11, item 1)
-    "det-neg", "det-neg-derivative", "skew-singular", "second-dimension", "rectangular-first",
+    # two dimensions never both odd in one instantiation: det(kron(X, -Y)) = (-1)^(m n) ...
     "kron-det-parity",
     # an exact zero test that is absolute, a numeric tolerance that is not relative (items 3, 6)
-    "exp50-sigmoid", "power60", "tiny-quadratic", "gaussian-zero", "skew-singular-odd",
+    "exp50-sigmoid", "power60", "gaussian-zero", "skew-singular-odd",
     # points near the origin only: far kinks never crossed (item 6)
     "abs-far", "relu-far", "abs-scalar-far", "relu-window",
 }
@@ -447,7 +446,6 @@ ISSUE_TABLE = [
 
 #: rows of the table matcalc gets wrong today (strict xfails, like KNOWN_OPEN)
 KNOWN_OPEN_TABLE: set[str] = {
-    "det-neg", "det-neg-derivative", "skew-singular", "second-dimension", "orthogonal-symbolic",
     "exp50-sigmoid", "power60", "tiny-quadratic", "gaussian-zero", "abs-far", "relu-far",
 }
 
