@@ -130,7 +130,8 @@ def _at(size_sets: Sequence[Mapping[str, int]]) -> str:
         return ""
     names = list(size_sets[0])
     if len(names) == 1:
-        return f" at {names[0]} = " + ", ".join(str(s[names[0]]) for s in size_sets)
+        values = sorted({s[names[0]] for s in size_sets})
+        return f" at {names[0]} = " + ", ".join(str(v) for v in values)
     tuples = ", ".join("(" + ", ".join(str(s.get(n, "?")) for n in names) + ")"
                        for s in size_sets)
     return f" at ({', '.join(names)}) = {tuples}"

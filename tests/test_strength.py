@@ -46,6 +46,17 @@ def test_a_rule_of_calculus_is_general() -> None:
 def test_det_of_minus_x_is_general() -> None:
     v = matcalc.verify("det(-X) = (-1)**n * det(X)", vars={"X": "n n"})
     assert v.status == "holds" and v.strength == "general"
+    assert {sizes["n"] % 2 for sizes in v.exact_sizes} == {0, 1}  # and exact at both parities
+
+
+def test_exact_evidence_at_both_parities_of_every_dimension() -> None:
+    # true, but not in the rules' normal form (the transposes are not folded back)
+    v = matcalc.verify("trace(A @ B) = trace(B.T @ A.T)", vars={"A": "n m", "B": "m n"})
+    assert v.status == "holds" and v.strength == "exact" and v.parity_complete
+    for name in ("n", "m"):
+        assert {sizes[name] % 2 for sizes in v.exact_sizes} == {0, 1}
+    assert v.meets("exact") and not v.meets("general")
+    assert str(v).startswith("HOLDS exactly at (n, m) = ")
 
 
 def test_the_wrong_sign_rule_is_not_general() -> None:
