@@ -308,7 +308,7 @@ def to_markdown(blocks: Sequence[Block]) -> str:
         elif kind == "p":
             out += [f"*{block[2]}*" if block[1] == "source" else block[2], ""]
         elif kind == "h2":
-            out += [f"## {block[2]}", ""]
+            out += [f'<a id="{block[1]}"></a>', "", f"## {block[2]}", ""]
         elif kind == "h3":
             out += [f"**{block[1]}.**", ""]
         elif kind == "ul":
