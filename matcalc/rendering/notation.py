@@ -368,7 +368,7 @@ def mathml(node: E.Expr, display: bool = False, wrap: int | None = None) -> str:
     A sum longer than ``wrap`` characters (as text) is set one term per line (also
     inside a negation or a transpose: −(…) and (…)ᵀ)."""
     mode = ' displaystyle="true"' if display else ""
-    long = wrap is not None and len(E.to_text(node)) > wrap
+    long = wrap is not None and _width(node) > wrap
     opening, closing, inner = "", "", node
     if long and isinstance(node, E.Apply) and node.op in ("neg", "transpose") \
             and len(_terms(node.args[0])) > 1:
@@ -384,8 +384,15 @@ def mathml(node: E.Expr, display: bool = False, wrap: int | None = None) -> str:
         shown = _mathml(_wrapped(term, PREC_ADD + 1) if sign or index else layout_boxes(term))
         lead = opening if index == 0 else f"<mo>{sign}</mo>"
         tail = closing if index == len(terms) - 1 else ""
-        rows.append(f'<mtr><mtd columnalign="left">{lead}{shown}{tail}</mtd></mtr>')
+        rows.append(f'<mtr><mtd columnalign="left"{mode}>{lead}{shown}{tail}</mtd></mtr>')
     return f'<math{mode}><mtable columnalign="left">{"".join(rows)}</mtable></math>'
+
+
+def _width(node: E.Expr) -> int:
+    """About how many characters wide ``node`` is typeset: its text, less the
+    ``d(…)/d(…)`` spelling of a derivative (set as a narrow fraction)."""
+    derivatives = sum(isinstance(sub, E.Derivative) for sub in E.walk(node))
+    return len(E.to_text(node)) - 7 * derivatives
 
 
 def _terms(node: E.Expr) -> list[tuple[str, E.Expr]]:
