@@ -47,8 +47,8 @@ def diagnose(verdict: Verdict, study: Engines, lhs: E.Expr, rhs: E.Expr) -> Verd
     """The verdict with its verified repairs (and the smallest counterexample)."""
     if not isinstance(lhs, E.Derivative):
         return verdict
-    doctor = _Doctor(study, lhs, rhs)
-    findings = sorted(doctor.run(), key=lambda f: ORDER.index(f.kind))
+    search = _RepairSearch(study, lhs, rhs)
+    findings = sorted(search.run(), key=lambda f: ORDER.index(f.kind))
     counterexample = verdict.counterexample
     if verdict.status == "fails":
         counterexample = smallest_counterexample(study.declarations, lhs, rhs,
@@ -74,17 +74,17 @@ def diagnose_ill_typed(verdict: Verdict, study: Engines, lhs: E.Expr, rhs_syntax
         return verdict
     if kind(left.shape) != "row" or kind(right.shape) != "column":
         return verdict
-    doctor = _Doctor(study, lhs, left)  # rhs is not needed by inner_for_outer's candidates
-    b = doctor.builder
+    search = _RepairSearch(study, lhs, left)  # rhs is not needed by inner_for_outer's candidates
+    b = search.builder
     u, v = b.transpose(left), right
     for candidate in (b.matmul(v, b.transpose(u)), b.matmul(u, b.transpose(v))):
-        claim = doctor.holds(candidate)
+        claim = search.holds(candidate)
         if claim:
-            doctor.add("inner-vs-outer", f"{E.to_text(left)} @ {E.to_text(right)} multiplies "
+            search.add("inner-vs-outer", f"{E.to_text(left)} @ {E.to_text(right)} multiplies "
                        f"vectors of different lengths; the derivative by a matrix is the outer "
                        f"product {claim}.", claim)
             break
-    return dataclasses.replace(verdict, diagnosis=tuple(doctor.findings), hints=())
+    return dataclasses.replace(verdict, diagnosis=tuple(search.findings), hints=())
 
 
 def judged_repairs(study: Engines, lhs: E.Derivative, rhs: E.Expr,
@@ -94,12 +94,15 @@ def judged_repairs(study: Engines, lhs: E.Derivative, rhs: E.Expr,
     candidate is judged by ``judge(candidate, layout)`` instead of the engines.
     The kinds that need the function's formula (a dropped term, softmax, an
     assumption on an input) are not tried."""
-    doctor = _Doctor(study, lhs, rhs, judge)
-    doctor._closed = None
-    return tuple(sorted(doctor.run(), key=lambda f: ORDER.index(f.kind)))
+    search = _RepairSearch(study, lhs, rhs, judge)
+    search._closed = None
+    return tuple(sorted(search.run(), key=lambda f: ORDER.index(f.kind)))
 
 
-class _Doctor:
+class _RepairSearch:
+    """The candidate repairs of one claim ``d(f)/d(x) = rhs``, each verified on the
+    same engines before it becomes a finding."""
+
     def __init__(self, study: Engines, lhs: E.Derivative, rhs: E.Expr,
                  judge: Callable[[E.Expr, str], bool] | None = None) -> None:
         self.study = study

@@ -270,3 +270,18 @@ def test_public_class_names_are_unique() -> None:
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 seen.setdefault(node.name, []).append(name)
     assert {k: v for k, v in seen.items() if len(v) > 1} == {}
+
+
+def test_the_design_document_states_these_layers() -> None:
+    """docs/design.md §5 shows the same layer table as LAYERS."""
+    import re
+
+    text = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    section = text[text.index("## §5 "):text.index("## §6 ")]
+    documented = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] in LAYERS:
+            names = re.findall(r"`([^`]+)`", cells[1])  # `__init__` is the package ""
+            documented[cells[0]] = sorted("" if n == "__init__" else n for n in names)
+    assert documented == {layer: sorted(names) for layer, names in LAYERS.items()}
