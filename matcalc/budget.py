@@ -10,8 +10,9 @@ zero test.
 What a poll cannot interrupt is one long call into SymPy or torch. Those calls
 are bounded by size instead, before they are made: the symbolic stage only runs
 at small concrete sizes (``limits.MAX_SYMBOLIC_DIM``, ``MAX_SYMBOLIC_PAIRS``),
-and the zero test gives ``cancel`` and ``simplify`` only expressions below an
-operation count (:mod:`matcalc.zerotest`). A budget can therefore be overrun by
+an orthogonal variable's Cayley transform is built over a polynomial ring (about
+a second at the largest size), and the zero test gives ``cancel`` and
+``simplify`` only expressions below an operation count (:mod:`matcalc.zerotest`). A budget can therefore be overrun by
 at most one such bounded step.
 """
 

@@ -379,3 +379,17 @@ def test_progress_shows_the_time_left() -> None:
     line = progress.line(25, 100, Result())
     assert "25/100" in line and "0:10 elapsed" in line and "about 0:30 left" in line
     assert "done" in progress.line(100, 100, Result())
+
+
+def test_the_budget_bounds_an_orthogonal_variable_at_the_largest_size() -> None:
+    """Building an orthogonal variable (the Cayley transform) is one SymPy step the
+    budget cannot interrupt; at n = 6 it once took minutes past a 1 s budget. The
+    bound here is the budget's promise (generous), not a speed measurement."""
+    start = time.monotonic()
+    try:
+        matcalc.verify("d(trace(Q @ A))/d(A) = Q", vars={"Q": "n n", "A": "n n"},
+                       assume={"Q": ["orthogonal"]}, sizes={"n": 6}, method="symbolic",
+                       timeout=1)
+    except UndecidedError as error:
+        assert "gave up after 1 s" in str(error)
+    assert time.monotonic() - start < 30
