@@ -7,7 +7,8 @@ list is also in ``matcalc --help``)::
          also when the reader of the output goes away early (``| head``): nothing more
          is printed
     1    it fails or is ill-formed (check: some entry fails; derive: no closed form)
-    2    bad input or a bad option: one line on stderr names it (and its position)
+    2    bad input or a bad option: one line on stderr names it (and its position);
+         also output that cannot be written (a full disk)
     3    neither engine could decide (time limit, size limits), or verify's evidence
          is weaker than --require asks
     130  interrupted (Ctrl-C); worker processes are stopped
@@ -45,7 +46,8 @@ exit codes:
   0    holds (check: every entry holds; derive: a verified closed form);
        also when the output's reader stops early (| head)
   1    fails or ill-formed (check: an entry fails; derive: no closed form)
-  2    bad input or option (one line on stderr names it)
+  2    bad input or option (one line on stderr names it), or output that
+       cannot be written
   3    undecided (time budget, size limits; or evidence weaker than --require)
   130  interrupted (Ctrl-C)
 """
@@ -444,11 +446,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     with command_line():
         try:
             code = _main(argv)
-            sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
+            if sys.stdout is not None:  # None: started with stdout closed
+                sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
             return code
         except BrokenPipeError:
             _quiet_stdout()
             return EXIT_HOLDS
+        except OSError as error:  # the output cannot be written (a full disk, ...)
+            _quiet_stdout()
+            print(f"matcalc: error: cannot write the output: {error.strerror or error}",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
         except KeyboardInterrupt:
             print("\nmatcalc: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED

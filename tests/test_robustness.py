@@ -124,6 +124,22 @@ def test_a_closed_pipe_ends_quietly_with_exit_0() -> None:
         assert result.stderr == ""
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_an_output_that_cannot_be_written_exits_2_with_a_message() -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "matcalc", *HOLDS], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr == "matcalc: error: cannot write the output: No space left on device\n"
+
+
+def test_a_closed_stdout_is_no_crash() -> None:
+    result = subprocess.run([sys.executable, "-m", "matcalc", *HOLDS], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, timeout=300,
+                            preexec_fn=lambda: os.close(1))
+    assert result.returncode == 0 and result.stderr == ""
+
+
 def _children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
