@@ -222,7 +222,7 @@ class Progress:
     def __init__(self, label: str, stream: Any = None) -> None:
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
-        self.live = self.stream.isatty()
+        self.live = self.stream is not None and self.stream.isatty()
         self.start = time.monotonic()
 
     def line(self, done: int, total: int, result: Any) -> str:
