@@ -19,7 +19,7 @@ Rules applied here besides :class:`~matcalc.simplify.Builder`'s, for square
     det(-A)      = (-1)**n * det(A)        trace(A.T)     = trace(A)
     det(c * A)   = c**n * det(A)           trace(A ± B)   = trace(A) ± trace(B)
     det(A.T)     = det(A)                  trace(c * A)   = c * trace(A)
-    det(inv(A))  = 1 / det(A)              trace(P @ Q)   = trace(Q @ P)  (a canonical rotation)
+    det(inv(A))  = 1 / det(A)              trace(P @ Q)   = trace(Q @ P) = trace(Q.T @ P.T)
     det(A @ B)   = det(A) * det(B)         trace(c)       = c  (1 x 1)
     inv(-A)      = -inv(A)                 inv(A) @ A = A @ inv(A) = eye(n)
 """
@@ -247,9 +247,10 @@ def _trace(a: E.Expr, b: object) -> E.Expr | None:
         return b.add(left, right) if a.op == "add" else b.sub(left, right)
     if _is(a, "mul") and a.args[0].shape == SCALAR and a.args[1].shape == a.shape:
         return b.mul(a.args[0], E.apply("trace", a.args[1]))
-    if _is(a, "matmul"):  # cyclicity: the rotation of the chain that prints first
+    if _is(a, "matmul"):  # cyclicity and trace(M.T) = trace(M): the form that prints first
         chain = _factors(a)
-        rotations = [chain[i:] + chain[:i] for i in range(len(chain))]
+        flipped = [b.transpose(f) for f in reversed(chain)]
+        rotations = [c[i:] + c[:i] for c in (chain, flipped) for i in range(len(c))]
         best = min(rotations, key=lambda r: [E.to_text(f) for f in r])
         if best != chain:
             return E.apply("trace", _product(best, b))
