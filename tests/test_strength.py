@@ -159,6 +159,7 @@ def test_the_rules_hold_at_both_parities(n: int) -> None:
     assert close(tr(a + b_), tr(a) + tr(b_)) and close(tr(a - b_), tr(a) - tr(b_))
     assert close(tr(c * a), c * tr(a))
     assert close(tr(p @ q), tr(q @ p)) and close(tr(p @ q @ a), tr(a @ p @ q))
+    assert close(tr(p @ q), tr(q.T @ p.T))
     eye = torch.eye(n, dtype=torch.float64)
     assert close(inv(a) @ a, eye) and close(a @ inv(a), eye)
 
