@@ -228,6 +228,22 @@ def _r_softmax(b: Builder, y: E.Apply, g: E.Expr) -> list[tuple[int, Maybe]]:
     return [(0, b.mul(y, b.sub(g, b.call("dot", y, g))))]
 
 
+def _r_logsumexp(b: Builder, y: E.Apply, g: E.Expr) -> list[tuple[int, Maybe]]:
+    a = y.args[0]
+    if kind(a.shape) in ("column", "row"):
+        return [(0, b.mul(g, b.call("softmax", a)))]
+    return [(0, b.mul(g, b.div(b.call("exp", a), b.call("sum", b.call("exp", a)))))]
+
+
+def _rows_coupled(b: Builder, y: E.Expr, t: Maybe) -> Maybe:
+    """``Y * (T - (Y * T) @ ones(n, n))``: softmax_rows' reverse and tangent rule
+    (each row's own softmax Jacobian, diag(s) - s sᵀ, applied to a row of T)."""
+    if t is None:
+        return None
+    n = y.shape[1]
+    return b.mul(y, b.sub(t, b.matmul(b.mul(y, t), b.ones((n, n)))))
+
+
 def _r_diag(b: Builder, y: E.Apply, g: E.Expr) -> list[tuple[int, Maybe]]:
     a = y.args[0]
     return [(0, b.like(b.call("diag", g), a.shape))]
@@ -264,6 +280,8 @@ REVERSE: dict[str, Reverse] = {
     "mean": _r_mean,
     "dot": _r_dot,
     "softmax": _r_softmax,
+    "softmax_rows": lambda b, y, g: [(0, _rows_coupled(b, y, g))],
+    "logsumexp": _r_logsumexp,
     "diag": _r_diag,
     "outer": _r_outer,
     "detach": lambda b, y, g: [],
@@ -342,6 +360,8 @@ TANGENT: dict[str, Tangent] = {
     "mean": lambda c, y, t: c.b.call("mean", t[0]),
     "norm": _t_chain,
     "norm1": _t_chain,
+    "logsumexp": _t_chain,
+    "softmax_rows": lambda c, y, t: _rows_coupled(c.b, y, t[0]),
     "dot": lambda c, y, t: c.b.add(
         c.b.call("dot", t[0], y.args[1]) if t[0] is not None else None,
         c.b.call("dot", y.args[0], t[1]) if t[1] is not None else None),
@@ -456,6 +476,14 @@ def _j_softmax(c: Calculus, y: E.Apply, j: list[Maybe]) -> Maybe:
     return b.matmul(b.sub(b.call("diag", s), b.matmul(s, b.transpose(s))), j[0])
 
 
+def _j_softmax_rows(c: Calculus, y: E.Apply, j: list[Maybe]) -> Maybe:
+    b = c.b
+    m, n = y.shape
+    d = _diag_vec(c, y)  # vec(Y @ ones(n, n)) = kron(ones(n, n), eye(m)) @ vec(Y)
+    rows = b.kron(b.ones((n, n)), b.eye(m))
+    return b.matmul(b.sub(d, b.matmul(b.matmul(d, rows), d)), j[0])
+
+
 def _j_outer(c: Calculus, y: E.Apply, j: list[Maybe]) -> Maybe:
     u, v = (c.b.column(a) for a in y.args)
     b = c.b
@@ -475,10 +503,11 @@ JACOBIAN: dict[str, Jacobian] = {
     "pow": _j_pow,
     "inv": lambda c, y, j: c.b.neg(c.b.matmul(c.b.kron(c.b.transpose(y), y), j[0])),
     "softmax": _j_softmax,
+    "softmax_rows": _j_softmax_rows,
     "vec": lambda c, y, j: j[0],
     "outer": _j_outer,
     "detach": lambda c, y, j: None,
     **{name: _j_scalar for name in ("trace", "det", "logdet", "norm", "norm1", "sum",
-                                    "mean", "dot")},
+                                    "mean", "dot", "logsumexp")},
     **{name: _j_elementwise for name in ELEMENTWISE},
 }

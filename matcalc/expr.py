@@ -218,9 +218,26 @@ def to_text(node: Expr) -> str:
     if spec.syntax == "prefix":
         return spec.symbol + _wrap(node.args[0], prec)
     left, right = node.args
+    if node.op in ("mul", "matmul"):  # a Hadamard product next to @ is parenthesised
+        return f"{_product_side(node, left, prec)} {spec.symbol} " \
+               f"{_product_side(node, right, prec + 1)}"
     if spec.right_assoc:
         return f"{_wrap(left, prec + 1)} {spec.symbol} {_wrap(right, prec)}"
     return f"{_wrap(left, prec)} {spec.symbol} {_wrap(right, prec + 1)}"
+
+
+def _hadamard(node: Expr) -> bool:
+    return (isinstance(node, Apply) and node.op == "mul"
+            and all(a.shape != SCALAR for a in node.args))
+
+
+def _product_side(parent: Apply, side: Expr, min_prec: int) -> str:
+    """``(a * b) @ c`` and ``a * (B @ c)``: ``*`` and ``@`` read left to right, but a
+    reader should not have to count on it."""
+    mixed = isinstance(side, Apply) and side.op in ("mul", "matmul") and side.op != parent.op
+    if mixed and (_hadamard(parent) or _hadamard(side)):
+        return f"({to_text(side)})"
+    return _wrap(side, min_prec)
 
 
 def _wrap(node: Expr, min_prec: int) -> str:

@@ -137,6 +137,12 @@ def _s_softmax(a: Any) -> Any:
     return map_array(lambda e: e / total, exps)
 
 
+def _s_softmax_rows(a: Any) -> Any:
+    exps = _map(sp.exp, a)
+    totals = [sp.Add(*exps[i, :]) for i in range(a.shape[0])]
+    return _grid(a.shape[0], a.shape[1], lambda i, j: exps[i, j] / totals[i])
+
+
 def _s_kron(a: Any, b: Any) -> Any:
     p, q = b.shape
     return grid(a.shape[0] * p, a.shape[1] * q, lambda i, j: a[i // p, j // q] * b[i % p, j % q])
@@ -458,6 +464,13 @@ register(Op("relu", 1, _same_2d("relu()"), _ew(lambda e: e * (1 + _sgn(e)) / 2),
 register(Op("softmax", 1, _vector_same("softmax"), _s_softmax,
              lambda a: torch.softmax(a.reshape(-1), 0).reshape(a.shape),
              "softmax of a vector", rational=False))
+_register(Op("softmax_rows", 1, _same_2d("softmax_rows()"), _s_softmax_rows,
+             lambda a: torch.softmax(a, 1), "softmax of each row of a matrix (each row sums "
+             "to 1), as in attention: softmax_rows(Q @ K.T) @ V", rational=False))
+_register(Op("logsumexp", 1, _to_scalar("logsumexp()"),
+             lambda a: _scalar(sp.log(sp.Add(*[sp.exp(e) for e in a.flat]))),
+             lambda a: _t_scalar(torch.logsumexp(a.reshape(-1), 0)),
+             "log of the sum of the exponentials of all entries", rational=False))
 
 register(Op("diag", 1, _diag_rule, _s_diag, _t_diag,
              "diagonal matrix from a vector; diagonal (a column) of a square matrix"))

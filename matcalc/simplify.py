@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from . import expr as E
+from . import ops as _ops
+from .rewrites import distribute, hadamard, tokens
 from .shapes import SCALAR, Dim, Shape, kind
 
 Maybe = E.Expr | None
@@ -180,6 +182,11 @@ class Builder:
             return self.div(self.matmul(a.args[0], b), a.args[1])
         if is_op(b, "div") and is_scalar(b.args[1]):
             return self.div(self.matmul(a, b.args[0]), b.args[1])
+        if is_op(a, "ones") and is_op(b, "ones"):  # rewrites: ones-product
+            return self.mul(self.size(a.shape[1]), self.ones((a.shape[0], b.shape[1])))
+        if is_op(a, "diag") and is_op(b, "diag") and a.args[0].shape[1].is_unit \
+                and b.args[0].shape[1].is_unit:  # rewrites: diag-product (of two columns)
+            return self.call("diag", hadamard(self, self.mul(a.args[0], b.args[0])))
         if is_op(a, "kron") and is_op(b, "kron"):
             (p, q), (r, t) = a.args, b.args
             if p.shape[1] == r.shape[0] and q.shape[1] == t.shape[0]:  # mixed product
@@ -289,14 +296,14 @@ class Builder:
         if node.op in ("add", "sub", "neg"):
             rebuilt = {"add": lambda: self.add(*args), "sub": lambda: self.sub(*args),
                        "neg": lambda: self.neg(*args)}[node.op]()
-            return self._tidy_sum(rebuilt)
+            return self._smaller(self._tidy_sum(rebuilt))
         if node.op == "mul":
-            return self._tidy_product(self.mul(*args))
+            return self._smaller(hadamard(self, self.mul(*args)))
         if node.op == "div":
             if args[1] is None:  # a division by an exact zero stays as written
                 return E.apply("div", self.zero_or(args[0], node.args[0].shape),
                                self.zero(node.args[1].shape))
-            return self._tidy_product(self.div(*args))
+            return self._smaller(hadamard(self, self.div(*args)))
         if node.op == "matmul":  # re-associate to the left: A @ B @ C
             return _rebuild(self, _chain(self.matmul(*args)))
         if node.op == "transpose":
@@ -305,9 +312,45 @@ class Builder:
             return self.kron(*args)
         if node.op in _ZERO_AT_ZERO and any(a is None for a in args):
             return None  # f(0) = 0: norm, sum, dot, trace, sin, relu, ...
+        if node.op == "sum":
+            return self._sum(args[0])
+        if node.op == "dot":  # rewrites: dot-cancel
+            u, v = args
+            product = hadamard(self, self.mul(u, self.like(v, u.shape)))
+            if product is None:
+                return None
+            if E.size(product) < E.size(u) + E.size(v):
+                return self._sum(product)
         # any other operation of an exact zero: spell the zero out
         args = tuple(self.zero_or(a, old.shape) for a, old in zip(args, node.args))
         return E.apply(node.op, *args, dims=node.dims, pos=node.pos)
+
+    def _smaller(self, node: Maybe) -> Maybe:
+        """``node`` or, when it is smaller, its products multiplied out (rewrites:
+        distribute)."""
+        if not is_op(node, "mul", "div", "neg", "add", "sub"):
+            return node
+        expanded = self._tidy_sum(distribute(self, node))
+        if expanded is None or E.size(expanded) < E.size(node):
+            return expanded
+        return node
+
+    def _sum(self, a: E.Expr) -> Maybe:
+        """``sum(a)``, with scalar factors and signs taken out (rewrites: sum-linear)
+        and ``sum(eye(n) * X)`` written ``trace(X)`` (rewrites: trace)."""
+        if is_op(a, "neg"):
+            return self.neg(self._sum(a.args[0]))
+        if is_op(a, "mul") and is_scalar(a.args[0]):
+            return self.mul(a.args[0], self._sum(a.args[1]))
+        if is_op(a, "div") and is_scalar(a.args[1]):
+            return self.div(self._sum(a.args[0]), a.args[1])
+        if is_op(a, "mul") and (is_op(a.args[0], "eye") or is_op(a.args[1], "eye")):
+            left, right = a.args
+            return self.call("trace", right if is_op(left, "eye") else left)
+        if is_op(a, "ones"):
+            rows, cols = a.shape
+            return self.size(rows * cols)
+        return self.call("sum", a)
 
     def zero(self, shape: Shape) -> E.Expr:
         """An explicit zero of ``shape``."""
@@ -324,12 +367,18 @@ class Builder:
             return None
         terms = sum_terms(node)
         collected: dict[E.Expr, Fraction] = {}
+        full = any(t.shape == node.shape and not is_op(t, "ones") for _, t in terms)
         for coef, term in terms:
+            if full and is_op(term, "ones") and term.shape == node.shape:
+                term = E.const(1)  # rewrites: ones-in-sum (x + ones(n) is x + 1)
+            if is_const(term):
+                coef, term = coef * term.value, E.const(1)
             collected[term] = collected.get(term, Fraction(0)) + coef
         merged = [(c, t) for t, c in collected.items() if c != 0]
         if self.factoring:
             merged = self._factor(merged)
-        merged.sort(key=lambda ct: (ct[0] < 0, _transposes(ct[1]), E.to_text(ct[1])))
+        merged.sort(key=lambda ct: (ct[0] < 0, is_const(ct[1]), _transposes(ct[1]),
+                                    E.to_text(ct[1])))
         out: Maybe = None
         for coef, term in merged:
             scaled = self.mul(E.const(abs(coef)), term)
@@ -363,26 +412,6 @@ class Builder:
                 return self._factor(kept + [(Fraction(1), product)])
         return terms
 
-    def _tidy_product(self, node: Maybe) -> Maybe:
-        """Cancel scalar factors: (1/det(X)) * det(X) * M is M."""
-        if node is None or not is_op(node, "mul", "div"):
-            return node
-        coef, powers, rest = _monomial(node)
-        if rest is False:
-            return node
-        out: Maybe = None if coef == 0 else E.const(coef)
-        numerator = [b if p == 1 else self.pow(b, E.const(p)) for b, p in powers if p > 0]
-        denominator = [b if p == -1 else self.pow(b, E.const(-p)) for b, p in powers if p < 0]
-        for factor in numerator:
-            out = self.mul(out, factor) if out is not None else factor
-        if rest is not None:
-            out = self.mul(out, rest) if out is not None else rest
-        if out is None:
-            return None
-        for factor in denominator:
-            out = self.div(out, factor)
-        return out
-
 
 #: operations that give an exact zero when an operand is an exact zero
 _ZERO_AT_ZERO = frozenset({"norm", "norm1", "sum", "mean", "dot", "trace", "diag", "vec",
@@ -390,17 +419,83 @@ _ZERO_AT_ZERO = frozenset({"norm", "norm1", "sum", "mean", "dot", "trace", "diag
                            "detach"})
 
 
-def present(node: Maybe) -> Maybe:
+def present(node: Maybe, flip: bool = True, nested: bool = False) -> Maybe:
     """The form people write: a constant factor or a sign of a matrix product
-    moves onto its first factor, so ``2 * (x.T @ A)`` prints ``2 * x.T @ A``."""
+    moves onto its first factor, so ``2 * (x.T @ A)`` prints ``2 * x.T @ A``;
+    a sum or product whose transpose is shorter is written as that transpose
+    (``(x - mu).T``, not ``x.T - mu.T``), and a factor common to every term of a
+    sum is taken out when that is shorter (rewrites: scalar-onto-first,
+    shorter-transpose, common-factor)."""
     if not isinstance(node, E.Apply):
         return node
-    args = tuple(present(a) for a in node.args)
-    if node.op == "mul" and is_const(args[0]) and is_op(args[1], "matmul"):
-        return _onto_first(args[1], lambda first: E.apply("mul", args[0], first))
-    if node.op == "neg" and is_op(args[0], "matmul"):
-        return _onto_first(args[0], lambda first: E.apply("neg", first))
-    return E.Apply(node.op, args, node.shape, node.dims, node.pos)
+    free = node.op in ("neg", "add", "sub") or (node.op == "mul" and is_scalar(node.args[0]))
+    args = tuple(present(a, flip, nested=not (free and (i == 1 or node.op != "mul")))
+                 for i, a in enumerate(node.args))
+    if node.op == "mul" and is_scalar(args[0]) and is_op(args[1], "matmul"):
+        out = _onto_first(args[1], lambda first: E.apply("mul", args[0], first))
+    elif node.op == "neg":
+        out = _negate_first(args[0])
+    elif node.op == "mul" and is_const(args[0]) and is_op(args[1], "mul", "div"):
+        out = _scale_first(args[0], args[1])
+    else:
+        out = E.Apply(node.op, args, node.shape, node.dims, node.pos)
+    if not flip or not is_op(node, "add", "sub", "matmul"):
+        return out
+    candidates = [out]
+    flipped = Builder().transpose(node)
+    if is_op(flipped, "matmul"):  # left-associated, as the chain was
+        flipped = _rebuild(Builder(), _chain(flipped))
+    if not is_op(flipped, "transpose"):
+        candidates.append(E.apply("transpose", present(flipped, flip=False)))
+    if is_op(node, "add", "sub"):
+        candidates.extend(_common_factor(node))
+    return min(candidates, key=lambda c: _length(c, nested))
+
+
+def _length(node: E.Expr, nested: bool) -> tuple[int, int, int]:
+    """Tokens (with the parentheses it needs inside a product, when nested),
+    then numbers, then transposes: the shortest form reads best."""
+    words = tokens(E.to_text(node))
+    wrap = 2 if nested and E._precedence(node) <= _ops.PREC_MUL else 0
+    return (len(words) + wrap, sum(w[0].isdigit() for w in words), words.count(".T"))
+
+
+def _common_factor(node: E.Expr) -> list[E.Expr]:
+    terms = _terms(node)
+    sizes = {abs(c) for c, _ in terms}
+    if len(terms) < 2 or len(sizes) != 1:
+        return []
+    (c,) = sizes
+    if c == 1 or (c.denominator != 1 and c.numerator != 1):
+        return []
+    b = Builder()
+    inner: Maybe = None
+    for coef, term in terms:
+        inner = b.add(inner, term) if coef > 0 else b.sub(inner, term)
+    inner = present(inner)
+    if c.denominator == 1:
+        return [E.apply("mul", E.const(c), inner)]
+    return [E.apply("div", inner, E.const(c.denominator))]
+
+
+def _scale_first(c: E.Const, node: E.Expr) -> E.Expr:
+    """``2 * (s * x)`` written ``2 * s * x``."""
+    if is_op(node, "mul", "div"):
+        return E.apply(node.op, _scale_first(c, node.args[0]), node.args[1])
+    if is_op(node, "matmul"):
+        return _onto_first(node, lambda first: _scale_first(c, first))
+    return E.apply("mul", c, node)
+
+
+def _negate_first(node: E.Expr) -> E.Expr:
+    """``-(s * x)`` written ``-s * x``: the sign goes onto the first factor."""
+    if is_const(node):
+        return E.const(-node.value)
+    if is_op(node, "matmul"):
+        return _onto_first(node, _negate_first)
+    if is_op(node, "mul", "div"):
+        return E.apply(node.op, _negate_first(node.args[0]), node.args[1])
+    return E.apply("neg", node)
 
 
 def _onto_first(chain: E.Apply, wrap: object) -> E.Expr:
@@ -438,38 +533,3 @@ def _rebuild(builder: Builder, chain: Sequence[E.Expr]) -> E.Expr:
 
 def _transposes(node: E.Expr) -> int:
     return sum(1 for n in E.walk(node) if is_op(n, "transpose"))
-
-
-def _monomial(node: E.Expr) -> tuple[Fraction, list[tuple[E.Expr, int]], object]:
-    """coefficient, scalar factors with integer powers, and at most one
-    non-scalar factor (``False`` when the product has two of them)."""
-    coef = Fraction(1)
-    powers: dict[E.Expr, int] = {}
-    rest: object = None
-
-    def visit(n: E.Expr, exponent: int) -> None:
-        nonlocal coef, rest
-        if is_const(n):
-            coef *= n.value ** exponent
-        elif is_op(n, "mul"):
-            visit(n.args[0], exponent)
-            visit(n.args[1], exponent)
-        elif is_op(n, "div") and is_scalar(n.args[1]):
-            visit(n.args[0], exponent)
-            visit(n.args[1], -exponent)
-        elif is_op(n, "neg"):
-            coef *= -1
-            visit(n.args[0], exponent)
-        elif is_op(n, "pow") and is_scalar(n) and is_const(n.args[1]) \
-                and n.args[1].value.denominator == 1:
-            visit(n.args[0], exponent * int(n.args[1].value))
-        elif is_scalar(n):
-            powers[n] = powers.get(n, 0) + exponent
-        elif rest is None and exponent == 1:
-            rest = n
-        else:
-            rest = False
-
-    visit(node, 1)
-    ordered = [(b, p) for b, p in powers.items() if p != 0]
-    return coef, ordered, rest

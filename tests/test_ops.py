@@ -45,6 +45,7 @@ CASES = {
     "dot": "dot(x, y.T)", "exp": "exp(x)", "log": "log(p)", "sin": "sin(x)", "cos": "cos(x)",
     "tanh": "tanh(x)", "sqrt": "sqrt(p)", "abs": "abs(x)", "sign": "sign(x)",
     "sigmoid": "sigmoid(x)", "relu": "relu(x)", "softmax": "softmax(x) + softmax(y.T).T",
+    "softmax_rows": "softmax_rows(A)", "logsumexp": "logsumexp(x) + logsumexp(A)",
     "diag": "diag(x) @ diag(S)", "eye": "kron(eye(2), eye(n)) @ vec(x @ ones(2).T)", "ones": "ones(m, n) @ ones(n)",
     "zeros": "zeros(m, n) @ zeros(n)", "vec": "vec(A)", "kron": "kron(A, S)",
     "outer": "outer(x, y.T)", "detach": "detach(x)",

@@ -164,7 +164,11 @@ def _call(name: str, *args: E.Expr) -> object:
     inner = layout_boxes(args[0]) if len(args) == 1 else Row(
         tuple(item for i, a in enumerate(args) for item in ((Glyph(","),) if i else ()) +
               (layout_boxes(a),)))
-    return Row((Ident(shown, upright=shown != "σ"), Fence("(", ")", inner)))
+    if name == "softmax_rows":  # softmax with a subscript: row by row
+        head: object = Sub(Ident("softmax", upright=True), Ident("rows", upright=True))
+    else:
+        head = Ident(shown, upright=shown != "σ")
+    return Row((head, Fence("(", ")", inner)))
 
 
 def _superscript(node: E.Expr, exponent: object) -> object:
