@@ -75,7 +75,7 @@ def markdown(rows: list[Row]) -> str:
     s = summary(rows)
     met = (s["missing"] == 0 and s["median"] is not None and s["median"] <= MEDIAN_GOAL
            and s["max"] <= MAX_GOAL)
-    lines = [f"### Derivation length against hand-written references — {s['count']} "
+    lines = [f"### (e) `derive` against hand-written references — {s['count']} "
              f"derivations; goals: median ≤ {MEDIAN_GOAL}, none above {MAX_GOAL}, none missing: "
              f"{'met' if met else 'MISSED'}", "",
              f"Median ratio {s['median']:.2f}, largest {s['max']:.2f}, missing {s['missing']} "

@@ -15,6 +15,9 @@ Sections (goals from the project's issues):
                 size grows, and the slowest table claims at the sizes matcalc chooses
                 (goal: no entry above 0.5 s)
   seeds     every table entry at 50 seeds, both engines: any verdict that flips
+  derive    (e) derive's closed forms against hand-written references
+                (tests/data/derivations.toml), length in tokens: median ratio <= 1.0,
+                none above 1.3, none missing (benchmarks/derivations.py)
 
 Machines are shared and noisy: commands compared are run alternately and medians
 reported; ratios are the numbers to read.
@@ -238,9 +241,16 @@ def section_seeds(repeats: int) -> str:
             + ("\n\nFlipped: " + ", ".join(flipped) if flipped else ""))
 
 
+def section_derive(repeats: int) -> str:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import derivations
+
+    return derivations.markdown(derivations.measure()).rstrip("\n")
+
+
 SECTIONS: dict[str, Callable[[int], str]] = {
     "cold": section_cold, "check": section_check, "numeric": section_numeric,
-    "symbolic": section_symbolic, "seeds": section_seeds,
+    "symbolic": section_symbolic, "seeds": section_seeds, "derive": section_derive,
 }
 
 

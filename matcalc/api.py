@@ -23,6 +23,7 @@ from .numeric import check_tolerances
 from .parsing import build, parse_expression, parse_identity
 from .options import METHODS, STRENGTHS, check_flag, check_seed, check_timeout
 from .shapes import fmt
+from .subexpressions import name_common
 from .surface import option, var_hint
 from .verdict import Verdict
 
@@ -118,6 +119,7 @@ def derive(
     sizes: Mapping[str, int] | None = None,
     seed: int = 0,
     timeout: float | None = None,
+    order: int = 1,
 ) -> Derivation:
     """The derivative of ``expr`` with respect to the variable ``wrt``.
 
@@ -126,6 +128,17 @@ def derive(
     >>> derive("logdet(X)", "X", vars={"X": "n n"}, assume={"X": ["spd"]},
     ...        layout="denominator").expr
     'inv(X)'
+
+    With ``order=2``, the Hessian: the derivative of the derivative,
+    ``d(d(f)/d(wrt))/d(wrt)`` in ``layout`` (for a scalar ``f`` and a vector
+    ``wrt``, the numerator-layout Jacobian of the gradient), verified like every
+    closed form:
+
+    >>> derive("x.T @ A @ x", "x", vars={"x": "n", "A": "n n"}, order=2).expr
+    'A + A.T'
+
+    A subexpression that repeats in the closed form is named in ``named`` and
+    ``where`` (see :mod:`matcalc.subexpressions`).
     """
     start = time.perf_counter()
     _check_choice("layout", layout, LAYOUTS)
@@ -141,17 +154,34 @@ def derive(
     scope = declarations.scope(layout)
     f = parse_expression(expr, scope)
     variable = E.Var(wrt, declarations.shape_map[wrt])
-    target = layout_plan(f.shape, variable.shape, layout).shape
-    engines = Engines(declarations, seed=seed, timeout=timeout)
+    if order not in (1, 2):
+        raise UnknownNameError(f"unknown order {order!r} of derivative", token=str(order),
+                               hint="choose 1 (the derivative) or 2 (the Hessian)")
     lhs = E.derivative(f, variable, layout)
+    if order == 2:
+        lhs = E.derivative(lhs, variable, layout)
+    target = lhs.shape
+    engines = Engines(declarations, seed=seed, timeout=timeout)
     found = engines.closed_form(lhs)
     componentwise = None
     if found.verdict is not None and found.verdict.symbolic is not None:
         componentwise = found.verdict.symbolic.derivative
     if componentwise is None:
         componentwise = engines.componentwise(lhs)
+    named, where = _named(found.text, scope, declarations.shape_map)
     return Derivation(f=expr, wrt=wrt, layout=layout, shape=fmt(target), expr=found.text,
-                      method=found.method, verdict=found.verdict, componentwise=componentwise,
+                      order=order, named=named, where=where, method=found.method, verdict=found.verdict, componentwise=componentwise,
                       sizes=declarations.symbolic_sizes(), note=found.note,
                       seconds=time.perf_counter() - start, variables=declarations.describe(),
                       assumptions=declarations.assumptions())
+
+
+def _named(text: str | None, scope: Any, taken: Mapping[str, Any]
+           ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The closed form with its repeated subexpressions named, and the names."""
+    if text is None:
+        return None, ()
+    body, names = name_common(parse_expression(text, scope), taken)
+    if not names:
+        return None, ()
+    return E.to_text(body), tuple((n, E.to_text(t)) for n, t in names)

@@ -402,7 +402,9 @@ def _j_add(sign: int) -> Jacobian:
 
 
 def _diag_vec(c: Calculus, a: Maybe) -> Maybe:
-    return None if a is None else c.b.call("diag", c.b.vec(a))
+    if a is None or a.shape == SCALAR:
+        return a
+    return c.b.call("diag", c.b.vec(a))
 
 
 def _j_mul(c: Calculus, y: E.Apply, j: list[Maybe]) -> Maybe:

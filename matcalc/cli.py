@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     derive.add_argument("expr", help="the function, in matcalc's expression language")
     derive.add_argument("--wrt", required=True, help="the variable to differentiate by")
+    derive.add_argument("--order", type=int, choices=(1, 2), default=1,
+                        help="1: the derivative (default); 2: the Hessian, d(d(f)/d(x))/d(x)")
     _add_declaration_options(derive)
     derive.add_argument("--format", default="text", choices=("text", "latex", "numpy", "torch"),
                         help="the report (text), the formula in LaTeX, or the source of a "
@@ -328,7 +330,7 @@ def run_derive(args: argparse.Namespace) -> int:
     from .api import derive
 
     result = derive(args.expr, args.wrt, layout=args.layout, seed=args.seed,
-                    timeout=args.timeout, **declarations(args))
+                    timeout=args.timeout, order=args.order, **declarations(args))
     if args.json:
         print_json(document("derivation", result.to_dict()))
     elif args.format == "latex":

@@ -18,8 +18,17 @@ from .simplify import Builder, Maybe, present
 from .surface import setting
 
 
-def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, str]:
-    """The derivative in ``layout`` as an expression tree, and the mode used."""
+def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder,
+                shown: bool = True) -> tuple[Maybe, str]:
+    """The derivative in ``layout`` as an expression tree, and the mode used
+    (``shown``: in the form people write, see :func:`matcalc.simplify.present`).
+
+    ``f`` may itself be a derivative (a Hessian is ``d(d(f)/d(x))/d(x)``): its
+    closed form is found first, then differentiated."""
+    if isinstance(f, E.Derivative):
+        inner, inner_method = closed_form(f.of, f.wrt, f.layout, b, shown=False)
+        outer, method = closed_form(inner, wrt, layout, b, shown=False)
+        return (present(outer) if shown else outer), f"{method} of the {inner_method}"
     calc = Calculus(wrt, b)
     # x - x is 0 before it is differentiated; but a structured variable keeps
     # its transposes here (``X.T`` is not ``X`` for the derivative, only for
@@ -27,7 +36,8 @@ def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, 
     plain = Builder(factoring=b.factoring)
     simplified = plain.tidy(plain.expand_identities(f))
     if simplified is None:
-        return present(_zero_derivative(f, wrt, layout, b)), "constant"
+        zero = _zero_derivative(f, wrt, layout, b)
+        return (present(zero) if shown else zero), "constant"
     f = simplified if simplified.shape == f.shape else f
     zero = b.tidy
     if f.shape == SCALAR:
@@ -44,7 +54,7 @@ def closed_form(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> tuple[Maybe, 
     result = b.tidy(result)
     if result is None:  # no dependence, or every term cancelled
         result = _zero_derivative(f, wrt, layout, b)
-    return present(result), method
+    return (present(result) if shown else result), method
 
 
 def _zero_derivative(f: E.Expr, wrt: E.Var, layout: str, b: Builder) -> E.Expr:

@@ -21,7 +21,10 @@ class Derivation:
     """The derivative of ``f`` with respect to ``wrt`` in ``layout``.
 
     ``expr`` is a closed form in matcalc's input language (it parses back into
-    ``verify``), or None when none was found or it did not verify; ``verdict``
+    ``verify``), or None when none was found or it did not verify; when a
+    subexpression repeats, ``named`` is ``expr`` with it replaced by a name and
+    ``where`` the names' definitions (``(("t0", "sigmoid(X @ w)"),)``); ``order``
+    is 2 for a Hessian, ``d(d(f)/d(wrt))/d(wrt)``; ``verdict``
     is the verification of ``d(f)/d(wrt) = expr``; ``componentwise`` is the
     derivative entry by entry at the symbolic stage's sizes; ``variables`` and
     ``assumptions`` are the declarations it was derived under.
@@ -39,6 +42,9 @@ class Derivation:
     expr: str | None
     method: str
     verdict: Verdict | None = None
+    order: int = 1
+    named: str | None = None
+    where: tuple[tuple[str, str], ...] = ()
     componentwise: Grid | None = None
     sizes: dict[str, int] = field(default_factory=dict)
     note: str = ""
@@ -48,8 +54,10 @@ class Derivation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "f": self.f, "wrt": self.wrt, "layout": self.layout, "shape": self.shape,
-            "expr": self.expr, "method": self.method, "note": self.note,
+            "f": self.f, "wrt": self.wrt, "order": self.order, "layout": self.layout,
+            "shape": self.shape,
+            "expr": self.expr, "named": self.named, "where": [list(w) for w in self.where],
+            "method": self.method, "note": self.note,
             "sizes": self.sizes,
             "componentwise": [list(r) for r in self.componentwise] if self.componentwise else None,
             "verdict": self.verdict.to_dict() if self.verdict is not None else None,

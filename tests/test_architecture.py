@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "language": ("shapes", "layout", "ops", "expr", "tokens", "scope", "parsing",
                  "assumptions", "declarations"),
     "engines": ("symbolic", "zerotest", "numeric"),
-    "calculus": ("simplify", "calculus", "closedform", "strength"),
+    "calculus": ("rewrites", "simplify", "calculus", "closedform", "subexpressions", "strength"),
     "formats": ("rendering", "rendering.text", "rendering.notation", "rendering.jsondoc", "rendering.formula",
                 "rendering.latex", "rendering.code"),
     "judgement": ("verdict", "derivation", "engines"),

@@ -136,3 +136,85 @@ def test_the_transpose_of_a_zero_matrix() -> None:
     result = matcalc.derive("(A @ zeros(n, m) / 2).T", "s",
                             vars={"A": "n n", "s": "", "B": "m n"})
     assert result.expr == "zeros(m, n)" and result.verdict.holds
+
+
+# Issue 15: the forms a person writes, Hessians, logsumexp and softmax_rows.
+
+PERSON = [
+    ("sum(log(sigmoid(y * (X @ w))))", "w", {"X": "m n", "w": "n", "y": "m"}, "denominator",
+     "X.T @ (y * (1 - sigmoid(y * (X @ w))))"),
+    ("log(sum(exp(x)))", "x", {"x": "n"}, "numerator", "softmax(x).T"),
+    ("log(sum(exp(x)))", "x", {"x": "n"}, "denominator", "softmax(x)"),
+    ("log(x) + x * (1 / x)", "x", {"x": "n"}, "numerator", "diag(1 / x)"),
+    ("sum(ones(k, N) @ ones(N) * a)", "a", {"a": "k", "B": "N"}, "denominator", "N * ones(k)"),
+    ("s * x.T @ x * s", "x", {"x": "n", "s": ""}, "denominator", "2 * s ** 2 * x"),
+    ("exp(-s * x.T @ x)", "x", {"x": "n", "s": ""}, "denominator",
+     "-2 * s * exp(-s * x.T @ x) * x"),
+    ("trace(X)", "X", {"X": "k k"}, "numerator", "eye(k)"),
+    ("trace(X) * s", "s", {"X": "k k", "s": ""}, "numerator", "trace(X)"),
+    ("logsumexp(x)", "x", {"x": "n"}, "numerator", "softmax(x).T"),
+    ("-sum(y * log(sigmoid(X @ w)) + (1 - y) * log(1 - sigmoid(X @ w)))", "w",
+     {"X": "m n", "w": "n", "y": "m"}, "denominator", "X.T @ (sigmoid(X @ w) - y)"),
+]
+
+
+@pytest.mark.parametrize("f, wrt, variables, layout, expected", PERSON,
+                         ids=[f"{p[0]} [{p[3]}]" for p in PERSON])
+def test_derive_reaches_the_form_a_person_writes(f: str, wrt: str, variables: dict,
+                                                 layout: str, expected: str) -> None:
+    result = matcalc.derive(f, wrt, vars=variables, layout=layout)
+    assert result.expr == expected
+    assert result.verdict.status == "holds"
+
+
+def test_hessian_of_a_quadratic_form() -> None:
+    v = {"x": "n", "A": "n n"}
+    result = matcalc.derive("x.T @ A @ x", "x", vars=v, order=2)
+    assert result.expr == "A + A.T" and result.order == 2
+    assert result.verdict.status == "holds" and result.verdict.symbolic.status == "proved"
+    # independently of derive: the expression verifies as the Hessian, in both layouts
+    for layout in ("numerator", "denominator"):
+        check = matcalc.verify(f"d(d(x.T @ A @ x)/d(x))/d(x) = {result.expr}", vars=v,
+                               layout=layout)
+        assert check.status == "holds"
+
+
+def test_hessian_of_logistic_regression_names_its_subexpression() -> None:
+    result = matcalc.derive("sum(log(1 + exp(X @ w)))", "w", vars={"X": "m n", "w": "n"},
+                            order=2)
+    assert result.expr == "X.T @ diag(sigmoid(X @ w) * (1 - sigmoid(X @ w))) @ X"
+    assert result.named == "X.T @ diag(t0 * (1 - t0)) @ X"
+    assert result.where == (("t0", "sigmoid(X @ w)"),)
+    assert r"\text{where }" in result.latex and r"\sigma" in result.latex
+    text = str(result)
+    assert "= X.T @ diag(t0 * (1 - t0)) @ X\n    where t0 = sigmoid(X @ w)" in text
+    assert "written out: X.T @ diag(sigmoid(X @ w)" in text
+
+
+def test_an_order_other_than_1_or_2_is_bad_input() -> None:
+    with pytest.raises(matcalc.MatcalcError, match="order"):
+        matcalc.derive("x.T @ x", "x", vars={"x": "n"}, order=3)
+
+
+def test_cli_derive_order_2(capsys: pytest.CaptureFixture) -> None:
+    code = main(["derive", "x.T @ A @ x", "--wrt", "x", "--var", "x:n", "--var", "A:n,n",
+                 "--order", "2"])
+    out = capsys.readouterr().out
+    assert code == 0 and "d(d(x.T @ A @ x)/d(x))/d(x)" in out and "= A + A.T\n" in out
+
+
+def test_logsumexp_derivative_is_softmax() -> None:
+    assert matcalc.verify("d(logsumexp(x))/d(x) = softmax(x).T", vars={"x": "n"}).status == \
+        "holds"
+    assert matcalc.verify("d(logsumexp(x))/d(x) = softmax(x)", vars={"x": "n"},
+                          layout="denominator").status == "holds"
+
+
+def test_row_softmax_attention_gradients_verify() -> None:
+    v = {"Q": "N d", "K": "M d", "V": "M p", "G": "N p"}
+    for wrt in ("Q", "K", "V"):
+        result = matcalc.derive("sum(G * (softmax_rows(Q @ K.T) @ V))", wrt, vars=v,
+                                layout="denominator")
+        assert result.expr is not None and result.verdict.status == "holds", result
+    jac = matcalc.derive("softmax_rows(A)", "A", vars={"A": "m n"}, layout="vec")
+    assert jac.expr is not None and jac.verdict.status == "holds"

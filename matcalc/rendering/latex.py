@@ -34,4 +34,13 @@ def derivation_latex(d: Any) -> str:
     if trees is None:
         return text_latex(f"d({d.f})/d({d.wrt})" + (f" = {d.expr}" if d.expr else ""))
     lhs, rhs = trees
-    return latex(lhs) if rhs is None else f"{latex(lhs)} = {latex(rhs)}"
+    if rhs is None:
+        return latex(lhs)
+    if getattr(d, "where", ()):  # a repeated subexpression gets its name
+        from ..expr import Var
+        from ..subexpressions import name_common
+
+        body, names = name_common(rhs, d.variables)
+        where = ",\\; ".join(f"{latex(Var(n, t.shape))} = {latex(t)}" for n, t in names)
+        return rf"{latex(lhs)} = {latex(body)} \quad\text{{where }} {where}"
+    return f"{latex(lhs)} = {latex(rhs)}"

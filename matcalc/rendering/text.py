@@ -120,9 +120,17 @@ def render_html(v: Verdict) -> str:
 
 
 def derivation_text(d: object) -> str:
-    lines = [f"d({d.f})/d({d.wrt})   [{d.layout} layout, shape {d.shape}]"]
+    head = f"d({d.f})/d({d.wrt})"
+    if getattr(d, "order", 1) == 2:
+        head = f"d({head})/d({d.wrt})"
+    lines = [f"{head}   [{d.layout} layout, shape {d.shape}]"]
     if d.expr is not None:
-        lines.append(f"  = {d.expr}")
+        if getattr(d, "named", None):
+            lines.append(f"  = {d.named}")
+            lines.extend(f"    where {name} = {text}" for name, text in d.where)
+            lines.append(f"  written out: {d.expr}")
+        else:
+            lines.append(f"  = {d.expr}")
         if d.verdict is not None:
             lines.append(f"  verified: {d.verdict.summary}")
             if d.verdict.symbolic:
