@@ -138,9 +138,9 @@ def _s_softmax(a: Any) -> Any:
 
 
 def _s_softmax_rows(a: Any) -> Any:
-    exps = _map(sp.exp, a)
+    exps = map_array(sp.exp, a)
     totals = [sp.Add(*exps[i, :]) for i in range(a.shape[0])]
-    return _grid(a.shape[0], a.shape[1], lambda i, j: exps[i, j] / totals[i])
+    return grid(a.shape[0], a.shape[1], lambda i, j: exps[i, j] / totals[i])
 
 
 def _s_kron(a: Any, b: Any) -> Any:
@@ -468,7 +468,7 @@ _register(Op("softmax_rows", 1, _same_2d("softmax_rows()"), _s_softmax_rows,
              lambda a: torch.softmax(a, 1), "softmax of each row of a matrix (each row sums "
              "to 1), as in attention: softmax_rows(Q @ K.T) @ V", rational=False))
 _register(Op("logsumexp", 1, _to_scalar("logsumexp()"),
-             lambda a: _scalar(sp.log(sp.Add(*[sp.exp(e) for e in a.flat]))),
+             lambda a: scalar(sp.log(sp.Add(*[sp.exp(e) for e in a.flat]))),
              lambda a: _t_scalar(torch.logsumexp(a.reshape(-1), 0)),
              "log of the sum of the exponentials of all entries", rational=False))
 

@@ -53,6 +53,18 @@ SCALAR_CASES = [
      {"X": "m n", "w": "n"},
      lambda n, g: {"X": torch.randn(n + 3, n, generator=g, dtype=F64),
                    "w": torch.randn(n, generator=g, dtype=F64)}),
+    ("logsumexp(A @ x) * logsumexp(A)",
+     lambda A, x: torch.logsumexp(A @ x, 0) * torch.logsumexp(torch.ravel(A), 0), "A",
+     {"A": "m n", "x": "n"},
+     lambda n, g: {"A": torch.randn(n + 1, n, generator=g, dtype=F64),
+                   "x": torch.randn(n, generator=g, dtype=F64)}),
+    ("sum(G * (softmax_rows(Q @ K.T) @ V))",
+     lambda Q, K, V, G: torch.sum(G * (torch.softmax(Q @ K.T, 1) @ V)), "Q",
+     {"Q": "N d", "K": "M d", "V": "M p", "G": "N p"},
+     lambda n, g: {"Q": torch.randn(n + 1, n, generator=g, dtype=F64),
+                   "K": torch.randn(n + 2, n, generator=g, dtype=F64),
+                   "V": torch.randn(n + 2, 3, generator=g, dtype=F64),
+                   "G": torch.randn(n + 1, 3, generator=g, dtype=F64)}),
 ]
 
 

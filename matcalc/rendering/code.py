@@ -139,8 +139,8 @@ class CodePrinter:
         if op == "diag":
             which = "diag_of_vector" if kind(args[0].shape) in ("column", "row") else "diagonal"
             return self.calls[which].format(self.print(args[0]))
-        if op == "softmax":
-            return self.softmax(args[0])
+        if op in ("softmax", "softmax_rows", "logsumexp"):
+            return getattr(self, op)(args[0])
         printed = [self.full(self.print(a)) if number_only(a) else self.print(a) for a in args]
         wrapped = {f"p{i}": self.operand(a, ATOM) for i, a in enumerate(args)}
         text = self.calls[op].format(*printed, **wrapped)
@@ -183,6 +183,17 @@ class CodePrinter:
         """A number, or a 1 x 1 array, as a 1 x 1 array."""
         raise NotImplementedError
 
+    def array_operand(self, arg: E.Expr) -> str:
+        """The operand of softmax_rows or logsumexp, as an array even when it
+        prints as a number."""
+        return self.as_array(self.print(arg)) if number_only(arg) else self.operand(arg, ATOM)
+
+    def softmax_rows(self, arg: E.Expr) -> str:
+        raise NotImplementedError
+
+    def logsumexp(self, arg: E.Expr) -> str:
+        raise NotImplementedError
+
 
 class NumpyPrinter(CodePrinter):
     module = "np"
@@ -209,6 +220,16 @@ class NumpyPrinter(CodePrinter):
         value = self.operand(arg, ATOM)
         shifted = self.temp(f"np.exp({value} - np.max({value}))")
         return f"({shifted} / np.sum({shifted}))"
+
+    def softmax_rows(self, arg: E.Expr) -> str:
+        value = self.array_operand(arg)
+        shifted = self.temp(f"np.exp({value} - np.max({value}, axis=1, keepdims=True))")
+        return f"({shifted} / np.sum({shifted}, axis=1, keepdims=True))"
+
+    def logsumexp(self, arg: E.Expr) -> str:
+        value = self.array_operand(arg)
+        top = self.temp(f"np.max({value})")
+        return f"np.reshape({top} + np.log(np.sum(np.exp({value} - {top}))), (1, 1))"
 
 
 class TorchPrinter(CodePrinter):
@@ -241,6 +262,12 @@ class TorchPrinter(CodePrinter):
     def softmax(self, arg: E.Expr) -> str:
         value = self.operand(arg, ATOM)
         return f"torch.reshape(torch.softmax(torch.ravel({value}), 0), {value}.shape)"
+
+    def softmax_rows(self, arg: E.Expr) -> str:
+        return f"torch.softmax({self.array_operand(arg)}, 1)"
+
+    def logsumexp(self, arg: E.Expr) -> str:
+        return f"torch.reshape(torch.logsumexp(torch.ravel({self.array_operand(arg)}), 0), (1, 1))"
 
 
 PRINTERS = {"numpy": NumpyPrinter, "torch": TorchPrinter}
