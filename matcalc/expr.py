@@ -181,7 +181,8 @@ def _fraction_text(value: Fraction) -> str:
 _ATOM = 100
 
 
-def _precedence(node: Expr) -> int:
+def precedence(node: Expr) -> int:
+    """How tightly ``node`` binds as it prints (an atom binds tightest)."""
     if isinstance(node, Const):
         text = _fraction_text(node.value)
         if text.startswith("-"):
@@ -242,7 +243,7 @@ def _product_side(parent: Apply, side: Expr, min_prec: int) -> str:
 
 def _wrap(node: Expr, min_prec: int) -> str:
     text = to_text(node)
-    return f"({text})" if _precedence(node) < min_prec else text
+    return f"({text})" if precedence(node) < min_prec else text
 
 
 def transposed_text(node: Expr) -> str:

@@ -464,10 +464,10 @@ register(Op("relu", 1, _same_2d("relu()"), _ew(lambda e: e * (1 + _sgn(e)) / 2),
 register(Op("softmax", 1, _vector_same("softmax"), _s_softmax,
              lambda a: torch.softmax(a.reshape(-1), 0).reshape(a.shape),
              "softmax of a vector", rational=False))
-_register(Op("softmax_rows", 1, _same_2d("softmax_rows()"), _s_softmax_rows,
+register(Op("softmax_rows", 1, _same_2d("softmax_rows()"), _s_softmax_rows,
              lambda a: torch.softmax(a, 1), "softmax of each row of a matrix (each row sums "
              "to 1), as in attention: softmax_rows(Q @ K.T) @ V", rational=False))
-_register(Op("logsumexp", 1, _to_scalar("logsumexp()"),
+register(Op("logsumexp", 1, _to_scalar("logsumexp()"),
              lambda a: scalar(sp.log(sp.Add(*[sp.exp(e) for e in a.flat]))),
              lambda a: _t_scalar(torch.logsumexp(a.reshape(-1), 0)),
              "log of the sum of the exponentials of all entries", rational=False))

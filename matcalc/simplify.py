@@ -456,12 +456,12 @@ def _length(node: E.Expr, nested: bool) -> tuple[int, int, int]:
     """Tokens (with the parentheses it needs inside a product, when nested),
     then numbers, then transposes: the shortest form reads best."""
     words = tokens(E.to_text(node))
-    wrap = 2 if nested and E._precedence(node) <= _ops.PREC_MUL else 0
+    wrap = 2 if nested and E.precedence(node) <= _ops.PREC_MUL else 0
     return (len(words) + wrap, sum(w[0].isdigit() for w in words), words.count(".T"))
 
 
 def _common_factor(node: E.Expr) -> list[E.Expr]:
-    terms = _terms(node)
+    terms = sum_terms(node)
     sizes = {abs(c) for c, _ in terms}
     if len(terms) < 2 or len(sizes) != 1:
         return []
