@@ -217,6 +217,8 @@ EXAMPLES = [  # (function, variable, layout)
     ("dot(x, softmax(A @ x)) + sum(diag(x) @ A) + sum(outer(x, y) * A)", "x", "numerator"),
     ("sum(sqrt(exp(x)) + log(exp(x) + 1) + abs(x) + relu(x) + sign(x) * x) + dot(detach(x), x)",
      "x", "numerator"),
+    ("logsumexp(A @ x) + logsumexp(outer(x, y)) + sum(softmax_rows(outer(x, y)) * A)", "x",
+     "denominator"),
     # forward mode, scalar variable
     ("inv(A + s * X) @ x + -(s * x)", "s", "numerator"),
     ("exp(s * x) - sin(s) * x / (1 + s ** 2) + cos(s * x) * tanh(s * x)", "s", "numerator"),
@@ -225,12 +227,14 @@ EXAMPLES = [  # (function, variable, layout)
     ("softmax(s * x) * (trace(s * A) + det(s * X) + sum(s * x) + mean(s * x) + norm(s * x) "
      "+ norm1(s * x) + dot(s * x, y) + logdet(S + s ** 2 * S))", "s", "numerator"),
     ("vec(s * A) + vec(detach(s) * X)", "s", "numerator"),
+    ("softmax_rows(s * A) * logsumexp(s * x)", "s", "numerator"),
     ("sqrt(s ** 2 + 1) * x + log(s ** 2 + 1) * x + sigmoid(s) * x + relu(s * x) + abs(s * x) "
      "+ sign(s * x) * s", "s", "numerator"),
     # forward mode, vec Jacobians
     ("softmax(A @ x) + exp(x) * sin(x) - x / (1 + x * x) + (x.T @ A).T + x ** 3", "x",
      "numerator"),
     ("vec(inv(X))", "X", "vec"),
+    ("vec(softmax_rows(outer(x, y))) * logsumexp(x)", "x", "vec"),
     ("outer(x, y) @ A", "x", "vec"),
     ("x * (sum(x) + mean(x) + norm(x) + norm1(x) + dot(x, y) + trace(outer(x, y)) "
      "+ det(A + outer(x, x)) + logdet(S + outer(x, x)))", "x", "numerator"),
