@@ -269,3 +269,26 @@ def test_nothing_is_wider_than_an_a4_page(name: str, tmp_path: Path) -> None:
     assert probe["count"] > 50 and probe["tables"]
     wide = [(right, row) for right, row in probe["tables"] if right > A4_CONTENT_PX]
     assert not wide, f"tables wider than A4's printable width: {wide}"
+
+
+def test_the_essentials_from_the_command_line(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    """`matcalc cheatsheet --essentials`, here on copies of the notes' core tables."""
+    from matcalc.cli import main
+    from matcalc.tables import table_text
+
+    files = []
+    for name in ("notes_3_1_scalar_by_vector.toml", "notes_3_5_chain_rule.toml",
+                 "notes_errata.toml", "cookbook_2_6_norms.toml"):
+        path = tmp_path / name
+        path.write_text(table_text(name), encoding="utf-8")
+        files.append(str(path))
+    out = tmp_path / "essentials.html"
+    assert main(["cheatsheet", *files, "--essentials", "--format", "html", "--lang", "zh",
+                 "-o", str(out), "--jobs", "1"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert 'id="notes-3.1"' in page and 'id="notes-errata"' in page
+    assert 'id="cookbook-2.6"' not in page  # not one of the essentials
+    assert "矩阵求导要点" in page and "勘误" in page
+    assert main(["cheatsheet", files[0], "--essentials", "--jobs", "1"]) == 0
+    assert capsys.readouterr().out.startswith("<!--")
