@@ -114,10 +114,20 @@ class Declarations:
         Every free dimension name meets ``EXACT_SETS`` sizes, an even and an
         odd one among them (``det(-X) = -det(X)`` holds at odd sizes only);
         within one instantiation distinct names get distinct sizes (so a
-        transposed claim cannot pass by a coincidence of shapes). A pinned
+        transposed claim cannot pass by a coincidence of shapes). With two or
+        more free names, one more instantiation has all of them odd. A pinned
         name keeps its size in every instantiation.
         """
-        return _rotated(self.dims(), dict(self.pinned), EXACT_SIZES, EXACT_SETS)
+        pinned = dict(self.pinned)
+        sets = _rotated(self.dims(), pinned, EXACT_SIZES, EXACT_SETS)
+        # and every free name odd at once (det(kron(X, -Y)) depends on m * n)
+        free = [n for n in self.dims() if n not in pinned]
+        odd = iter(s for s in EXACT_SIZES if s % 2 and s not in pinned.values())
+        if len(free) > 1:
+            sizes = {n: pinned[n] if n in pinned else next(odd, 0) for n in self.dims()}
+            if 0 not in sizes.values() and sizes not in sets:
+                sets.append(sizes)
+        return sets
 
     def symbolic_sizes(self) -> dict[str, int]:
         """The first exact instantiation (the one reports show)."""

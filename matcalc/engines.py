@@ -241,6 +241,7 @@ class Engines:
         start = time.perf_counter()
         proved: list[tuple[dict[str, int], frozenset[str], SymbolicEvidence]] = []
         missed: list[str] = []
+        findings: list[str | None] = []
         current = runs[0][0]
         try:
             with time_budget(self.timeout):
@@ -251,7 +252,8 @@ class Engines:
                         missed.append(f"skipped at {_sizes_text(sizes)}: {reason}")
                         continue
                     try:
-                        found = self.session(wrt, sizes, reflected).compare(lhs, rhs, self.seed)
+                        found = self._decide(lhs, rhs, wrt, sizes, reflected,
+                                             first=not proved and sizes == runs[0][0])
                     except S.SymbolicUnsupported as error:
                         missed.append(f"skipped at {_sizes_text(sizes)}: {error}")
                         continue
@@ -265,6 +267,7 @@ class Engines:
                         proved.append((sizes, reflected, found))
                     else:
                         missed.append(f"undecided at {_sizes_text(sizes)}: {found.detail}")
+                        findings.append(found.finding)
         except Timeout:
             missed.append(f"gave up at {_sizes_text(current)} after {self.timeout:g} s")
         except RecursionError:
@@ -275,8 +278,70 @@ class Engines:
             detail = "; ".join(missed) if missed else "nothing to decide"
             if len(missed) == 1 and missed[0].startswith("gave up"):
                 detail = f"symbolic stage gave up after {self.timeout:g} s"
-            return SymbolicEvidence("undecided", runs[0][0], detail, seconds=seconds)
+            finding = ("vanishes" if "vanishes" in findings else
+                       "no-valid-point" if "no-valid-point" in findings else None)
+            return SymbolicEvidence("undecided", runs[0][0], detail, seconds=seconds,
+                                    finding=finding)
         return _merge_proofs(proved, missed, seconds)
+
+    def _decide(self, lhs: E.Expr, rhs: E.Expr, wrt: frozenset[str], sizes: dict[str, int],
+                reflected: frozenset[str], first: bool) -> SymbolicEvidence:
+        """One instantiation: evaluation at points first (:mod:`matcalc.pointtest`);
+        SymPy (:mod:`matcalc.symbolic`) where that cannot decide, when small."""
+        from . import symbolic as S
+        from .pointtest import PointTest
+
+        d = self.declarations
+        start = time.perf_counter()
+        test = PointTest(lhs, rhs, d.shape_map, d.tag_map, sizes, reflected, self.seed)
+        entries = _entries(lhs, sizes)
+        outcome = test.modular()
+        if outcome.status == "refuted":
+            shown = test.counterexample()
+            if shown.status == "refuted":
+                outcome = shown
+        elif outcome.status == "hard":
+            outcome = test.real_points()
+        elif test.domain_point().status == "no-point":  # a proof on an empty domain is void
+            outcome = test.domain_point()
+        if outcome.status == "proved" or (outcome.status == "refuted"
+                                          and outcome.counterexample is not None):
+            text = self._derivative_text(lhs, wrt, sizes, reflected) if first else None
+            return SymbolicEvidence(
+                outcome.status, dict(sizes), outcome.detail,
+                proof="polynomial identity test" if outcome.status == "proved" else None,
+                error_bound=outcome.error_bound, entries=entries,
+                seconds=time.perf_counter() - start, counterexample=outcome.counterexample,
+                derivative=text)
+        # SymPy: a formal proof (cancel, simplify), or a counterexample the points missed
+        small = max(sizes.values(), default=1) <= limits.MAX_SYMBOLIC_DIM
+        if small and outcome.status != "no-point":  # a formal proof on an empty domain is void
+            found = self.session(wrt, sizes, reflected).compare(lhs, rhs, self.seed,
+                                                                 points=outcome.detail)
+            if found.status != "undecided":
+                return found
+            if outcome.status == "vanishes":
+                return dataclasses.replace(found, finding="vanishes")
+        if outcome.status == "refuted":  # certain, though no rational point showed it
+            return SymbolicEvidence("refuted", dict(sizes), outcome.detail, entries=entries,
+                                    seconds=time.perf_counter() - start)
+        return SymbolicEvidence(
+            "undecided", dict(sizes), outcome.detail, entries=entries,
+            seconds=time.perf_counter() - start,
+            finding={"no-point": "no-valid-point", "vanishes": "vanishes"}.get(outcome.status))
+
+    def _derivative_text(self, lhs: E.Expr, wrt: frozenset[str], sizes: dict[str, int],
+                         reflected: frozenset[str]) -> Any:
+        """The left side entry by entry for reports, when SymPy builds it quickly."""
+        from . import symbolic as S
+
+        if not isinstance(lhs, E.Derivative) or max(sizes.values(), default=1) > 3:
+            return None
+        try:
+            with time_budget(DERIVATIVE_TEXT_SECONDS):
+                return self.session(wrt, sizes, reflected).derivative_text(lhs)
+        except (Timeout, S.SymbolicUnsupported, RecursionError):
+            return None
 
     def componentwise(self, node: E.Expr) -> Any:
         """``node`` entry by entry at the symbolic sizes (a Grid), or None."""
@@ -312,6 +377,17 @@ class Engines:
             return NumericEvidence(
                 "undecided", f"numeric stage gave up after {limits.NUMERIC_TIME_BUDGET:g} s",
                 seconds=time.perf_counter() - start)
+
+
+#: seconds SymPy may take to write out a derivative for a report
+DERIVATIVE_TEXT_SECONDS = 1.0
+
+
+def _entries(node: E.Expr, sizes: Mapping[str, int]) -> int:
+    total = 1
+    for d in node.shape:
+        total *= d.size(sizes)
+    return total
 
 
 #: operations whose exact entries swell with the size

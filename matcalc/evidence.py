@@ -51,6 +51,9 @@ class SymbolicEvidence:
     counterexample: Counterexample | None = None
     derivative: Grid | None = None  # the left side, entry by entry, at these sizes
     size_sets: tuple[dict[str, int], ...] = ()  # every instantiation decided
+    #: for "undecided": "vanishes" (every valid point evaluated gave lhs = rhs, no
+    #: proof) or "no-valid-point" (none found inside the domain); else None
+    finding: str | None = None
 
 
 @dataclass(frozen=True)

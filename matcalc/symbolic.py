@@ -268,13 +268,16 @@ class SymbolicSession:
 
     # -- comparison
 
-    def compare(self, lhs: E.Expr, rhs: E.Expr, seed: int = 0) -> SymbolicEvidence:
-        """Decide ``lhs == rhs``; ``seed`` fixes the points the decision uses."""
+    def compare(self, lhs: E.Expr, rhs: E.Expr, seed: int = 0,
+                points: str | None = None) -> SymbolicEvidence:
+        """Decide ``lhs == rhs``; ``seed`` fixes the points the decision uses.
+        ``points`` is what evaluation at real points found already
+        (:mod:`matcalc.pointtest`), reported when no formal proof is found."""
         start = time.perf_counter()
         left, right, diffs = self._sides(lhs, rhs)
         from .zerotest import Decider
 
-        decision = Decider(self, lhs, rhs, left, right, diffs, seed).run()
+        decision = Decider(self, lhs, rhs, left, right, diffs, seed, points).run()
         return SymbolicEvidence(
             status=decision.status,
             sizes=dict(self.sizes),
@@ -286,6 +289,10 @@ class SymbolicSession:
             counterexample=decision.counterexample,
             derivative=self._derivative_text(lhs, left),
         )
+
+    def derivative_text(self, lhs: E.Derivative) -> Grid | None:
+        """The derivative entry by entry for reports, when small enough to read."""
+        return self._derivative_text(lhs, map_array(self.finalize, self.value(lhs)))
 
     def _derivative_text(self, lhs: E.Expr, left: Any) -> Grid | None:
         """The left side as text for reports, when it is a derivative small

@@ -59,12 +59,22 @@ class _Decision:
     counterexample: Counterexample | None = None
 
 
+@dataclass
+class _Searched:
+    """A search that refuted nothing: how many valid points, out of how many draws."""
+
+    valid: int
+    draws: int
+    reason: str  # the most frequent reason a draw was not valid
+
+
 class Decider:
     """Decide whether every entry of ``lhs - rhs`` vanishes."""
 
     def __init__(self, session: SymbolicSession, lhs: E.Expr, rhs: E.Expr, left: Any,
-                 right: Any, diffs: list[Any], seed: int) -> None:
+                 right: Any, diffs: list[Any], seed: int, points: str | None = None) -> None:
         self.session = session
+        self.points = points  # what evaluation at real points found (pointtest), if run
         self.lhs, self.rhs = lhs, rhs
         self.left, self.right = left, right
         self.pending = [e for e in diffs if e != 0]
@@ -76,10 +86,13 @@ class Decider:
                              "by an exact zero, such as the inverse of a zero matrix)")
         if not self.pending:
             return _Decision("proved", "every entry of lhs - rhs simplifies to 0", "exact")
-        self.conditions = self.session.conditions(self.lhs, self.rhs)
+        # an argument that is identically 0 (off the diagonal of a diagonal matrix)
+        # is no kink: sign(0) = 0 there
+        self.conditions = [(kind, e) for kind, e in self.session.conditions(self.lhs, self.rhs)
+                           if not (kind == "nonzero" and e == 0)]
         # 1. small integer points: cheap, and a counterexample a person can check
         found = self.search("small", SMALL_POINTS, tries=8)
-        if found:
+        if isinstance(found, _Decision):
             return found
         # 2. the randomized polynomial identity test, with exp(...), log(...),
         #    sqrt(...), sign(...) standing as independent variables: if lhs - rhs
@@ -118,69 +131,91 @@ class Decider:
             return _Decision("proved", pit, "polynomial identity test", bound)
         # 3. what is left: exact evaluation inside the domain, then cancel/simplify
         self.pending = hard
-        found = self.search("domain", DOMAIN_POINTS, tries=30)
-        if found:
-            return found
+        searched = None
+        if self.points is None:
+            found = self.search("domain", DOMAIN_POINTS, tries=30)
+            if isinstance(found, _Decision):
+                return found
+            searched = found
         unproved = [e for e in hard if not _exact_zero(e)]
         if not unproved:
             if bound is None:
                 return _Decision("proved", "lhs - rhs reduces to 0 (cancel/simplify)", "exact")
             return _Decision("proved", f"cancel/simplify; the other entries by {pit}",
                              "exact and polynomial identity test", bound)
-        return _Decision(
-            "undecided",
-            f"no formal proof for {len(unproved)} entr{'y' if len(unproved) == 1 else 'ies'}; "
-            f"they vanish to {DIGITS} digits at {DOMAIN_POINTS} exact random points",
-        )
+        entries = f"no formal proof for {len(unproved)} entr{'y' if len(unproved) == 1 else 'ies'}"
+        if self.points is not None:
+            return _Decision("undecided", f"{entries}; {self.points}")
+        if searched is None or searched.valid == 0:
+            reason = searched.reason if searched else "no reason recorded"
+            draws = searched.draws if searched else 0
+            return _Decision("undecided", f"{entries}; no valid point in {draws} draws "
+                             f"(most often: {reason})")
+        return _Decision("undecided", f"{entries}; they vanish to {DIGITS} digits at "
+                         f"{searched.valid} exact random points")
 
     def pit_point(self) -> tuple[dict[Any, Fraction], dict[Any, int]]:
         return self.session.point(self.rng, "pit"), {}
 
-    def search(self, kind: str, count: int, tries: int) -> _Decision | None:
-        """Refute at ``count`` valid points of ``kind``; None if all entries vanish."""
-        valid = 0
+    def search(self, kind: str, count: int, tries: int) -> _Decision | _Searched:
+        """Refute at up to ``count`` valid points of ``kind``, or say how many
+        valid points vanished (and why the others were not valid). Only exact
+        values refute here; approximate ones are decided scale-free, in
+        interval arithmetic, by :mod:`matcalc.pointtest`."""
+        valid, draws = 0, 0
+        reasons: dict[str, int] = {}
         for _ in range(tries):
             if valid >= count:
                 break
+            draws += 1
             point = self.session.point(self.rng, kind)
-            if not self.in_domain(point):
+            why = self.in_domain(point)
+            if why is not True:
+                reasons[why] = reasons.get(why, 0) + 1
                 continue
             try:
                 values = [_value_at(e, point) for e in self.pending]
             except (ZeroDivisionError, ValueError):
+                reasons["a pole"] = reasons.get("a pole", 0) + 1
                 continue
             if any(abs(getattr(v, "imag", 0)) > ZERO for v in values
                    if not hasattr(v, "is_Rational")):
+                reasons["a complex value"] = reasons.get("a complex value", 0) + 1
                 continue  # off the real line: outside the domain
             valid += 1
             for value in values:
                 check_time()
-                if not _vanishes(value):
+                if _exact_nonzero(value):
                     return self.refuted(point, "at a small integer point" if kind == "small"
                                         else "at a random rational point")
-        return None
+        reason = max(reasons, key=reasons.get) if reasons else "no reason recorded"
+        return _Searched(valid, draws, reason)
 
-    def in_domain(self, point: Mapping[Any, Fraction]) -> bool:
+    def in_domain(self, point: Mapping[Any, Fraction]) -> bool | str:
+        """True, or the condition the point violates (as text)."""
         for condition, e in self.conditions:
             check_time()
             try:
                 value = _value_at(e, point)
             except ZeroDivisionError:
-                return False
+                return "a pole"
             positive = condition == "positive"
             if isinstance(value, Fraction):
                 ok = value > 0 if positive else value != 0
             elif not hasattr(value, "is_Rational"):  # mpmath: keep clear of the boundary
                 if abs(getattr(value, "imag", 0)) > ZERO:
-                    return False
-                real = getattr(value, "real", value)
-                ok = real > ZERO if positive else abs(real) > ZERO
+                    ok = False
+                else:
+                    real = getattr(value, "real", value)
+                    ok = real > ZERO if positive else abs(real) > ZERO
             else:
                 if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-                    return False
+                    return "a pole"
                 ok = (value.is_positive if positive else value.is_nonzero) is True
             if not ok:
-                return False
+                text = str(e)
+                text = text if len(text) <= 60 else text[:57] + "..."
+                return f"{text} {'> 0' if positive else '!= 0'} fails"
         return True
 
     def refuted(self, point: Mapping[Any, Fraction], where: str) -> _Decision:
@@ -297,7 +332,8 @@ class Approx:
         elif e.func is self.sgn:
             arg = self._eval(e.args[0], mp)
             value = mp.mpf(0) if arg == 0 else mp.sign(mp.re(arg))
-        elif e.is_Function and e.func.__name__ in _MPMATH and e.func is getattr(sp, e.func.__name__):
+        elif (e.is_Function and e.func.__name__ in _MPMATH
+              and e.func is getattr(sp, e.func.__name__)):
             value = getattr(mp, e.func.__name__)(self._eval(e.args[0], mp))
         else:
             raise _Atom
@@ -325,22 +361,13 @@ def _value_at(e: Any, point: Mapping[Any, Fraction]) -> Any:
         return value
 
 
-def _vanishes(value: Any) -> bool:
+def _exact_nonzero(value: Any) -> bool:
+    """Whether an exactly known value is non-zero (approximate ones never count)."""
     if isinstance(value, (int, Fraction)):
-        return value == 0
-    if not hasattr(value, "is_Rational"):  # an mpmath number
-        return abs(value) < ZERO
-    if value == 0:
-        return True
-    if value.is_Rational:
-        return False
-    if value.free_symbols:
-        return False
-    try:
-        number = complex(value.evalf(DIGITS))
-    except (TypeError, ValueError):
-        return False
-    return abs(number) < ZERO
+        return value != 0
+    if hasattr(value, "is_Rational") and value.is_Rational:
+        return value != 0
+    return False
 
 
 def _degree_bound(e: Any, memo: dict) -> tuple[int, int]:

@@ -20,7 +20,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
                    "surface", "options", "tomlfields"),
     "language": ("shapes", "layout", "ops", "expr", "tokens", "scope", "parsing",
                  "assumptions", "declarations"),
-    "engines": ("symbolic", "zerotest", "numeric"),
+    "engines": ("symbolic", "zerotest", "numeric", "fields", "jets", "pointtest"),
     "calculus": ("rewrites", "simplify", "calculus", "closedform", "subexpressions", "strength"),
     "formats": ("rendering", "rendering.text", "rendering.notation", "rendering.jsondoc", "rendering.formula",
                 "rendering.latex", "rendering.code"),

@@ -1,0 +1,478 @@
+"""Number types of the exact evaluator (:mod:`matcalc.jets`) and their functions.
+
+A value is a NumPy object array of scalars of one *kit*:
+
+* :class:`ModKit` -- integers modulo the prime ``P = 2**61 - 1`` (:class:`Mod`).
+  A rational function that is not identically zero is non-zero at a random
+  point with probability at least ``1 - degree / P`` (Schwartz-Zippel), so a
+  zero at random points is a proof with a stated error bound and a non-zero
+  value a certain refutation. ``exp(u)``, ``log(u)``, ``sin(u)``, ... stand as
+  independent random values, one per function and value of ``u`` (a random
+  oracle): an identity that vanishes as a rational function of them vanishes,
+  whatever relations hold between them.
+* :class:`ExactKit` -- Python fractions: exact values at rational points, for
+  counterexamples a person can check. Transcendental functions raise
+  :class:`NotRational`.
+* :class:`IntervalKit` -- mpmath interval arithmetic at ``BITS`` bits: every
+  value is an interval that contains the true value, so an interval of
+  ``lhs - rhs`` that excludes 0 refutes the claim rigorously, at any scale.
+
+:class:`Dual` carries a value and its tangents (forward-mode automatic
+differentiation) over any of them; nested derivatives nest duals, kept apart by
+their ``tag`` (the newest derivative is the outermost dual).
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+from typing import Any
+
+#: the prime of the modular field
+P = 2**61 - 1
+#: working precision of interval evaluation, in bits (about 90 digits)
+BITS = 300
+
+
+class NotRational(Exception):
+    """A transcendental function met where only exact rationals are allowed."""
+
+
+class OutOfDomain(Exception):
+    """The point is outside the domain of an operation (the message says which)."""
+
+
+# ---------------------------------------------------------------------------
+# Integers modulo P
+
+
+class Mod:
+    __slots__ = ("v",)
+
+    def __init__(self, v: int) -> None:
+        self.v = v % P
+
+    @staticmethod
+    def lift(x: Any) -> Mod:
+        if isinstance(x, Mod):
+            return x
+        if isinstance(x, Fraction):
+            if x.denominator % P == 0:
+                raise ZeroDivisionError("a denominator divisible by the modulus")
+            return Mod(x.numerator * pow(x.denominator, P - 2, P))
+        return Mod(int(x))
+
+    def _other(self, o: Any) -> Mod | None:
+        if isinstance(o, Mod):
+            return o
+        if isinstance(o, (int, Fraction)):
+            return Mod.lift(o)
+        return None
+
+    def __add__(self, o: Any) -> Any:
+        m = self._other(o)
+        return NotImplemented if m is None else Mod(self.v + m.v)
+
+    __radd__ = __add__
+
+    def __sub__(self, o: Any) -> Any:
+        m = self._other(o)
+        return NotImplemented if m is None else Mod(self.v - m.v)
+
+    def __rsub__(self, o: Any) -> Any:
+        m = self._other(o)
+        return NotImplemented if m is None else Mod(m.v - self.v)
+
+    def __mul__(self, o: Any) -> Any:
+        m = self._other(o)
+        return NotImplemented if m is None else Mod(self.v * m.v)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o: Any) -> Any:
+        m = self._other(o)
+        if m is None:
+            return NotImplemented
+        if m.v == 0:
+            raise ZeroDivisionError("division by zero modulo P")
+        return Mod(self.v * pow(m.v, P - 2, P))
+
+    def __rtruediv__(self, o: Any) -> Any:
+        m = self._other(o)
+        return NotImplemented if m is None else m / self
+
+    def __neg__(self) -> Mod:
+        return Mod(-self.v)
+
+    def __pow__(self, k: int) -> Mod:
+        if k < 0:
+            if self.v == 0:
+                raise ZeroDivisionError("a negative power of zero modulo P")
+            return Mod(pow(pow(self.v, P - 2, P), -k, P))
+        return Mod(pow(self.v, k, P))
+
+    def __eq__(self, o: object) -> bool:
+        m = self._other(o)
+        return m is not None and m.v == self.v
+
+    def __hash__(self) -> int:
+        return hash(self.v)
+
+    def __repr__(self) -> str:
+        return f"Mod({self.v})"
+
+
+# ---------------------------------------------------------------------------
+# Forward-mode duals
+
+
+class Dual:
+    """``val + sum(tan[i] * e_i)``: a value and its derivatives along ``len(tan)``
+    directions, at derivative level ``tag``."""
+
+    __slots__ = ("tag", "val", "tan")
+
+    def __init__(self, tag: int, val: Any, tan: list[Any]) -> None:
+        self.tag, self.val, self.tan = tag, val, tan
+
+    def _outer(self, o: Any) -> bool:
+        """Whether ``o`` is a dual of a newer derivative (it must do the work)."""
+        return isinstance(o, Dual) and o.tag > self.tag
+
+    def __add__(self, o: Any) -> Any:
+        if isinstance(o, Dual) and o.tag == self.tag:
+            return Dual(self.tag, self.val + o.val, [a + b for a, b in zip(self.tan, o.tan)])
+        if self._outer(o):
+            return o.__radd__(self)
+        return Dual(self.tag, self.val + o, self.tan)
+
+    def __radd__(self, o: Any) -> Any:
+        return Dual(self.tag, o + self.val, self.tan)
+
+    def __sub__(self, o: Any) -> Any:
+        if isinstance(o, Dual) and o.tag == self.tag:
+            return Dual(self.tag, self.val - o.val, [a - b for a, b in zip(self.tan, o.tan)])
+        if self._outer(o):
+            return o.__rsub__(self)
+        return Dual(self.tag, self.val - o, self.tan)
+
+    def __rsub__(self, o: Any) -> Any:
+        return Dual(self.tag, o - self.val, [-t for t in self.tan])
+
+    def __mul__(self, o: Any) -> Any:
+        if isinstance(o, Dual) and o.tag == self.tag:
+            a, b = self.val, o.val
+            return Dual(self.tag, a * b, [s * b + a * t for s, t in zip(self.tan, o.tan)])
+        if self._outer(o):
+            return o.__rmul__(self)
+        return Dual(self.tag, self.val * o, [t * o for t in self.tan])
+
+    def __rmul__(self, o: Any) -> Any:
+        return Dual(self.tag, o * self.val, [o * t for t in self.tan])
+
+    def __truediv__(self, o: Any) -> Any:
+        if isinstance(o, Dual) and o.tag == self.tag:
+            inverse = 1 / o.val
+            q = self.val * inverse
+            return Dual(self.tag, q, [(s - q * t) * inverse for s, t in zip(self.tan, o.tan)])
+        if self._outer(o):
+            return o.__rtruediv__(self)
+        inverse = 1 / o
+        return Dual(self.tag, self.val * inverse, [t * inverse for t in self.tan])
+
+    def __rtruediv__(self, o: Any) -> Any:
+        inverse = 1 / self.val
+        q = o * inverse
+        factor = -q * inverse
+        return Dual(self.tag, q, [factor * t for t in self.tan])
+
+    def __neg__(self) -> Dual:
+        return Dual(self.tag, -self.val, [-t for t in self.tan])
+
+    def __pow__(self, k: int) -> Dual:
+        if k == 0:
+            return Dual(self.tag, self.val ** 0, [t * 0 for t in self.tan])
+        if k < 0:
+            return 1 / (self ** -k)
+        power = self.val ** (k - 1)
+        factor = k * power
+        return Dual(self.tag, power * self.val, [factor * t for t in self.tan])
+
+
+def base(x: Any) -> Any:
+    """The plain value under any duals."""
+    while isinstance(x, Dual):
+        x = x.val
+    return x
+
+
+def lift_unary(fn: Any, derivative: Any) -> Any:
+    """A scalar function on duals from its base form: ``derivative(x, fx)`` is
+    its derivative at ``x`` given ``fx = fn(x)`` (both of the inner type)."""
+
+    def apply(x: Any) -> Any:
+        if isinstance(x, Dual):
+            value = apply(x.val)
+            slope = derivative(x.val, value)
+            return Dual(x.tag, value, [slope * t for t in x.tan])
+        return fn(x)
+
+    return apply
+
+
+# ---------------------------------------------------------------------------
+# Kits: the base type, its constants and its transcendental functions.
+
+FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt", "sign")
+
+
+class ModKit:
+    """Integers modulo P; transcendental values from a seeded random oracle."""
+
+    name = "modular"
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.oracle: dict[tuple[str, int], Mod] = {}
+        self.met_atom = False
+
+    def const(self, value: Fraction) -> Mod:
+        return Mod.lift(value)
+
+    def atom(self, kind: str, x: Mod) -> Mod:
+        self.met_atom = True
+        key = (kind, x.v)
+        if key not in self.oracle:
+            self.oracle[key] = Mod(self.rng.randrange(1, P))
+        return self.oracle[key]
+
+    def function(self, kind: str, x: Mod) -> Mod:
+        return self.atom(kind, x)
+
+    def power(self, x: Mod, exponent: Fraction) -> Mod:
+        return self.atom(f"pow{exponent}", x)
+
+    def is_zero(self, x: Any) -> bool:
+        return base(x).v == 0
+
+    def positive(self, x: Any) -> bool | None:
+        return None  # no order modulo P
+
+    def sign(self, x: Mod) -> Mod:
+        return self.atom("sign", x)
+
+
+class ExactKit:
+    """Python fractions; a transcendental function raises :class:`NotRational`."""
+
+    name = "exact"
+
+    def const(self, value: Fraction) -> Fraction:
+        return value
+
+    def function(self, kind: str, x: Fraction) -> Any:
+        raise NotRational(kind)
+
+    def power(self, x: Fraction, exponent: Fraction) -> Any:
+        raise NotRational("a fractional power")
+
+    def is_zero(self, x: Any) -> bool:
+        return base(x) == 0
+
+    def positive(self, x: Any) -> bool | None:
+        return base(x) > 0
+
+    def sign(self, x: Fraction) -> int:
+        return (x > 0) - (x < 0)
+
+
+class Iv:
+    """An mpmath interval that leaves mixed arithmetic with duals to the dual
+    (mpmath's own interval raises instead of returning NotImplemented)."""
+
+    __slots__ = ("x",)
+
+    def __init__(self, x: Any) -> None:
+        self.x = x
+
+    @staticmethod
+    def _raw(o: Any) -> Any:
+        if isinstance(o, Iv):
+            return o.x
+        if isinstance(o, int):
+            return o
+        if isinstance(o, Fraction):
+            return Iv.ctx().mpf(o.numerator) / o.denominator
+        return None
+
+    @staticmethod
+    def ctx() -> Any:
+        import mpmath
+
+        return mpmath.iv
+
+    def __add__(self, o: Any) -> Any:
+        r = Iv._raw(o)
+        return NotImplemented if r is None else Iv(self.x + r)
+
+    __radd__ = __add__
+
+    def __sub__(self, o: Any) -> Any:
+        r = Iv._raw(o)
+        return NotImplemented if r is None else Iv(self.x - r)
+
+    def __rsub__(self, o: Any) -> Any:
+        r = Iv._raw(o)
+        return NotImplemented if r is None else Iv(r - self.x)
+
+    def __mul__(self, o: Any) -> Any:
+        r = Iv._raw(o)
+        return NotImplemented if r is None else Iv(self.x * r)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o: Any) -> Any:
+        r = Iv._raw(o)
+        if r is None:
+            return NotImplemented
+        if isinstance(o, Iv) and o.x.a <= 0 <= o.x.b:
+            raise OutOfDomain("a division by a value that may be 0")
+        return Iv(self.x / r)
+
+    def __rtruediv__(self, o: Any) -> Any:
+        r = Iv._raw(o)
+        if r is None:
+            return NotImplemented
+        if self.x.a <= 0 <= self.x.b:
+            raise OutOfDomain("a division by a value that may be 0")
+        return Iv(r / self.x)
+
+    def __neg__(self) -> Iv:
+        return Iv(-self.x)
+
+    def __pow__(self, k: int) -> Iv:
+        if k < 0 and self.x.a <= 0 <= self.x.b:
+            raise OutOfDomain("a negative power of a value that may be 0")
+        return Iv(self.x ** k)
+
+
+class IntervalKit:
+    """mpmath intervals at ``BITS`` bits (:class:`Iv`): enclosures of the true values."""
+
+    name = "interval"
+
+    def __init__(self, bits: int = BITS) -> None:
+        import mpmath
+
+        self.iv = mpmath.iv
+        self.iv.prec = bits
+
+    def const(self, value: Fraction) -> Iv:
+        iv = self.iv
+        return Iv(iv.mpf(value.numerator) / iv.mpf(value.denominator))
+
+    def function(self, kind: str, x: Iv) -> Iv:
+        iv, v = self.iv, x.x
+        if kind in ("log", "sqrt") and not v.a > 0:
+            raise OutOfDomain(f"{kind} of a value that is not > 0")
+        if kind == "tanh":
+            e = iv.exp(-2 * v)
+            return Iv((1 - e) / (1 + e))
+        return Iv(getattr(iv, kind)(v))
+
+    def power(self, x: Iv, exponent: Fraction) -> Iv:
+        if not x.x.a > 0:
+            raise OutOfDomain("a fractional power of a value that is not > 0")
+        return Iv(self.iv.exp(self.const(exponent).x * self.iv.log(x.x)))
+
+    def is_zero(self, x: Any) -> bool:
+        value = base(x).x
+        return value.a <= 0 <= value.b  # not certainly non-zero
+
+    def positive(self, x: Any) -> bool | None:
+        value = base(x).x
+        if value.a > 0:
+            return True
+        if value.b <= 0:
+            return False
+        return None
+
+    def sign(self, x: Iv) -> int:
+        if x.x.a > 0:
+            return 1
+        if x.x.b < 0:
+            return -1
+        raise OutOfDomain("a kink (abs, sign, relu) at an argument not certainly non-zero")
+
+
+class Degree:
+    """A bound on the degrees of the numerator and denominator of a rational
+    function (of the point's parameters and the transcendental atoms). Run
+    through the same evaluation as the other kits, it bounds the degree of
+    every entry, derivatives included: the error bound of the modular test."""
+
+    __slots__ = ("n", "d")
+
+    def __init__(self, n: int, d: int) -> None:
+        self.n, self.d = n, d
+
+    @staticmethod
+    def of(x: Any) -> Degree:
+        return x if isinstance(x, Degree) else Degree(0, 0)
+
+    def __add__(self, o: Any) -> Any:
+        if isinstance(o, Dual):
+            return NotImplemented
+        o = Degree.of(o)
+        return Degree(max(self.n + o.d, o.n + self.d), self.d + o.d)
+
+    __radd__ = __add__
+    __sub__ = __add__
+    __rsub__ = __add__
+
+    def __mul__(self, o: Any) -> Any:
+        if isinstance(o, Dual):
+            return NotImplemented
+        o = Degree.of(o)
+        return Degree(self.n + o.n, self.d + o.d)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o: Any) -> Any:
+        if isinstance(o, Dual):
+            return NotImplemented
+        o = Degree.of(o)
+        return Degree(self.n + o.d, self.d + o.n)
+
+    def __rtruediv__(self, o: Any) -> Any:
+        return Degree.of(o) / self
+
+    def __neg__(self) -> Degree:
+        return self
+
+    def __pow__(self, k: int) -> Degree:
+        return Degree(k * self.n, k * self.d) if k >= 0 else Degree(-k * self.d, -k * self.n)
+
+
+class DegreeKit:
+    """Degree bounds: every transcendental value is a new variable (degree 1)."""
+
+    name = "degree"
+
+    def const(self, value: Fraction) -> Degree:
+        return Degree(0, 0)
+
+    def function(self, kind: str, x: Any) -> Degree:
+        return Degree(1, 0)
+
+    def power(self, x: Any, exponent: Fraction) -> Degree:
+        return Degree(1, 0)
+
+    def is_zero(self, x: Any) -> bool:
+        return False
+
+    def positive(self, x: Any) -> bool | None:
+        return None
+
+    def sign(self, x: Any) -> Degree:
+        return Degree(1, 0)

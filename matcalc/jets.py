@@ -1,0 +1,522 @@
+"""Exact evaluation of expressions and their derivatives at a point.
+
+The exact engine's fast path: instead of building SymPy expressions that swell
+with the size (the inverse of a 5 x 5 matrix), both sides of an identity are
+*evaluated* at a point, in one of the number kits of :mod:`matcalc.fields`
+(integers modulo a prime, fractions, intervals, degree bounds). ``d(f)/d(x)``
+is forward-mode automatic differentiation: every entry of ``x`` is seeded with
+its own tangent (:class:`~matcalc.fields.Dual`) and the Jacobian is read off
+the tangents of ``f``, in the native order ``out.shape + x.shape`` that
+:mod:`matcalc.layout` arranges. Nested derivatives nest duals.
+
+``EXACT_FORMS`` is the exact form of every operation of the registry, one row
+per operation (``tests/test_jets.py`` checks that every operation has one);
+the rows use only ``+ - * /``, integer powers and the kit's functions, so the
+same row serves every kit, and duals give each its derivative.
+
+Points lie in the domain of every operation: a division by zero, a log or
+sqrt of a value not > 0, a singular matrix where an inverse is taken, and a
+kink (abs, sign, relu, norm1) at an argument of 0 raise
+:class:`~matcalc.fields.OutOfDomain` or ZeroDivisionError. An argument that is
+zero at every point (an off-diagonal entry of a diagonal matrix) is no kink:
+:class:`Jets` records those in the modular pass (``kink_zeros``) and the
+other kits take ``sign(0) = 0`` there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from typing import Any
+
+from . import assumptions as A
+from . import expr as E
+from ._lazy import np
+from .budget import check_time
+from .fields import Dual, ModKit, OutOfDomain, base, lift_unary
+from .layout import arrange, layout_plan
+from .shapes import Shape, concrete
+
+
+def array(rows: int, cols: int, entry: Callable[[int, int], Any]) -> Any:
+    out = np.empty((rows, cols), dtype=object)
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = entry(i, j)
+    return out
+
+
+def _map(fn: Callable[[Any], Any], a: Any) -> Any:
+    out = np.empty(a.shape, dtype=object)
+    for index in np.ndindex(a.shape):
+        out[index] = fn(a[index])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Linear algebra with + - * / only (any kit, duals included)
+
+
+def det(a: Any) -> Any:
+    """The determinant by Bird's division-free algorithm (Inf. Proc. Letters,
+    2011): ``X <- mu(X) @ A`` n - 1 times, where ``mu(X)`` keeps the strict
+    upper part of X and puts ``-(X[i+1, i+1] + ... + X[n-1, n-1])`` on the
+    diagonal; then ``det(A) = (-1)**(n-1) X[0, 0]``. Valid at singular points
+    too, where the derivative of det need not vanish."""
+    n = a.shape[0]
+    rows = [list(r) for r in a]
+    x = rows
+    for _ in range(n - 1):
+        tails = [None] * n
+        tail = 0
+        for i in range(n - 1, -1, -1):
+            tails[i] = -tail
+            tail = tail + x[i][i]
+        x = [[_total((x[i][k] * rows[k][j] for k in range(i + 1, n)), tails[i] * rows[i][j])
+              for j in range(n)] for i in range(n)]
+    return x[0][0] if n % 2 == 1 else -x[0][0]
+
+
+def inverse(a: Any, kit: Any) -> Any:
+    """Gauss-Jordan elimination, pivoting on entries the kit knows are non-zero."""
+    n = a.shape[0]
+    m = [list(a[i]) + [kit.const(Fraction(int(i == j))) for j in range(n)] for i in range(n)]
+    for col in range(n):
+        pivot = next((r for r in range(col, n) if not kit.is_zero(m[r][col])), None)
+        if pivot is None:
+            raise OutOfDomain("inv of a matrix that is (or may be) singular")
+        m[col], m[pivot] = m[pivot], m[col]
+        scale = 1 / m[col][col]
+        m[col] = [e * scale for e in m[col]]
+        for r in range(n):
+            if r != col:
+                factor = m[r][col]
+                m[r] = [e - factor * p for e, p in zip(m[r], m[col])]
+    return array(n, n, lambda i, j: m[i][n + j])
+
+
+# ---------------------------------------------------------------------------
+# The evaluator
+
+
+class Jets:
+    """Values of expressions at one point in one kit (``env``: variable -> array)."""
+
+    def __init__(self, kit: Any, env: Mapping[str, Any], sizes: Mapping[str, int],
+                 kink_zeros: set | None = None, parent: Jets | None = None,
+                 wrt: str | None = None, domain_only: bool = False) -> None:
+        self.kit = kit
+        #: evaluate for the domain checks only: derivatives come back as zeros
+        self.domain_only = domain_only
+        self.env = env
+        self.sizes = sizes
+        self.kink_zeros = set() if kink_zeros is None else kink_zeros
+        self.parent, self.wrt = parent, wrt
+        self.tag = parent.tag + 1 if parent is not None else 0
+        self.memo: dict[E.Expr, Any] = {}
+        self.functions = _functions(kit)
+        #: (kink node, entry) -> the signs its argument took (exact and interval kits)
+        self.signs_seen: dict[tuple, set[int]] = parent.signs_seen if parent else {}
+
+    def value(self, node: E.Expr) -> Any:
+        cached = self.memo.get(node)
+        if cached is not None:
+            return cached
+        if self.parent is not None and self.wrt not in _names(node):
+            result = self.parent.value(node)  # does not depend on the seeded variable
+        else:
+            check_time()
+            result = self._compute(node)
+        self.memo[node] = result
+        return result
+
+    def _compute(self, node: E.Expr) -> Any:
+        kit = self.kit
+        if isinstance(node, E.Const):
+            return array(1, 1, lambda i, j: kit.const(node.value))
+        if isinstance(node, E.Array):
+            return array(len(node.rows), len(node.rows[0]),
+                         lambda i, j: kit.const(node.rows[i][j]))
+        if isinstance(node, E.Size):
+            return array(1, 1, lambda i, j: kit.const(Fraction(node.dim.size(self.sizes))))
+        if isinstance(node, E.Var):
+            return self.env[node.name]
+        if isinstance(node, E.Apply):
+            return EXACT_FORMS[node.op](self, node)
+        return self._derivative(node)
+
+    def _derivative(self, node: E.Derivative) -> Any:
+        wrt = node.wrt.name
+        point = self.value(node.wrt)
+        plan = layout_plan(node.of.shape, node.wrt.shape, node.layout)
+        one, zero = self.kit.const(Fraction(1)), self.kit.const(Fraction(0))
+        if self.domain_only:  # the domain of d(f)/d(x) is f's: no tangents needed
+            self.value(node.of)
+            shape = tuple(d.size(self.sizes) for d in plan.shape)
+            return array(shape[0], shape[1], lambda i, j: zero)
+        # degree bounds are the same along every direction: one tangent stands for all
+        count = 1 if self.kit.name == "degree" else point.size
+        tag = self.tag + 1
+        flat = list(point.flat)
+        seeded = np.empty(point.shape, dtype=object)
+        for k, index in enumerate(np.ndindex(point.shape)):
+            seeded[index] = Dual(tag, flat[k], [one if i == k else zero for i in range(count)])
+        inner = Jets(self.kit, {**self.env, wrt: seeded}, self.sizes, self.kink_zeros,
+                     parent=self, wrt=wrt)
+        f = inner.value(node.of)
+        jac = np.empty(f.shape + point.shape, dtype=object)
+        for index in np.ndindex(f.shape):
+            entry = f[index]
+            tangents = entry.tan if isinstance(entry, Dual) and entry.tag == tag else None
+            for k, windex in enumerate(np.ndindex(point.shape)):
+                jac[index + windex] = (zero if tangents is None else
+                                       tangents[k] if count > 1 else tangents[0])
+        return arrange(jac, plan, self.sizes)
+
+    # -- helpers for the forms
+
+    def arg(self, node: E.Apply, i: int = 0) -> Any:
+        return self.value(node.args[i])
+
+    def const(self, value: int | Fraction) -> Any:
+        return self.kit.const(Fraction(value))
+
+    def require_nonzero(self, values: Any, why: str) -> None:
+        """Every entry non-zero, else the point is outside the domain (``why``)."""
+        for v in np.asarray(values).flat:
+            if self.kit.is_zero(v):
+                if isinstance(self.kit, ModKit):
+                    raise ZeroDivisionError(why)
+                raise OutOfDomain(why)
+
+    def require_positive(self, values: Any, why: str) -> None:
+        """Every entry > 0 (certainly, for intervals), else outside the domain."""
+        for v in np.asarray(values).flat:
+            positive = self.kit.positive(v)
+            if positive is False or (positive is None and self.kit.name == "interval"):
+                raise OutOfDomain(why)
+
+    def kink_sign(self, node: E.Apply, index: tuple[int, ...], x: Any) -> Any:
+        """sign(x) for the kink of ``node`` at entry ``index``."""
+        value = base(x)
+        key = (node, index)
+        if isinstance(self.kit, ModKit):
+            if value.v == 0:
+                self.kink_zeros.add(key)
+                return self.const(0)
+            return self.kit.sign(value)
+        if key in self.kink_zeros:
+            return self.const(0)
+        if self.kit.name == "exact" and value == 0:
+            raise OutOfDomain(f"{node.op} needs {_text(node.args[0])} != 0 (its kink)")
+        sign = self.kit.sign(value)
+        if isinstance(sign, int):
+            self.signs_seen.setdefault(key, set()).add(sign)
+            return self.const(sign)
+        return sign
+
+    def signs(self, node: E.Apply, a: Any) -> Any:
+        out = np.empty(a.shape, dtype=object)
+        for index in np.ndindex(a.shape):
+            out[index] = self.kink_sign(node, index, a[index])
+        return out
+
+
+_NAMES: dict[E.Expr, frozenset[str]] = {}
+
+
+def _names(node: E.Expr) -> frozenset[str]:
+    found = _NAMES.get(node)
+    if found is None:
+        found = frozenset(E.variables(node))
+        if len(_NAMES) > 50_000:
+            _NAMES.clear()
+        _NAMES[node] = found
+    return found
+
+
+def _functions(kit: Any) -> dict[str, Callable[[Any], Any]]:
+    """The kit's scalar functions lifted to duals, each with its derivative."""
+    f: dict[str, Callable[[Any], Any]] = {}
+
+    def kind(name: str) -> Callable[[Any], Any]:
+        return lambda x: kit.function(name, x)
+
+    f["exp"] = lift_unary(kind("exp"), lambda x, fx: fx)
+    f["log"] = lift_unary(kind("log"), lambda x, fx: 1 / x)
+    f["sin"] = lift_unary(kind("sin"), lambda x, fx: f["cos"](x))
+    f["cos"] = lift_unary(kind("cos"), lambda x, fx: -f["sin"](x))
+    f["tanh"] = lift_unary(kind("tanh"), lambda x, fx: 1 - fx * fx)
+    f["sqrt"] = lift_unary(kind("sqrt"), lambda x, fx: 1 / (2 * fx))
+    return f
+
+
+def _text(node: E.Expr) -> str:
+    text = E.to_text(node)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def constant_value(node: E.Expr, sizes: Mapping[str, int]) -> Fraction | None:
+    """The value of a constant expression (folded), or None."""
+    if isinstance(node, E.Const):
+        return node.value
+    if isinstance(node, E.Size):
+        return Fraction(node.dim.size(sizes))
+    if isinstance(node, E.Apply) and node.op == "neg":
+        inner = constant_value(node.args[0], sizes)
+        return None if inner is None else -inner
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The exact forms: one row per operation
+
+
+def _elementwise(name: str) -> Callable[[Jets, E.Apply], Any]:
+    def form(ev: Jets, node: E.Apply) -> Any:
+        a = ev.arg(node)
+        if name in ("log", "sqrt"):
+            ev.require_positive(a, f"{name} needs {_text(node.args[0])} > 0 in every entry")
+        fn = ev.functions[name]
+        return _map(fn, a)
+
+    return form
+
+
+def _pow(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    exponent = constant_value(node.args[1], ev.sizes)
+    if exponent is not None and exponent.denominator == 1:
+        k = int(exponent)
+        if k < 0:
+            ev.require_nonzero(a, f"a negative power needs {_text(node.args[0])} != 0")
+        return _map(lambda x: x ** k, a)
+    if exponent is not None:
+        ev.require_positive(a, f"a fractional power needs {_text(node.args[0])} > 0")
+        c = exponent
+        power = lift_unary(lambda x: ev.kit.power(x, c), lambda x, fx: ev.const(c) * fx / x)
+        return _map(power, a)
+    ev.require_positive(a, f"a variable power needs {_text(node.args[0])} > 0")
+    b = ev.arg(node, 1)[0, 0]
+    return _map(lambda x: ev.functions["exp"](b * ev.functions["log"](x)), a)
+
+
+def _div(ev: Jets, node: E.Apply) -> Any:
+    a, b = ev.arg(node), ev.arg(node, 1)
+    ev.require_nonzero(b, f"a division needs {_text(node.args[1])} != 0 in every entry")
+    return a / b
+
+
+def _det(ev: Jets, node: E.Apply) -> Any:
+    return array(1, 1, lambda i, j: det(ev.arg(node)))
+
+
+def _inv(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    ev.require_nonzero(det(_map(base, a)), f"inv needs {_text(node.args[0])} invertible")
+    return inverse(a, ev.kit)
+
+
+def _logdet(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    ev.require_positive(det(_map(base, a)), f"logdet needs det({_text(node.args[0])}) > 0")
+    d = det(a)
+    return array(1, 1, lambda i, j: ev.functions["log"](d))
+
+
+def _total(values: Any, start: Any) -> Any:
+    total = start
+    for v in values:
+        total = total + v
+    return total
+
+
+def _sum(ev: Jets, node: E.Apply) -> Any:
+    return array(1, 1, lambda i, j: _total(ev.arg(node).flat, ev.const(0)))
+
+
+def _mean(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    return array(1, 1, lambda i, j: _total(a.flat, ev.const(0)) * ev.const(Fraction(1, a.size)))
+
+
+def _norm(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    squares = _total((x * x for x in a.flat), ev.const(0))
+    key = (node, ())
+    if isinstance(ev.kit, ModKit) and base(squares).v == 0:
+        ev.kink_zeros.add(key)  # the norm of a zero at every point: 0, derivative 0
+    if key in ev.kink_zeros:
+        return array(1, 1, lambda i, j: ev.const(0))
+    ev.require_positive(squares, f"norm needs {_text(node.args[0])} != 0")
+    return array(1, 1, lambda i, j: ev.functions["sqrt"](squares))
+
+
+def _abs(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    return a * ev.signs(node, a)
+
+
+def _relu(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    half = ev.const(Fraction(1, 2))
+    return a * (ev.signs(node, a) + ev.const(1)) * half
+
+
+def _norm1(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    return array(1, 1, lambda i, j: _total((a * ev.signs(node, a)).flat, ev.const(0)))
+
+
+def _sigmoid(ev: Jets, node: E.Apply) -> Any:
+    exp = ev.functions["exp"]
+    one = ev.const(1)
+    return _map(lambda x: one / (one + exp(-x)), ev.arg(node))
+
+
+def _softmax(ev: Jets, node: E.Apply) -> Any:
+    exps = _map(ev.functions["exp"], ev.arg(node))
+    total = _total(exps.flat, ev.const(0))
+    return _map(lambda e: e / total, exps)
+
+
+def _diag(ev: Jets, node: E.Apply) -> Any:
+    a = ev.arg(node)
+    if a.shape[0] == 1 or a.shape[1] == 1:
+        flat = a.reshape(-1)
+        n = flat.shape[0]
+        return array(n, n, lambda i, j: flat[i] if i == j else ev.const(0))
+    return array(a.shape[0], 1, lambda i, j: a[i, i])
+
+
+def _dims(ev: Jets, node: E.Apply) -> list[int]:
+    return [d.size(ev.sizes) for d in node.dims]
+
+
+def _full(value: int) -> Callable[[Jets, E.Apply], Any]:
+    def form(ev: Jets, node: E.Apply) -> Any:
+        dims = _dims(ev, node)
+        rows, cols = (dims[0], dims[1]) if len(dims) == 2 else (dims[0], 1)
+        return array(rows, cols, lambda i, j: ev.const(value))
+
+    return form
+
+
+def _kron(ev: Jets, node: E.Apply) -> Any:
+    a, b = ev.arg(node), ev.arg(node, 1)
+    p, q = b.shape
+    return array(a.shape[0] * p, a.shape[1] * q,
+                 lambda i, j: a[i // p, j // q] * b[i % p, j % q])
+
+
+def _outer(ev: Jets, node: E.Apply) -> Any:
+    u, v = ev.arg(node).reshape(-1), ev.arg(node, 1).reshape(-1)
+    return array(u.shape[0], v.shape[0], lambda i, j: u[i] * v[j])
+
+
+def _dot(ev: Jets, node: E.Apply) -> Any:
+    a, b = ev.arg(node), ev.arg(node, 1)
+    return array(1, 1, lambda i, j: _total((x * y for x, y in zip(a.flat, b.flat)),
+                                           ev.const(0)))
+
+
+def _matmul(ev: Jets, node: E.Apply) -> Any:
+    a, b = ev.arg(node), ev.arg(node, 1)
+    inner = a.shape[1]
+    return array(a.shape[0], b.shape[1],
+                 lambda i, j: _total((a[i, k] * b[k, j] for k in range(inner)), ev.const(0)))
+
+
+#: operation -> its exact form (one row per operation of ops.REGISTRY)
+EXACT_FORMS: dict[str, Callable[[Jets, E.Apply], Any]] = {
+    "add": lambda ev, n: ev.arg(n) + ev.arg(n, 1),
+    "sub": lambda ev, n: ev.arg(n) - ev.arg(n, 1),
+    "mul": lambda ev, n: ev.arg(n) * ev.arg(n, 1),
+    "div": _div,
+    "matmul": _matmul,
+    "pow": _pow,
+    "neg": lambda ev, n: -ev.arg(n),
+    "transpose": lambda ev, n: ev.arg(n).T,
+    "trace": lambda ev, n: array(1, 1, lambda i, j: _total(
+        (ev.arg(n)[k, k] for k in range(ev.arg(n).shape[0])), ev.const(0))),
+    "det": _det,
+    "inv": _inv,
+    "logdet": _logdet,
+    "norm": _norm,
+    "norm1": _norm1,
+    "sum": _sum,
+    "mean": _mean,
+    "dot": _dot,
+    "exp": _elementwise("exp"),
+    "log": _elementwise("log"),
+    "sin": _elementwise("sin"),
+    "cos": _elementwise("cos"),
+    "tanh": _elementwise("tanh"),
+    "sqrt": _elementwise("sqrt"),
+    "abs": _abs,
+    "sign": lambda ev, n: ev.signs(n, ev.arg(n)),
+    "sigmoid": _sigmoid,
+    "relu": _relu,
+    "softmax": _softmax,
+    "diag": _diag,
+    "eye": lambda ev, n: array(_dims(ev, n)[0], _dims(ev, n)[0],
+                               lambda i, j: ev.const(int(i == j))),
+    "ones": _full(1),
+    "zeros": _full(0),
+    "vec": lambda ev, n: ev.arg(n).T.reshape(-1, 1),
+    "kron": _kron,
+    "outer": _outer,
+    "detach": lambda ev, n: _map(base, ev.arg(n)),
+}
+
+
+# ---------------------------------------------------------------------------
+# Points: variables with their structure, in a kit
+
+
+def instantiate(kit: Any, shape: tuple[int, int], tags: frozenset[str], params: list[Any],
+                reflect: bool = False) -> Any:
+    """A variable's value from its free parameters (:func:`assumptions.free_positions`
+    order), with the structure its assumptions give it."""
+    rows, cols = shape
+    struct = A.structure(tags)
+    positions = A.free_positions(shape, struct)
+    zero, one = kit.const(Fraction(0)), kit.const(Fraction(1))
+    if struct == "orthogonal":
+        skew = array(rows, rows, lambda i, j: zero)
+        for (i, j), p in zip(positions, params):
+            skew[i, j], skew[j, i] = p, -p
+        eye = array(rows, rows, lambda i, j: one if i == j else zero)
+        q = _matmul_arrays(eye - skew, inverse(eye + skew, kit), zero)
+        if reflect:
+            q[0, :] = -q[0, :]
+        return q
+    lookup = dict(zip(positions, params))
+    if struct == "symmetric":
+        return array(rows, cols, lambda i, j: lookup[(min(i, j), max(i, j))])
+    if struct == "diagonal":
+        return array(rows, cols, lambda i, j: lookup[(i, i)] if i == j else zero)
+    return array(rows, cols, lambda i, j: lookup[(i, j)])
+
+
+def _matmul_arrays(a: Any, b: Any, zero: Any) -> Any:
+    return array(a.shape[0], b.shape[1], lambda i, j: _total(
+        (a[i, k] * b[k, j] for k in range(a.shape[1])), zero))
+
+
+def environment(kit: Any, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
+                sizes: Mapping[str, int], params: Mapping[str, list[Any]],
+                reflected: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Every variable's value at a point given by its parameters."""
+    return {name: instantiate(kit, concrete(shape, sizes), tags.get(name, frozenset()),
+                              params[name], name in reflected)
+            for name, shape in shapes.items()}
+
+
+def parameter_counts(shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
+                     sizes: Mapping[str, int]) -> dict[str, int]:
+    return {name: len(A.free_positions(concrete(shape, sizes),
+                                       A.structure(tags.get(name, frozenset()))))
+            for name, shape in shapes.items()}
+
+

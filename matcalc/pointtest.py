@@ -1,0 +1,363 @@
+"""Deciding ``lhs == rhs`` at one size instantiation by evaluation at points.
+
+The exact engine's first pass (:mod:`matcalc.jets` evaluates both sides and
+their derivatives; nothing is expanded):
+
+1. **Modular test.** Both sides at random points modulo the prime
+   ``2**61 - 1`` (transcendental values as independent random values). If
+   every entry of ``lhs - rhs`` vanishes at every point, the identity holds
+   with error probability at most ``(degree / P) ** points`` (Schwartz-Zippel;
+   the degree bound comes from running the same evaluation on degree bounds).
+   A non-zero entry with no transcendental value involved is a certain
+   refutation; one with them may be a relation between them
+   (``exp(2x) = exp(x)**2``) and is decided at real points.
+2. **Real points.** Points inside the domain of every operation, drawn in
+   several styles (small integers, modest and wide rationals of both signs,
+   positive ones below 3 so that ``log(sin(X))`` is defined, tiny ones) and,
+   for every kink (abs, sign, relu) whose argument showed one sign only, along
+   random lines through a valid point until it changes sign. There each side is
+   evaluated exactly (fractions) or in interval arithmetic (``BITS`` bits): an
+   interval of ``lhs - rhs`` that excludes 0 refutes the claim at any scale; one
+   that contains 0 means the entry vanishes to the working precision. The
+   outcome says which happened: refuted, vanished at N points, or no valid
+   point in N draws (and the most frequent reason).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from . import assumptions as A
+from . import expr as E
+from ._lazy import np
+from .budget import check_time
+from .evidence import Counterexample, Grid
+from .fields import (BITS, P, DegreeKit, Degree, ExactKit, IntervalKit, Mod, ModKit,
+                     NotRational, OutOfDomain, base)
+from .jets import Jets, environment, parameter_counts
+from .shapes import Shape
+
+#: random points of the modular test
+MOD_POINTS = 2
+#: draws of real points, and how many valid ones are evaluated
+DRAWS = 60
+VALID_POINTS = 4
+#: steps tried along a line when looking for the other side of a kink
+LINE_STEPS = (Fraction(1, 4), Fraction(1, 2), Fraction(1), Fraction(2), Fraction(4),
+              Fraction(8), Fraction(16), Fraction(32), Fraction(64))
+#: significant digits a counterexample is printed with (more when needed to show the gap)
+SHOWN_DIGITS = 6
+
+
+@dataclass
+class PointOutcome:
+    """What one decision found.
+
+    ``status``: ``proved`` | ``refuted`` | ``vanishes`` (no refutation at the
+    real points evaluated; no proof either) | ``no-point`` (no valid point
+    found) | ``hard`` (the modular test could not decide: transcendental values
+    may be related).
+    """
+
+    status: str
+    detail: str
+    error_bound: float | None = None
+    counterexample: Counterexample | None = None
+    valid: int = 0
+    draws: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    kinks: str = ""
+
+
+class PointTest:
+    """Decide ``lhs == rhs`` at ``sizes`` (orthogonal variables in ``reflected``
+    taken with det -1)."""
+
+    def __init__(self, lhs: E.Expr, rhs: E.Expr, shapes: Mapping[str, Shape],
+                 tags: Mapping[str, frozenset[str]], sizes: Mapping[str, int],
+                 reflected: frozenset[str], seed: int) -> None:
+        self.lhs, self.rhs = lhs, rhs
+        self.shapes, self.tags = dict(shapes), dict(tags)
+        self.sizes, self.reflected = dict(sizes), reflected
+        self.rng = random.Random(seed * 7919 + 17)
+        self.seed = seed
+        self.counts = parameter_counts(self.shapes, self.tags, self.sizes)
+        self.kink_zeros: set = set()
+
+    # -- 1. the modular test
+
+    def modular(self) -> PointOutcome:
+        kit = ModKit(self.seed)
+        for point in range(MOD_POINTS):
+            for _attempt in range(6):
+                params = {name: [Mod(self.rng.randrange(P)) for _ in range(count)]
+                          for name, count in self.counts.items()}
+                try:
+                    diff = self._difference(kit, params)
+                    break
+                except (ZeroDivisionError, OutOfDomain):
+                    continue
+            else:
+                return PointOutcome("hard", "no modular point off the poles")
+            if any(v.v != 0 for v in diff):
+                if kit.met_atom:
+                    return PointOutcome("hard", "lhs - rhs does not vanish as a rational "
+                                        "function of the values of exp, log, sin, ...")
+                return PointOutcome("refuted", "lhs - rhs is a non-zero rational function "
+                                    "(not 0 at a random point modulo the prime 2**61 - 1)")
+        degree = self._degree()
+        bound = (max(degree, 1) / P) ** MOD_POINTS
+        note = " (exp, log, sqrt, ... as independent variables)" if kit.met_atom else ""
+        return PointOutcome("proved", f"polynomial identity test{note} at {MOD_POINTS} "
+                            f"random points modulo 2**61 - 1, degree <= {degree}, error "
+                            f"probability <= {bound:.1e}", error_bound=bound)
+
+    def _difference(self, kit: Any, params: Mapping[str, list[Any]]) -> list[Any]:
+        env = environment(kit, self.shapes, self.tags, self.sizes, params, self.reflected)
+        ev = Jets(kit, env, self.sizes, self.kink_zeros)
+        left, right = ev.value(self.lhs), ev.value(self.rhs)
+        return [base(a - b) for a, b in zip(left.flat, right.flat)]
+
+    def _degree(self) -> int:
+        kit = DegreeKit()
+        params = {name: [Degree(1, 0)] * count for name, count in self.counts.items()}
+        try:
+            diff = self._difference(kit, params)
+        except (OutOfDomain, ZeroDivisionError):  # pragma: no cover - degrees never fail
+            return 10**9
+        return max((d.n for d in diff if isinstance(d, Degree)), default=0)
+
+    # -- 2. real points
+
+    def domain_point(self) -> PointOutcome:
+        """After a proof: whether the domain has a point at all (``log(-exp(x))``
+        has none, and a proof there would be void)."""
+        reasons: Counter = Counter()
+        for draw in range(DRAWS):
+            check_time()
+            styles = ("small", "domain", "positive", "wide", "tiny")
+            if self._at(self._draw(styles[draw % len(styles)]), reasons, {}, domain_only=True):
+                return PointOutcome("vanishes", "a valid point exists", valid=1, draws=draw + 1)
+        common = reasons.most_common(1)[0][0] if reasons else "no reason recorded"
+        return PointOutcome("no-point", f"no valid point in {DRAWS} draws (most often: "
+                            f"{common})", draws=DRAWS, reasons=reasons)
+
+    def real_points(self, wanted: int = VALID_POINTS, kinks: bool = True) -> PointOutcome:
+        """Refute at ``wanted`` valid real points, or report that every entry
+        vanished there (or that no valid point was found). With ``kinks``, kinks
+        seen on one side only are crossed along random lines."""
+        reasons: Counter = Counter()
+        valid: list[dict[str, list[Fraction]]] = []
+        seen: dict[tuple, set[int]] = {}
+        draws = 0
+        styles = ("small", "domain", "positive", "wide", "tiny")
+        for draw in range(DRAWS):
+            if len(valid) >= wanted and (draw >= len(styles) or wanted == 1):
+                break
+            check_time()
+            draws += 1
+            params = self._draw(styles[draw % len(styles)])
+            found = self._at(params, reasons, seen)
+            if isinstance(found, PointOutcome):
+                return self._with_counts(found, len(valid) + 1, draws, reasons)
+            if found:
+                valid.append(params)
+        if not valid:
+            common = reasons.most_common(1)[0][0] if reasons else "no reason recorded"
+            return PointOutcome("no-point", f"no valid point in {draws} draws (most often: "
+                                f"{common})", valid=0, draws=draws, reasons=reasons)
+        # kinks seen on one side only: along random lines through a valid point
+        lonely = [key for key, signs in seen.items() if len(signs) == 1] if kinks else []
+        crossed = 0
+        for key in lonely:
+            check_time()
+            if len(seen.get(key, ())) > 1:
+                crossed += 1
+                continue
+            found = self._cross(key, valid, reasons, seen)
+            if isinstance(found, PointOutcome):
+                return self._with_counts(found, len(valid) + 1, draws, reasons)
+            crossed += bool(found)
+        total = len(seen)
+        both = sum(1 for signs in seen.values() if len(signs) > 1)
+        kinks = ""
+        if total:
+            kinks = (f"; kinks: {both} of {total} kink arguments tried on both sides"
+                     + ("" if both == total else " (the others showed one sign only)"))
+        return PointOutcome("vanishes", f"lhs - rhs vanishes at {len(valid)} valid real "
+                            f"points (exact or {BITS}-bit interval arithmetic){kinks}",
+                            valid=len(valid), draws=draws, reasons=reasons, kinks=kinks)
+
+    def _with_counts(self, found: PointOutcome, valid: int, draws: int,
+                     reasons: Counter) -> PointOutcome:
+        found.valid, found.draws, found.reasons = valid, draws, reasons
+        return found
+
+    def _cross(self, key: tuple, valid: list, reasons: Counter,
+               seen: dict[tuple, set[int]]) -> bool | PointOutcome:
+        """Look for the other side of one kink along random lines."""
+        for start in valid[:2]:
+            for _ in range(3):
+                direction = self._draw("domain")
+                for name in direction:  # a line in an spd set's parameters may leave it
+                    if "spd" in self.tags.get(name, frozenset()):
+                        direction[name] = [Fraction(0)] * len(direction[name])
+                for step in LINE_STEPS:
+                    for t in (step, -step):
+                        params = {n: [p + t * d for p, d in zip(start[n], direction[n])]
+                                  for n in start}
+                        params = self._fix(params)
+                        before = set(seen.get(key, ()))
+                        found = self._at(params, reasons, seen)
+                        if isinstance(found, PointOutcome):
+                            return found
+                        if found and seen.get(key, set()) - before:
+                            return True
+        return False
+
+    def _fix(self, params: dict[str, list[Fraction]]) -> dict[str, list[Fraction]]:
+        """Keep positive variables positive after a step along a line."""
+        out = {}
+        for name, values in params.items():
+            tags = self.tags.get(name, frozenset())
+            if "positive" in tags:
+                values = [abs(v) or Fraction(1, 7) for v in values]
+            out[name] = values
+        return out
+
+    def _draw(self, style: str) -> dict[str, list[Fraction]]:
+        params = {}
+        for name, shape in self.shapes.items():
+            tags = self.tags.get(name, frozenset())
+            size = tuple(d.size(self.sizes) for d in shape)
+            params[name] = _parameters(self.rng, tags, size, style)
+        return params
+
+    def _at(self, params: Mapping[str, list[Fraction]], reasons: Counter,
+            seen: dict[tuple, set[int]], domain_only: bool = False) -> bool | PointOutcome:
+        """Evaluate at one point: a PointOutcome if it refutes, else whether it was
+        valid (with ``domain_only``, only whether it is valid)."""
+        for kit in (ExactKit(), IntervalKit()):
+            try:
+                values = {n: [kit.const(v) for v in vs] for n, vs in params.items()}
+                env = environment(kit, self.shapes, self.tags, self.sizes, values,
+                                  self.reflected)
+                ev = Jets(kit, env, self.sizes, self.kink_zeros, domain_only=domain_only)
+                left, right = ev.value(self.lhs), ev.value(self.rhs)
+            except NotRational:
+                continue
+            except (OutOfDomain, ZeroDivisionError) as error:
+                reasons[str(error) or "a division by 0"] += 1
+                return False
+            for key, signs in ev.signs_seen.items():
+                seen.setdefault(key, set()).update(signs)
+            if domain_only:
+                return True
+            for a, b in zip(left.flat, right.flat):
+                if _differs(base(a), base(b), kit):
+                    return self._refuted(params, env, left, right, kit)
+            return True
+        return False  # pragma: no cover - the interval kit evaluates everything
+
+    def _refuted(self, params: Mapping[str, list[Fraction]], env: Mapping[str, Any],
+                 left: Any, right: Any, kit: Any) -> PointOutcome:
+        exact = kit.name == "exact"
+        lhs_text, rhs_text = _shown_pair(left, right, exact)
+        assert lhs_text != rhs_text, "a counterexample must show its difference"
+        exact_kit = ExactKit()
+        shown = environment(exact_kit, self.shapes, self.tags, self.sizes,
+                            {n: list(vs) for n, vs in params.items()}, self.reflected)
+        point = {name: _grid(value, True) for name, value in shown.items()}
+        ce = Counterexample(sizes=dict(self.sizes), point=point, lhs=lhs_text, rhs=rhs_text,
+                            exact=True, source="symbolic" if exact else
+                            f"symbolic, {BITS}-bit interval arithmetic")
+        where = ("at a rational point" if exact else
+                 "at a rational point (an interval of lhs - rhs excludes 0)")
+        return PointOutcome("refuted", f"lhs - rhs is not 0 {where}", counterexample=ce)
+
+    def counterexample(self) -> PointOutcome:
+        """After a modular refutation: a rational point that shows it."""
+        reasons: Counter = Counter()
+        seen: dict[tuple, set[int]] = {}
+        valid = 0
+        for draw in range(DRAWS):
+            check_time()
+            found = self._at(self._draw("small" if draw < 10 else "domain"), reasons, seen)
+            if isinstance(found, PointOutcome):
+                return found
+            valid += bool(found)
+        return PointOutcome("vanishes", f"no rational point among {valid} valid ones shows it")
+
+
+def _differs(a: Any, b: Any, kit: Any) -> bool:
+    if kit.name == "exact":
+        return a != b
+    d = (a - b).x
+    return bool(d.a > 0 or d.b < 0)
+
+
+def _parameters(rng: random.Random, tags: frozenset[str], shape: tuple[int, ...],
+                style: str) -> list[Fraction]:
+    """Free parameters of one variable, drawn in ``style``."""
+    if style in ("small", "domain"):
+        return A.rational_parameters(tags, shape, rng, style)
+    struct = A.structure(tags)
+    positions = A.free_positions(shape, struct)
+    positive = "positive" in tags or style == "positive"
+
+    def draw() -> Fraction:
+        if style == "positive":
+            value = Fraction(rng.randint(1, 30), 10)  # in (0, 3], inside (0, pi)
+        elif style == "wide":
+            value = Fraction(rng.randint(1, 400), 10)
+        else:  # tiny
+            value = Fraction(rng.randint(1, 100), 1000)
+        return value if positive or rng.random() < 0.5 else -value
+
+    if "spd" in tags and struct != "diagonal":
+        n = shape[0]
+        r = [[draw() for _ in range(n)] for _ in range(n)]
+        full = [[sum(r[i][k] * r[j][k] for k in range(n)) + (1 if i == j else 0)
+                 for j in range(n)] for i in range(n)]
+        return [full[i][j] for i, j in positions]
+    if "spd" in tags:
+        return [abs(draw()) or Fraction(1) for _ in positions]
+    return [draw() for _ in positions]
+
+
+def _number(value: Any, exact: bool, digits: int = SHOWN_DIGITS) -> str:
+    value = base(value)
+    if exact:
+        value = Fraction(value)
+        return str(value.numerator) if value.denominator == 1 else \
+            f"{value.numerator}/{value.denominator}"
+    import mpmath
+
+    if value.x.a <= 0 <= value.x.b:  # 0 within the working precision
+        return "0"
+    with mpmath.workprec(BITS):
+        text = mpmath.nstr(mpmath.mpf(value.x.mid.a), digits)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _grid(a: Any, exact: bool, digits: int = SHOWN_DIGITS) -> Grid:
+    a = np.asarray(a, dtype=object)
+    if a.ndim != 2:
+        a = a.reshape(a.shape[0], -1) if a.ndim > 2 else a.reshape(1, -1)
+    return tuple(tuple(_number(v, exact, digits) for v in row) for row in a)
+
+
+def _shown_pair(left: Any, right: Any, exact: bool) -> tuple[Grid, Grid]:
+    """Both sides as text, with enough digits that they visibly differ."""
+    for digits in (SHOWN_DIGITS, 12, 20, 30, 45, 60):
+        pair = _grid(left, exact, digits), _grid(right, exact, digits)
+        if pair[0] != pair[1]:
+            return pair
+    return pair
+
+
