@@ -309,7 +309,7 @@ class Engines:
             text = self._derivative_text(lhs, wrt, sizes, reflected) if first else None
             return SymbolicEvidence(
                 outcome.status, dict(sizes), outcome.detail,
-                proof="polynomial identity test" if outcome.status == "proved" else None,
+                proof=outcome.proof if outcome.status == "proved" else None,
                 error_bound=outcome.error_bound, entries=entries,
                 seconds=time.perf_counter() - start, counterexample=outcome.counterexample,
                 derivative=text)

@@ -67,6 +67,7 @@ class PointOutcome:
     status: str
     detail: str
     error_bound: float | None = None
+    proof: str | None = None  # for "proved": "exact" or "polynomial identity test"
     counterexample: Counterexample | None = None
     valid: int = 0
     draws: int = 0
@@ -111,11 +112,15 @@ class PointTest:
                 return PointOutcome("refuted", "lhs - rhs is a non-zero rational function "
                                     "(not 0 at a random point modulo the prime 2**61 - 1)")
         degree = self._degree()
-        bound = (max(degree, 1) / P) ** MOD_POINTS
+        if degree == 0:  # constants: 0 at one point is 0 everywhere
+            return PointOutcome("proved", "every entry of lhs - rhs is a constant, and it is 0",
+                                proof="exact")
+        bound = (degree / P) ** MOD_POINTS
         note = " (exp, log, sqrt, ... as independent variables)" if kit.met_atom else ""
         return PointOutcome("proved", f"polynomial identity test{note} at {MOD_POINTS} "
                             f"random points modulo 2**61 - 1, degree <= {degree}, error "
-                            f"probability <= {bound:.1e}", error_bound=bound)
+                            f"probability <= {bound:.1e}", error_bound=bound,
+                            proof="polynomial identity test")
 
     def _difference(self, kit: Any, params: Mapping[str, list[Any]]) -> list[Any]:
         env = environment(kit, self.shapes, self.tags, self.sizes, params, self.reflected)
