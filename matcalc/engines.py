@@ -288,22 +288,17 @@ class Engines:
                 reflected: frozenset[str], first: bool) -> SymbolicEvidence:
         """One instantiation: evaluation at points first (:mod:`matcalc.pointtest`);
         SymPy (:mod:`matcalc.symbolic`) where that cannot decide, when small."""
-        from . import symbolic as S
+        from .jets import NoExactForm
         from .pointtest import PointTest
 
         d = self.declarations
         start = time.perf_counter()
         test = PointTest(lhs, rhs, d.shape_map, d.tag_map, sizes, reflected, self.seed)
         entries = _entries(lhs, sizes)
-        outcome = test.modular()
-        if outcome.status == "refuted":
-            shown = test.counterexample()
-            if shown.status == "refuted":
-                outcome = shown
-        elif outcome.status == "hard":
-            outcome = test.real_points()
-        elif test.domain_point().status == "no-point":  # a proof on an empty domain is void
-            outcome = test.domain_point()
+        try:
+            outcome = self._points(test)
+        except NoExactForm:
+            return self.session(wrt, sizes, reflected).compare(lhs, rhs, self.seed)
         if outcome.status == "proved" or (outcome.status == "refuted"
                                           and outcome.counterexample is not None):
             text = self._derivative_text(lhs, wrt, sizes, reflected) if first else None
@@ -329,6 +324,18 @@ class Engines:
             "undecided", dict(sizes), outcome.detail, entries=entries,
             seconds=time.perf_counter() - start,
             finding={"no-point": "no-valid-point", "vanishes": "vanishes"}.get(outcome.status))
+
+    @staticmethod
+    def _points(test: Any) -> Any:
+        """The point test's outcome: modular, then real points where needed."""
+        outcome = test.modular()
+        if outcome.status == "refuted":
+            shown = test.counterexample()
+            return shown if shown.status == "refuted" else outcome
+        if outcome.status == "hard":
+            return test.real_points()
+        found = test.domain_point()
+        return found if found.status == "no-point" else outcome  # void on an empty domain
 
     def _derivative_text(self, lhs: E.Expr, wrt: frozenset[str], sizes: dict[str, int],
                          reflected: frozenset[str]) -> Any:

@@ -201,6 +201,7 @@ INTERNAL_EXCEPTIONS = {
     "matcalc.zerotest._Atom": "a non-rational atom met by exact evaluation",
     "matcalc.fields.NotRational": "exact evaluation met exp, log, ...; intervals take over",
     "matcalc.fields.OutOfDomain": "a point outside an operation's domain; another is drawn",
+    "matcalc.jets.NoExactForm": "an operation without an exact form; SymPy decides instead",
 }
 
 
