@@ -57,9 +57,11 @@ def verify(
     ``sizes`` pins dimension sizes; ``method`` is ``"both"``, ``"symbolic"``
     or ``"numeric"``; ``seed`` fixes every random choice; ``timeout`` bounds the
     symbolic stage (seconds). ``rtol`` and ``atol`` are the numeric stage's
-    tolerances: a point agrees when ``max |lhs - rhs| <= max(atol, rtol *
-    max |lhs|)`` (defaults ``numeric.RTOL`` and ``numeric.ATOL``, both 1e-8;
-    the exact stage needs none). With ``diagnose`` (and both engines) a claim that
+    tolerances, entry by entry: an entry agrees when ``|lhs - rhs| <= rtol *
+    max(|lhs|, |rhs|) + atol`` or, failing that, when the difference is within
+    the estimated rounding error of its computation (defaults ``numeric.RTOL``
+    = 1e-8 and ``numeric.ATOL`` = 0, see :mod:`matcalc.agreement`; the exact
+    stage needs none). With ``diagnose`` (and both engines) a claim that
     does not hold comes with its verified repairs in ``verdict.diagnosis``.
     A ``holds`` says how strong its evidence is (``verdict.strength``:
     ``"general"``, ``"exact"`` or ``"numeric"``); with ``require`` set to one of

@@ -157,28 +157,46 @@ def rational_parameters(
 # Float64 points for the numeric engine.
 
 
-def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any) -> Any:
-    """A random float64 tensor of ``shape`` satisfying ``tags``."""
+def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
+                  scale: float = 1.0, reflect: bool | None = None) -> Any:
+    """A random float64 tensor of ``shape`` satisfying ``tags``.
+
+    Entries are standard normal (both signs) times ``scale``; ``positive``
+    entries are uniform in ``[0.5, 2) * scale``. Every assumption is kept at
+    every ``scale > 0``: ``spd`` is ``(R Rᵀ / n + I / 2) * scale`` (its
+    condition number does not depend on the scale), ``symmetric`` is
+    ``(R + Rᵀ) / 2``, ``diagonal`` keeps only a diagonal, ``invertible`` is a
+    Gaussian matrix (singular with probability 0; the numeric guards reject
+    badly conditioned ones). ``orthogonal`` ignores the scale: it is the Q of a
+    QR factorization with the signs fixed (Haar distributed over the whole
+    orthogonal group), turned into a reflection (det -1) when ``reflect`` is
+    true and a rotation (det +1) when it is false, so that both components of
+    the group are reached.
+    """
     rows, cols = shape
     f64 = torch.float64
 
     def normal(*size: int) -> Any:
-        return torch.randn(*size, generator=gen, dtype=f64)
+        return torch.randn(*size, generator=gen, dtype=f64) * scale
 
     def positive(*size: int) -> Any:
-        return torch.rand(*size, generator=gen, dtype=f64) * 1.5 + 0.5
+        return (torch.rand(*size, generator=gen, dtype=f64) * 1.5 + 0.5) * scale
 
     draw = positive if "positive" in tags else normal
     struct = structure(tags)
     if struct == "orthogonal":
-        q, r = torch.linalg.qr(normal(rows, rows))
-        return q * torch.sign(torch.diagonal(r)).reshape(1, -1)
+        q, r = torch.linalg.qr(torch.randn(rows, rows, generator=gen, dtype=f64))
+        q = q * torch.sign(torch.diagonal(r)).reshape(1, -1)
+        if reflect is not None and (torch.linalg.det(q).item() < 0) != reflect:
+            q[:, 0] = -q[:, 0]
+        return q
     if struct == "diagonal":
         d = positive(rows) if "spd" in tags else draw(rows)
         return torch.diag(d)
     if "spd" in tags:
-        r = draw(rows, rows)
-        return r @ r.T / rows + 0.5 * torch.eye(rows, dtype=f64)
+        r = (torch.rand(rows, rows, generator=gen, dtype=f64) * 1.5 + 0.5
+             if "positive" in tags else torch.randn(rows, rows, generator=gen, dtype=f64))
+        return (r @ r.T / rows + 0.5 * torch.eye(rows, dtype=f64)) * scale
     if struct == "symmetric":
         r = draw(rows, rows)
         return (r + r.T) / 2

@@ -366,12 +366,15 @@ class Engines:
     def numeric(self, lhs: E.Expr, rhs: E.Expr,
                 guard_exprs: Sequence[E.Expr] = ()) -> NumericEvidence:
         from . import numeric as N
+        from . import torcheval as T
 
         if self._numeric is None:
             d = self.declarations
             self._numeric = N.NumericSession(d.shape_map, d.tag_map, d.numeric_size_sets(),
                                              self.seed, rtol=self.rtol, atol=self.atol)
         load(torch)
+        T.warm(N.outermost_derivatives(lhs) + N.outermost_derivatives(rhs),
+               self._numeric.size_sets, self._numeric.shapes)
         start = time.perf_counter()
         try:
             with time_budget(limits.NUMERIC_TIME_BUDGET):

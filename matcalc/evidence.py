@@ -59,8 +59,11 @@ class SymbolicEvidence:
 @dataclass(frozen=True)
 class NumericPoint:
     sizes: dict[str, int]
-    error: float  # largest |lhs - rhs|, relative to max(1, max |lhs|)
-    ok: bool
+    #: largest |lhs - rhs| / max(|lhs|, |rhs|) over the entries, leaving out those
+    #: within the estimated rounding error of their computation
+    error: float
+    ok: bool  # the point agrees
+    inconclusive: bool = False  # neither agrees nor disagrees (no rounding estimate)
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,16 @@ class NumericEvidence:
     engine: str = "torch autograd, float64"
     points: tuple[NumericPoint, ...] = ()
     max_error: float = 0.0
-    tolerance: float = 0.0
+    tolerance: float = 0.0  # rtol of the entrywise comparison
     seconds: float = 0.0
     counterexample: Counterexample | None = None
     samples_rejected: int = 0
     sizes_tried: tuple[dict[str, int], ...] = field(default_factory=tuple)
+    atol: float = 0.0  # atol of the entrywise comparison
+    inconclusive: int = 0  # points that neither agreed nor disagreed
+    #: (kinked operation, its argument seen below 0, seen above 0) for each kink
+    kinks: tuple[tuple[str, bool, bool], ...] = ()
+    strategy: str = ""  # how the Jacobians were taken
 
 
 def to_plain(record: Any) -> Any:

@@ -26,9 +26,12 @@ MAX_DIM = 100_000
 MAX_SYMBOLIC_DIM = 7
 #: ... and differentiates at most this many (output entry, input entry) pairs
 MAX_SYMBOLIC_PAIRS = 4096
-#: entries of any value the numeric stage builds, and of a dense Jacobian
-MAX_NUMERIC_NUMEL = 4_000_000
-MAX_JACOBIAN_NUMEL = 25_000_000
+#: entries of any one array the numeric stage builds: a variable, a value, a claim
+#: and a Jacobian alike (25,000,000 float64 entries are 200 MB), so that a claim
+#: is never refused at a size where its Jacobian could still be formed, e.g.
+#: -kron(inv(X).T, inv(X)) up to n = 70; the backward passes that form a
+#: Jacobian are chunked to hold about this many entries per array
+MAX_NUMERIC_NUMEL = 25_000_000
 #: default wall-clock budget of the symbolic stage, in seconds
 SYMBOLIC_TIME_BUDGET = 10.0
 #: wall-clock budget of the numeric stage, in seconds

@@ -1,62 +1,60 @@
-"""The numeric stage: torch autograd at random float64 points (docs/design.md §3).
+"""The numeric stage: torch autograd at random float64 points.
 
-Both sides of the identity are evaluated through the torch forms of the
-operation registry; ``d(f)/d(x)`` is the Jacobian of ``f`` as a function of
-``x`` (the other variables held at the point) by torch's reverse mode: one
-batched backward pass (``torch.autograd.grad(..., is_grads_batched=True)``)
-covers every output entry at every point of the same sizes. It is taken in the
-native order ``out.shape + x.shape`` and arranged into the layout by
-:mod:`matcalc.layout`. Nested derivatives differentiate through the inner
-Jacobian (``torch.autograd.functional.jacobian`` with ``create_graph=True``);
-Jacobians above ``PROBE_ENTRIES`` entries are compared along random directions
-by forward mode.
+Both sides of the identity are evaluated at every point by
+:mod:`matcalc.torcheval` (exact Jacobians, reverse or forward mode by the
+smaller side, the points of one size in one batched pass) and compared entry
+by entry, scale-free (:mod:`matcalc.agreement`). No Jacobian is probed along
+random directions: a claim has as many entries as its Jacobian and both obey one
+size limit (:mod:`matcalc.limits`), so a Jacobian too large to form is refused
+with its claim.
 
 Points are drawn from a seeded generator (the seed fixes every sample), satisfy
-every assumption (:mod:`matcalc.assumptions`) and are rejected when an
-operation's domain guard objects: near a pole, a kink of ``abs``/``relu``, a
-badly conditioned matrix, a ``logdet`` of a matrix with negative determinant.
+every assumption (:mod:`matcalc.assumptions`; orthogonal matrices alternate
+between rotations and reflections), spread over scales from 1e-2 to 1e2, reach
+both sides of every kink they can (:mod:`matcalc.kinks`), and are rejected when
+an operation's domain guard objects (near a pole, a kink of ``abs``/``relu``, a
+badly conditioned matrix, a ``logdet`` of a matrix with negative determinant)
+or a value overflows, underflows or saturates. The truth (the Jacobians and
+values at each point, and their float32 versions when the comparison needs
+them) is computed once per point and reused by every claim on the session:
+the closed form's check and the diagnosis' candidates.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import assumptions as A
 from . import expr as E
-from . import limits
+from . import kinks as K
 from ._lazy import torch
+from .agreement import DEFAULT_ATOL, DEFAULT_RTOL, judge
 from .budget import check_time
 from .errors import DeclarationError
-from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint, sizes_text
-from .layout import arrange, layout_plan, unarrange
-from .ops import REGISTRY
+from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint
 from .shapes import Shape, concrete
+from .torcheval import (Evaluator, NumericUnsupported, Reject, check_size, guard_tree,
+                        outermost_derivatives, prefill, strategy)
 
-#: random points per size instantiation
+__all__ = ["Evaluator", "NumericSession", "NumericUnsupported", "check_tolerances"]
+
+#: random points per size instantiation (before the points found past kinks)
 POINTS_PER_SIZE = 3
-#: largest |lhs - rhs| allowed, relative to max(1, max |lhs|)
-TOLERANCE = 1e-8
-#: the default tolerances: a point agrees when max |lhs - rhs| <= max(ATOL, RTOL * max |lhs|)
-RTOL = ATOL = TOLERANCE
+#: the default tolerances of the entrywise comparison (matcalc.agreement)
+RTOL, ATOL = DEFAULT_RTOL, DEFAULT_ATOL
+TOLERANCE = RTOL
 #: draws before giving up on finding a point inside the domain
 MAX_DRAWS = 60
-#: Jacobians with more entries than this are compared along random directions
-PROBE_ENTRIES = 100_000
-#: how many random directions
-PROBES = 4
-
-
-class NumericUnsupported(Exception):
-    """The identity is beyond the numeric stage (memory guard)."""
-
-
-class _Reject(Exception):
-    """A guard refused the sampled point."""
+#: rounds of further points for a claim with inconclusive points
+REFILLS = 2
+#: points after the first are drawn at scales up to 10**SCALE_DECADES and down
+#: to 10**-SCALE_DECADES ...
+SCALE_DECADES = 2.0
+#: ... shrinking to 1 over this many rejected draws in a row
+SHRINK_DRAWS = 20
 
 
 @dataclass
@@ -65,220 +63,158 @@ class _Point:
     env: dict[str, Any]
     cache: dict[Any, Any]  # native Jacobians at this point
     memo: dict[Any, Any]  # values at this point (from the guarded evaluation)
-
-
-class Evaluator:
-    """torch values of expressions at one point (``env``: variable -> tensor)."""
-
-    def __init__(self, env: Mapping[str, Any], sizes: Mapping[str, int],
-                 guards: bool = False, jacobians: dict | None = None,
-                 nested: bool = False, memo: dict | None = None) -> None:
-        self.env = env
-        self.nested = nested
-        self.sizes = sizes
-        self.guards = guards
-        self.memo: dict[E.Expr, Any] = {} if memo is None else memo
-        self.jacobians = jacobians
-
-    def value(self, node: E.Expr) -> Any:
-        cached = self.memo.get(node)
-        if cached is not None:
-            return cached
-        if isinstance(node, E.Const):
-            result = torch.tensor([[float(node.value)]], dtype=torch.float64)
-        elif isinstance(node, E.Array):
-            result = torch.tensor([[float(v) for v in row] for row in node.rows],
-                                  dtype=torch.float64)
-        elif isinstance(node, E.Size):
-            result = torch.tensor([[float(node.dim.size(self.sizes))]], dtype=torch.float64)
-        elif isinstance(node, E.Var):
-            result = self.env[node.name]
-        elif isinstance(node, E.Apply):
-            _check_size(node, self.sizes)
-            spec = REGISTRY[node.op]
-            args = [self.value(a) for a in node.args]
-            if self.guards and spec.guard is not None:
-                problem = spec.guard(*args)
-                if problem:
-                    raise _Reject(problem)
-            result = spec.num(*args, *[d.size(self.sizes) for d in node.dims])
-        else:
-            plan = layout_plan(node.of.shape, node.wrt.shape, node.layout)
-            result = arrange(self.jacobian(node.of, node.wrt.name), plan, self.sizes)
-        self.memo[node] = result
-        return result
-
-    def jacobian(self, of: E.Expr, wrt: str) -> Any:
-        """Native ``J[out..., in...]``, by torch's reverse mode (batched over the
-        output's entries; inside another d(), ``torch.autograd.functional.jacobian``
-        with ``create_graph``)."""
-        key = (of, wrt)
-        if self.jacobians is not None and key in self.jacobians:
-            return self.jacobians[key]
-        _check_jacobian_size(of, wrt, self.env[wrt], self.sizes)
-
-        def function(w: Any) -> Any:
-            return Evaluator({**self.env, wrt: w}, self.sizes, nested=True).value(of)
-
-        if self.nested:
-            # inside another d(): one backward pass per output entry, with the graph kept
-            # so that the outer derivative can differentiate through this one
-            result = torch.autograd.functional.jacobian(function, self.env[wrt],
-                                                        create_graph=True)
-        else:
-            results = _reverse_jacobians(of, wrt, [self.env], self.sizes)
-            if results is None:  # an operation without a batching rule: one pass per output
-                result = torch.autograd.functional.jacobian(function, self.env[wrt])
-            else:
-                (result,) = results
-        if self.jacobians is not None:
-            self.jacobians[key] = result
-        return result
-
-
-def _check_jacobian_size(of: E.Expr, wrt: str, point: Any, sizes: Mapping[str, int]) -> None:
-    out_numel = 1
-    for d in concrete(of.shape, sizes):
-        out_numel *= d
-    if out_numel * point.numel() > limits.MAX_JACOBIAN_NUMEL:
-        raise NumericUnsupported(
-            f"the Jacobian d({E.to_text(of)})/d({wrt}) would have "
-            f"{out_numel * point.numel():,} entries (limit {limits.MAX_JACOBIAN_NUMEL:,})"
-        )
-
-
-@functools.lru_cache(maxsize=32)
-def _identity(n: int) -> Any:
-    return torch.eye(n, dtype=torch.float64)
-
-
-def _reverse_jacobians(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
-                       sizes: Mapping[str, int]) -> list[Any] | None:
-    """The native Jacobians ``out.shape + x.shape`` of ``of`` at each point
-    (all of the same sizes), by one batched backward pass for all of them
-    (``torch.autograd.grad(..., is_grads_batched=True)``); None when an
-    operation has no batching rule.
-
-    Each point's function is evaluated on a leaf of its own and the outputs
-    are stacked; a cotangent that is the same basis vector in every block
-    yields every point's Jacobian row at once, since a block depends on its
-    own leaf only. torch's per-call overhead, which dominates small Jacobians,
-    is then paid once rather than once per point.
-    """
-    leaves = [env[wrt].detach().requires_grad_(True) for env in envs]
-    with torch.enable_grad():
-        outs = [Evaluator({**env, wrt: w}, sizes, nested=True).value(of)
-                for env, w in zip(envs, leaves)]
-    out_shape, shape = tuple(outs[0].shape), tuple(leaves[0].shape)
-    results = [torch.zeros(*out_shape, *shape, dtype=torch.float64) for _ in envs]
-    # an output that does not require grad does not depend on the variable there
-    live = [i for i, out in enumerate(outs) if out.requires_grad]
-    if not live:
-        return results
-    out_numel = outs[0].numel()
-    cotangents = _identity(out_numel).reshape(out_numel, 1, *out_shape)
-    try:
-        grads = torch.autograd.grad(
-            torch.stack([outs[i] for i in live]), [leaves[i] for i in live],
-            grad_outputs=cotangents.expand(out_numel, len(live), *out_shape),
-            is_grads_batched=True, allow_unused=True)
-    except RuntimeError:
-        return None
-    for i, grad in zip(live, grads):
-        if grad is not None:
-            results[i] = grad.reshape(*out_shape, *shape)
-    return results
-
-
-def _outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
-    """The d() nodes not inside another d()'s function: the ones an
-    evaluation at the point differentiates directly."""
-    found, stack = [], [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, E.Derivative):
-            found.append(current)
-        else:
-            stack.extend(E.children(current))
-    return found
-
-
-def prefill_jacobians(points: Sequence[_Point], derivatives: Sequence[E.Derivative]) -> None:
-    """Fill the points' Jacobian caches for ``derivatives`` with one backward
-    pass for all points of the same sizes (:func:`_reverse_jacobians`).
-    Whatever fails here (an error at one of the points, an operation without a
-    batching rule) is left to each point's own :meth:`Evaluator.jacobian`,
-    which rejects just the point that caused it."""
-    groups: dict[tuple, list[_Point]] = {}
-    for point in points:
-        groups.setdefault(tuple(point.sizes.items()), []).append(point)
-    for derivative in dict.fromkeys(derivatives):
-        of, wrt = derivative.of, derivative.wrt.name
-        for group in groups.values():
-            todo = [p for p in group if (of, wrt) not in p.cache]
-            if len(todo) < 2:
-                continue
-            try:
-                _check_jacobian_size(of, wrt, todo[0].env[wrt], todo[0].sizes)
-                results = _reverse_jacobians(of, wrt, [p.env for p in todo], todo[0].sizes)
-            except (RuntimeError, NumericUnsupported):
-                continue
-            for point, result in zip(todo, results or ()):
-                point.cache[(of, wrt)] = result
+    low: Any = field(default=None)  # (env, cache, memo) in float32, when needed
 
 
 class NumericSession:
-    """Sampled points (per size instantiation) shared by every claim checked."""
+    """Sampled points (per size instantiation) shared by every claim checked.
+
+    ``rtol`` and ``atol`` are the tolerances of the entrywise comparison
+    (:mod:`matcalc.agreement`: by default 1e-8 relative and no absolute one);
+    entries outside them are judged again against the estimated rounding error.
+    """
 
     def __init__(self, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
                  size_sets: Sequence[Mapping[str, int]], seed: int = 0,
                  points_per_size: int = POINTS_PER_SIZE, rtol: float | None = None,
                  atol: float | None = None) -> None:
-        self.rtol = RTOL if rtol is None else rtol
-        self.atol = ATOL if atol is None else atol
         self.shapes = dict(shapes)
         self.tags = dict(tags)
         self.size_sets = [dict(s) for s in size_sets]
         self.seed = seed
         self.points_per_size = points_per_size
+        check_tolerances(rtol, atol)
+        self.rtol = DEFAULT_RTOL if rtol is None else float(rtol)
+        self.atol = DEFAULT_ATOL if atol is None else float(atol)
         self.points: list[_Point] | None = None
+        self.exprs: list[E.Expr] = []  # what the points were checked against
+        self._gens: list[Any] = []  # per size instantiation: its generator ...
+        self._drawn: list[int] = []  # ... and how many points it has drawn
         self.rejected = 0
         self.reasons: dict[str, int] = {}
 
+    # -- points
+
     def sample(self, exprs: Sequence[E.Expr]) -> list[_Point]:
-        """Points valid for every expression in ``exprs`` (drawn once, then reused)."""
+        """Points valid for every expression in ``exprs`` (drawn once, then reused):
+        ``points_per_size`` per size instantiation, spread over scales, plus the
+        points found on the far side of kinks."""
         if self.points is not None:
             return self.points
+        self.exprs = list(dict.fromkeys(exprs))
+        kinked = K.kinks(exprs)
         points = []
         for index, sizes in enumerate(self.size_sets):
-            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
-            found = 0
             for name, shape in self.shapes.items():
-                _check_size(E.Var(name, shape), sizes)
-            for _ in range(MAX_DRAWS):
-                check_time()
-                if found == self.points_per_size:
-                    break
-                env = {
-                    name: A.sample_tensor(self.tags.get(name, frozenset()),
-                                          concrete(shape, sizes), gen)
-                    for name, shape in self.shapes.items()
-                }
-                cache: dict[Any, Any] = {}
-                try:
-                    with torch.no_grad():
-                        evaluator = Evaluator(env, sizes, guards=True, jacobians=cache)
-                        for e in exprs:
-                            _guard_tree(evaluator, e)
-                except (_Reject, RuntimeError) as reject:  # torch errors: a singular matrix
-                    self.rejected += 1
-                    reason = str(reject).splitlines()[0][:80]
-                    self.reasons[reason] = self.reasons.get(reason, 0) + 1
-                    continue
-                points.append(_Point(sizes, env, cache, evaluator.memo))
-                found += 1
+                check_size(E.Var(name, shape), sizes)
+            self._gens.append(torch.Generator().manual_seed(self.seed * 1_000_003 + index))
+            self._drawn.append(0)
+            here = self._more(index, self.points_per_size, self.exprs)
+            if kinked and here:
+                here += self._cross_kinks(kinked, here, sizes, self._gens[index], self.exprs)
+            points += here
         self.points = points
         return points
+
+    def _more(self, index: int, count: int, exprs: Sequence[E.Expr]) -> list[_Point]:
+        """Up to ``count`` further points of size instantiation ``index``,
+        continuing its schedule of scales."""
+        sizes, gen = self.size_sets[index], self._gens[index]
+        here: list[_Point] = []
+        misses = 0
+        for _ in range(MAX_DRAWS):
+            check_time()
+            if len(here) == count:
+                break
+            env = self._draw(sizes, gen, self._drawn[index], misses)
+            try:
+                here.append(self._admit(env, sizes, exprs))
+                self._drawn[index] += 1
+                misses = 0
+            except Reject as reject:
+                self.rejected += 1
+                reason = str(reject).splitlines()[0][:80]
+                self.reasons[reason] = self.reasons.get(reason, 0) + 1
+                misses += 1
+        return here
+
+    def _draw(self, sizes: Mapping[str, int], gen: Any, k: int, misses: int) -> dict[str, Any]:
+        """The ``k``-th point of a size instantiation: the first at unit scale, then
+        each variable at its own scale, alternately in [1e-2, 1] and [1, 1e2]
+        (shrinking towards 1 as draws are rejected); orthogonal matrices
+        alternate between rotations and reflections."""
+        shrink = max(0.0, 1.0 - misses / SHRINK_DRAWS)
+        low, high = ((-SCALE_DECADES, 0.0) if k % 2 else (0.0, SCALE_DECADES)) if k else (0, 0)
+        env, orthogonal = {}, 0
+        for name, shape in self.shapes.items():
+            tags = self.tags.get(name, frozenset())
+            scale = 1.0
+            if k:
+                u = float(torch.rand((), generator=gen, dtype=torch.float64))
+                scale = 10.0 ** ((low + (high - low) * u) * shrink)
+            reflect = None
+            if "orthogonal" in tags:
+                reflect = bool((k >> (orthogonal % 2)) & 1)
+                orthogonal += 1
+            env[name] = A.sample_tensor(tags, concrete(shape, sizes), gen, scale, reflect)
+        return env
+
+    def _admit(self, env: dict[str, Any], sizes: Mapping[str, int],
+               exprs: Sequence[E.Expr]) -> _Point:
+        """The point, if every guard accepts it (raises :class:`Reject`)."""
+        cache: dict[Any, Any] = {}
+        try:
+            with torch.no_grad():
+                evaluator = Evaluator(env, sizes, guards=True, jacobians=cache)
+                for e in exprs:
+                    guard_tree(evaluator, e)
+        except RuntimeError as error:  # torch errors: a singular matrix
+            raise Reject(str(error)) from None
+        return _Point(dict(sizes), env, cache, evaluator.memo)
+
+    def _cross_kinks(self, kinked: Sequence[E.Apply], here: list[_Point],
+                     sizes: Mapping[str, int], gen: Any,
+                     exprs: Sequence[E.Expr]) -> list[_Point]:
+        """Points on the sides of the kinks that ``here`` does not reach, found
+        along random lines from them (see :mod:`matcalc.kinks`)."""
+        arguments = list(dict.fromkeys(k.args[0] for k in kinked))
+        seen = {a: [False, False] for a in arguments}
+
+        def update(point: _Point) -> None:
+            for a, (below, above) in _sides(point, arguments).items():
+                seen[a][0] |= below
+                seen[a][1] |= above
+
+        for point in here:
+            update(point)
+        extra: list[_Point] = []
+        for line in range(K.LINES):
+            missing = [a for a in arguments if not all(seen[a])]
+            if not missing:
+                break
+            base = here[line % len(here)]
+            direction = {
+                name: A.sample_tensor(self.tags.get(name, frozenset()) - {"positive", "spd"},
+                                      concrete(shape, sizes), gen)
+                for name, shape in self.shapes.items()
+                if "orthogonal" not in self.tags.get(name, frozenset())}
+            for t in K.signed_steps():
+                check_time()
+                env = K.move(base.env, direction, t, self.tags)
+                trial = _Point(dict(sizes), env, {}, {})
+                if not any(not seen[a][0] and below or not seen[a][1] and above
+                           for a, (below, above) in _sides(trial, missing).items()):
+                    continue
+                try:
+                    point = self._admit(env, sizes, exprs)
+                except Reject:
+                    continue
+                extra.append(point)
+                update(point)
+                break
+        return extra
+
+    # -- claims
 
     def compare(self, lhs: E.Expr, rhs: E.Expr) -> NumericEvidence:
         start = time.perf_counter()
@@ -291,126 +227,143 @@ class NumericSession:
                 samples_rejected=self.rejected,
                 sizes_tried=tuple(self.size_sets),
                 seconds=time.perf_counter() - start,
+                tolerance=self.rtol, atol=self.atol,
             )
-        probing = [_probing(lhs, rhs, p.sizes) for p in points]
-        prefill_jacobians([p for p, probe in zip(points, probing) if not probe],
-                 _outermost_derivatives(lhs) + _outermost_derivatives(rhs))
-        results = []
-        worst = 0.0
+        derivatives = outermost_derivatives(lhs) + outermost_derivatives(rhs)
+        prefill(points, derivatives)
+        results: list[NumericPoint] = []
+        found: list[tuple[_Point, Any, Any]] = []  # disagreeing points
+        by_rounding = 0
+        todo = list(points)
+        for _ in range(1 + REFILLS):
+            for point in todo:
+                check_time()
+                judged = self._judge(point, lhs, rhs)
+                if judged is None:
+                    continue
+                outcome, left, right, explained = judged
+                by_rounding += explained
+                results.append(outcome)
+                if not outcome.ok and not outcome.inconclusive:
+                    found.append((point, left, right))
+            # a size instantiation short of conclusive points gets more (an inconclusive
+            # point is one where float32 over- or underflowed: another scale may do)
+            todo = []
+            for index, sizes in enumerate(self.size_sets):
+                here = [r for r in results if r.sizes == sizes]
+                decided = sum(1 for r in here if not r.inconclusive)
+                if decided < self.points_per_size and len(here) > decided and not found:
+                    extra = self._more(index, self.points_per_size - decided,
+                                       list(dict.fromkeys([*self.exprs, lhs, rhs])))
+                    self.points.extend(extra)
+                    todo += extra
+            if not todo:
+                break
+            prefill(todo, derivatives)
         counterexample = None
-        probed = 0
-        for index, point in enumerate(points):
-            check_time()
-            evaluator = Evaluator(point.env, point.sizes, jacobians=point.cache, memo=point.memo)
-            try:
-                if probing[index]:
-                    left, right = _probe(evaluator, lhs, rhs, self.seed * 7919 + index)
-                    probed += 1
-                else:
-                    left = evaluator.value(lhs).detach()
-                    right = evaluator.value(rhs).detach()
-            except RuntimeError:  # torch refused (a singular matrix in the claim): skip
-                self.rejected += 1
-                continue
-            largest = (left - right).abs().max().item()  # nan if either side has one
-            if not math.isfinite(largest):  # a non-finite side
-                self.rejected += 1
-                continue
-            scale = left.abs().max().item()
-            error = largest / max(1.0, scale)
-            ok = largest <= max(self.atol, self.rtol * scale)
-            results.append(NumericPoint(dict(point.sizes), error, ok))
-            worst = max(worst, error)
-            if not ok and counterexample is None:
-                counterexample = Counterexample(
-                    sizes=dict(point.sizes),
-                    point={name: tensor_grid(v) for name, v in point.env.items()},
-                    lhs=tensor_grid(left),
-                    rhs=tensor_grid(right),
-                    exact=False,
-                    source="numeric" if not probed else
-                    f"numeric, the Jacobian applied to {PROBES} random directions",
-                )
+        if found:
+            point, left, right = found[0]
+            counterexample = Counterexample(
+                sizes=dict(point.sizes),
+                point={name: tensor_grid(v) for name, v in point.env.items()},
+                lhs=tensor_grid(left),
+                rhs=tensor_grid(right),
+                exact=False,
+                source="numeric",
+            )
         seconds = time.perf_counter() - start
-        if not results:
-            return NumericEvidence("undecided", "both sides were non-finite at every point",
-                                   samples_rejected=self.rejected, seconds=seconds)
-        failed = sum(1 for r in results if not r.ok)
+        kinks = _kink_record(K.kinks([lhs, rhs]), self.points)
+        common = dict(tolerance=self.rtol, atol=self.atol, seconds=seconds,
+                      samples_rejected=self.rejected, sizes_tried=tuple(self.size_sets),
+                      kinks=kinks, strategy=strategy(derivatives, points))
+        decided = [r for r in results if not r.inconclusive]
+        unsure = len(results) - len(decided)
+        if not decided:
+            why = ("both sides were non-finite at every point" if not results else
+                   f"at all {unsure} points an entry differs beyond the tolerance where its "
+                   "rounding error could not be estimated (float32 overflowed or underflowed)")
+            return NumericEvidence("undecided", why, points=tuple(results), inconclusive=unsure,
+                                   **common)
+        failed = sum(1 for r in decided if not r.ok)
         status = "disagrees" if failed else "agrees"
-        detail = (f"lhs and rhs agree at all {len(results)} points" if not failed else
-                  f"lhs and rhs differ at {failed} of {len(results)} points")
-        if probed:
-            detail += (f" (the Jacobian has over {PROBE_ENTRIES:,} entries: compared along "
-                       f"{PROBES} random directions at each point, as gradcheck's fast mode does)")
+        detail = (f"lhs and rhs agree at all {len(decided)} points" if not failed else
+                  f"lhs and rhs differ at {failed} of {len(decided)} points")
+        if by_rounding:
+            detail += (f" ({by_rounding} entries only within the estimated rounding error "
+                       "of their computation)")
+        if unsure:
+            detail += f"; {unsure} more points inconclusive (rounding error not estimable)"
+        if kinks:
+            detail += "; kinks: " + ", ".join(
+                f"{text} on {'both sides' if below and above else 'one side only'}"
+                for text, below, above in kinks)
         return NumericEvidence(
             status=status,
             detail=detail,
             points=tuple(results),
-            max_error=worst,
-            tolerance=self.rtol,
-            seconds=seconds,
+            max_error=max(r.error for r in decided),
             counterexample=counterexample,
-            samples_rejected=self.rejected,
-            sizes_tried=tuple(self.size_sets),
+            inconclusive=unsure,
+            **common,
         )
 
-
-def _check_size(node: E.Expr, sizes: Mapping[str, int]) -> None:
-    """Refuse, before allocating it, a value larger than the numeric stage allows."""
-    count = 1
-    for d in concrete(node.shape, sizes):
-        count *= d
-    if count > limits.MAX_NUMERIC_NUMEL:
-        raise NumericUnsupported(
-            f"{E.to_text(node)} would have {count:,} entries at "
-            f"{sizes_text(sizes, '')} "
-            f"(limit {limits.MAX_NUMERIC_NUMEL:,})"
-        )
-
-
-def _guard_tree(evaluator: Evaluator, node: E.Expr) -> None:
-    """Evaluate with guards on: every differentiated function, and every part
-    of the tree that does not need a derivative (those are computed later,
-    perhaps only along random directions)."""
-    derivatives = [sub for sub in E.walk(node) if isinstance(sub, E.Derivative)]
-    for sub in derivatives:
-        evaluator.value(sub.of)
-    if not derivatives:
-        evaluator.value(node)
+    def _judge(self, point: _Point, lhs: E.Expr,
+               rhs: E.Expr) -> tuple[NumericPoint, Any, Any, int] | None:
+        """The comparison at one point, or None where it cannot be made."""
+        evaluator = Evaluator(point.env, point.sizes, jacobians=point.cache, memo=point.memo)
+        try:
+            left = evaluator.value(lhs).detach()
+            right = evaluator.value(rhs).detach()
+        except RuntimeError:  # torch refused (a singular matrix in the claim): skip
+            self.rejected += 1
+            return None
+        judgement = judge(left, right, self.rtol, self.atol,
+                          lambda: _low_precision(point, lhs, rhs))
+        if judgement is None:  # a non-finite side
+            self.rejected += 1
+            return None
+        outcome = NumericPoint(dict(point.sizes), judgement.error,
+                               judgement.status == "agrees", judgement.status == "inconclusive")
+        return outcome, left, right, judgement.by_rounding
 
 
-def _probing(lhs: E.Expr, rhs: E.Expr, sizes: Mapping[str, int]) -> bool:
-    """Whether to compare ``d(f)/d(x) = claim`` along random directions rather
-    than entry by entry: the Jacobian is large and the claim has no d() of its own."""
-    if not isinstance(lhs, E.Derivative) or any(isinstance(n, E.Derivative)
-                                                 for n in E.walk(rhs)):
-        return False
-    entries = 1
-    for d in concrete(lhs.of.shape, sizes) + concrete(lhs.wrt.shape, sizes):
-        entries *= d
-    return entries > PROBE_ENTRIES
+def _sides(point: _Point, arguments: Sequence[E.Expr]) -> dict[E.Expr, tuple[bool, bool]]:
+    """Which signs each kink argument shows at ``point`` (none where it cannot
+    be evaluated)."""
+    evaluator = Evaluator(point.env, point.sizes, jacobians=point.cache, memo=point.memo)
+    found = {}
+    with torch.no_grad():
+        for a in arguments:
+            try:
+                found[a] = K.sides(evaluator.value(a))
+            except (RuntimeError, NumericUnsupported):
+                found[a] = (False, False)
+    return found
 
 
-def _probe(evaluator: Evaluator, lhs: E.Derivative, rhs: E.Expr, seed: int) -> tuple[Any, Any]:
-    """``J v`` by forward mode, and the claim's ``C v``, for random directions ``v``."""
-    import torch.autograd.forward_ad as fwad
+def _kink_record(kinked: Sequence[E.Apply], points: Sequence[_Point]) -> tuple:
+    if not kinked:
+        return ()
+    seen: dict[E.Expr, tuple[bool, bool]] = {}
+    for point in points:
+        for a, (below, above) in _sides(point, [k.args[0] for k in kinked]).items():
+            was = seen.get(a, (False, False))
+            seen[a] = (was[0] or below, was[1] or above)
+    return K.record(kinked, seen)
 
-    wrt = lhs.wrt.name
-    point = evaluator.env[wrt]
-    gen = torch.Generator().manual_seed(seed)
-    directions = torch.randn(PROBES, *point.shape, generator=gen, dtype=torch.float64)
-    native_shape = tuple(concrete(lhs.of.shape, evaluator.sizes)) + tuple(point.shape)
-    claim = unarrange(evaluator.value(rhs).detach(),
-                      layout_plan(lhs.of.shape, lhs.wrt.shape, lhs.layout), native_shape)
-    true, claimed = [], []
-    for v in directions:
-        with fwad.dual_level():
-            dual = fwad.make_dual(point, v)
-            out = Evaluator({**evaluator.env, wrt: dual}, evaluator.sizes,
-                            nested=True).value(lhs.of)
-            true.append(fwad.unpack_dual(out).tangent.detach())
-        claimed.append(torch.tensordot(claim, v, dims=v.dim()))
-    return torch.stack(true), torch.stack(claimed)
+
+def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr) -> tuple[Any, Any] | None:
+    """Both sides at ``point`` evaluated in float32 (as float64 arrays), or None.
+    The float32 values and Jacobians are kept with the point for later claims."""
+    if point.low is None:
+        point.low = ({k: v.to(torch.float32) for k, v in point.env.items()}, {}, {})
+    env, cache, memo = point.low
+    evaluator = Evaluator(env, point.sizes, jacobians=cache, memo=memo, dtype=torch.float32)
+    try:
+        return (evaluator.value(lhs).detach().to(torch.float64),
+                evaluator.value(rhs).detach().to(torch.float64))
+    except (RuntimeError, NumericUnsupported):
+        return None
 
 
 def tensor_grid(t: Any) -> Grid:

@@ -127,7 +127,7 @@ class UserFunction:
         out_numel = 1
         for d in out_shape:
             out_numel *= d
-        if 2 * n > MAX_EVALUATIONS or n * out_numel > limits.MAX_JACOBIAN_NUMEL:
+        if 2 * n > MAX_EVALUATIONS or n * out_numel > limits.MAX_NUMERIC_NUMEL:
             raise LimitError(f"central differences by {wrt} ({n:,} entries) would call the "
                              f"function {2 * n:,} times (limit {MAX_EVALUATIONS:,})", token=wrt)
         flat = point.reshape(-1)

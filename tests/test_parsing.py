@@ -197,7 +197,7 @@ INTERNAL_EXCEPTIONS = {
     "matcalc.calculus.NoClosedForm": "no rule applies; derive falls back to componentwise",
     "matcalc.symbolic.SymbolicUnsupported": "beyond the exact engine; its evidence is undecided",
     "matcalc.numeric.NumericUnsupported": "beyond the numeric engine; its evidence is undecided",
-    "matcalc.numeric._Reject": "a sampled point outside a domain guard; another is drawn",
+    "matcalc.torcheval.Reject": "a sampled point outside a domain guard; another is drawn",
     "matcalc.zerotest._Atom": "a non-rational atom met by exact evaluation",
     "matcalc.fields.NotRational": "exact evaluation met exp, log, ...; intervals take over",
     "matcalc.fields.OutOfDomain": "a point outside an operation's domain; another is drawn",

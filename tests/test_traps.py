@@ -380,7 +380,8 @@ TRAPS = [
 
 #: traps matcalc gets wrong today (reported as strict xfails; empty the set as they are fixed)
 KNOWN_OPEN: set[str] = {
-    # a pinned size beyond the exact stage: a numeric tolerance that is not relative (item 6)
+    # a pinned size beyond the exact stage: det of a skew matrix of odd order is 0
+    # exactly, but the numeric guards reject every singular point (item 6)
     "skew-singular-odd",
 }
 
@@ -442,9 +443,6 @@ ISSUE_TABLE = [
 
 #: rows of the table matcalc gets wrong today (strict xfails, like KNOWN_OPEN)
 KNOWN_OPEN_TABLE: set[str] = {
-    # the exact stage refutes these; the numeric stage still agrees at the same sizes,
-    # so the verdict reports an engine disagreement (item 6)
-    "tiny-quadratic", "gaussian-zero", "abs-far", "relu-far",
 }
 
 

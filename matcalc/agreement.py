@@ -1,0 +1,101 @@
+"""When two float64 arrays agree: entry by entry, relative to the magnitude of
+the computation that produced them (the numeric stage's comparison).
+
+An entry of the true value ``L`` and of the claim ``R`` agrees when
+
+    |L - R| <= rtol * max(|L|, |R|) + atol                          (1)
+
+with ``rtol = 1e-8`` and ``atol = 0`` by default: no entry is compared against
+a fixed absolute scale, so ``1e-10 * x`` is not ``2e-10 * x`` and a gradient of
+size ``1e-100`` is not zero.
+
+Test (1) alone would refute true identities whose entries cancel to rounding
+noise (``2 sin(s) cos(s) - 2 cos(s) sin(s)``, a zero diagonal computed as
+``a - a``, a small entry of an inverse): there ``L`` and ``R`` are tiny next to
+the terms they were computed from. Entries failing (1) are therefore judged a
+second time against an estimate of the float64 rounding error of that very
+computation: both sides are evaluated again in float32, whose rounding error
+is ``2**29`` times float64's, so ``|L32 - L| * 2**-29`` estimates the float64
+error of ``L`` entry by entry (the same for ``R``); an entry agrees when
+
+    |L - R| <= ROUNDING_SLACK * 2**-29 * (|L32 - L| + |R32 - R|).   (2)
+
+An estimate is only used where float32 computed something meaningful: an
+entry whose float32 value is not finite, or zero or subnormal while its float64
+value is not zero, has no estimate, and a point where such an entry fails (1)
+is *inconclusive*: it neither agrees nor disagrees. A point *disagrees* only
+with an entry beyond both (1) and (2), that is beyond the estimated rounding
+error; that is also the only kind of point that can make the engines disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ._lazy import torch
+
+#: default relative tolerance of test (1)
+DEFAULT_RTOL = 1e-8
+#: default absolute tolerance of test (1): none
+DEFAULT_ATOL = 0.0
+#: float64's unit roundoff divided by float32's (2**-53 / 2**-24)
+F64_PER_F32 = 2.0 ** -29
+#: how far beyond the rounding estimate an entry may still be noise: the
+#: float64 error of one evaluation can exceed the float32-based estimate by a
+#: modest factor; 2**10 keeps the accepted error near 1e-13 of the magnitude
+#: of the terms
+ROUNDING_SLACK = 2.0 ** 10
+#: smallest normal float32
+F32_TINY = 1.1754943508222875e-38
+
+
+@dataclass(frozen=True)
+class Judgement:
+    status: str  # "agrees" | "disagrees" | "inconclusive"
+    #: largest |L - R| / max(|L|, |R|) over the entries not explained by the
+    #: rounding estimate (0 where both are 0)
+    error: float
+    #: entries outside test (1) that the rounding estimate explains
+    by_rounding: int = 0
+
+
+def judge(left: Any, right: Any, rtol: float, atol: float,
+          low_precision: Callable[[], tuple[Any, Any] | None]) -> Judgement | None:
+    """Compare ``left`` (the truth) and ``right`` (the claim), float64 arrays of
+    one shape. ``low_precision`` evaluates both again in float32 (returned as
+    float64 arrays, or None when that failed); it is only called when some entry
+    fails test (1). None when either side has a non-finite entry."""
+    diff = (left - right).abs()
+    if not bool(torch.isfinite(diff).all()):  # inf - inf is nan: one test for both sides
+        return None
+    scale = torch.maximum(left.abs(), right.abs())
+    bad = diff > scale * rtol + atol
+    if not bool(bad.any()):
+        return Judgement("agrees", _relative(diff, scale))
+    lows = low_precision()
+    if lows is None:
+        return Judgement("inconclusive", _relative(diff, scale, bad))
+    left32, right32 = lows
+    unreliable = _no_estimate(left32, left) | _no_estimate(right32, right)
+    bound = ((left32 - left).abs() + (right32 - right).abs()) * (ROUNDING_SLACK * F64_PER_F32)
+    beyond = bad & ~unreliable & (diff > bound)
+    if bool(beyond.any()):
+        return Judgement("disagrees", _relative(diff, scale, beyond))
+    unexplained = bad & unreliable
+    if bool(unexplained.any()):
+        return Judgement("inconclusive", _relative(diff, scale, unexplained))
+    return Judgement("agrees", _relative(diff, scale, ~bad), int(bad.sum()))
+
+
+def _no_estimate(low: Any, high: Any) -> Any:
+    """Entries where the float32 value says nothing about float64's rounding."""
+    return ~torch.isfinite(low) | ((low.abs() < F32_TINY) & (high != 0))
+
+
+def _relative(diff: Any, scale: Any, where: Any = None) -> float:
+    ratio = torch.where(scale > 0, diff / torch.where(scale > 0, scale, 1.0), 0.0)
+    if where is not None:
+        ratio = torch.where(where, ratio, 0.0)
+    return float(ratio.max()) if ratio.numel() else 0.0

@@ -1,0 +1,369 @@
+"""torch values and Jacobians of expression trees at one point (the numeric
+stage's evaluator, :mod:`matcalc.numeric`).
+
+``d(f)/d(x)`` is the Jacobian of ``f`` as a function of ``x`` (the other
+variables held at the point), exact up to rounding, taken in the native order
+``out.shape + x.shape`` and arranged into the layout by :mod:`matcalc.layout`.
+The cheapest way for the shape is used:
+
+* reverse mode by default: one backward pass per output entry covers every
+  point of the same sizes at once, so the whole gradient of a scalar function
+  of any size takes one pass; beyond ``PLAIN_PASSES`` output entries one batched
+  pass (``torch.autograd.grad(..., is_grads_batched=True)``) takes them all, in
+  chunks that bound its memory;
+* forward mode (``torch.func.jacfwd``) for a tall Jacobian with a large output
+  (``x`` with far fewer entries than ``f``, see :func:`jacobian_mode`);
+* inside another ``d()``, ``torch.autograd.functional.jacobian`` with
+  ``create_graph=True``, so that the outer derivative differentiates through it.
+
+With guards on, an evaluation rejects a point where an operation's domain
+guard objects or a value overflows, underflows or saturates.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import expr as E
+from . import limits
+from ._lazy import torch
+from .layout import arrange, layout_plan
+from .ops import REGISTRY
+from .shapes import concrete
+
+#: operations whose value is never exactly 0: a 0 there is an underflow
+_POSITIVE_OPS = frozenset({"exp", "sigmoid", "softmax"})
+#: below this a float64 value is near underflow
+_F64_NEAR_UNDERFLOW = 1e-290
+#: operations bounded by +-1, whose derivatives cancel (1 - p) near the bound ...
+_SATURATING_OPS = frozenset({"sigmoid", "softmax", "tanh"})
+#: ... kept at least this far from it: closer, float32 keeps only a few bits of
+#: (1 - p) (or none, rounding p to 1 as float64 may too), its error no longer grows
+#: in proportion to its unit roundoff, and the comparison's rounding estimate
+#: (float32 against float64, :mod:`matcalc.agreement`) would be too small
+SATURATION = 1e-5
+
+
+#: Jacobians with at most this many output entries take one plain backward pass
+#: per entry (for all points at once), others one batched pass
+PLAIN_PASSES = 8
+#: forward mode for Jacobians with at least this many output entries ...
+FORWARD_MIN_OUTPUT = 4096
+#: ... and at least this many times as many as input entries
+FORWARD_RATIO = 8
+
+
+class NumericUnsupported(Exception):
+    """The identity is beyond the numeric stage (memory guard)."""
+
+
+class Reject(Exception):
+    """A guard refused the sampled point."""
+
+
+class Evaluator:
+    """torch values of expressions at one point (``env``: variable -> tensor)."""
+
+    def __init__(self, env: Mapping[str, Any], sizes: Mapping[str, int],
+                 guards: bool = False, jacobians: dict | None = None,
+                 nested: bool = False, memo: dict | None = None,
+                 dtype: Any = None) -> None:
+        self.env = env
+        self.nested = nested
+        self.sizes = sizes
+        self.guards = guards
+        self.memo: dict[E.Expr, Any] = {} if memo is None else memo
+        self.jacobians = jacobians
+        self.dtype = torch.float64 if dtype is None else dtype
+
+    def value(self, node: E.Expr) -> Any:
+        cached = self.memo.get(node)
+        if cached is not None:
+            return cached
+        if isinstance(node, E.Const):
+            result = torch.tensor([[float(node.value)]], dtype=self.dtype)
+        elif isinstance(node, E.Array):
+            result = torch.tensor([[float(v) for v in row] for row in node.rows],
+                                  dtype=self.dtype)
+        elif isinstance(node, E.Size):
+            result = torch.tensor([[float(node.dim.size(self.sizes))]], dtype=self.dtype)
+        elif isinstance(node, E.Var):
+            result = self.env[node.name]
+        elif isinstance(node, E.Apply):
+            check_size(node, self.sizes)
+            spec = REGISTRY[node.op]
+            args = [self.value(a) for a in node.args]
+            if self.guards and spec.guard is not None and _varies(node):
+                problem = spec.guard(*args)
+                if problem:
+                    raise Reject(problem)
+            result = spec.num(*args, *[d.size(self.sizes) for d in node.dims])
+            if result.dtype != self.dtype:
+                result = result.to(self.dtype)
+            if self.guards:
+                problem = output_problem(node.op, result)
+                if problem:
+                    raise Reject(problem)
+        else:
+            plan = layout_plan(node.of.shape, node.wrt.shape, node.layout)
+            result = arrange(self.jacobian(node.of, node.wrt.name), plan, self.sizes)
+        self.memo[node] = result
+        return result
+
+    def jacobian(self, of: E.Expr, wrt: str) -> Any:
+        """Native ``J[out..., in...]`` (see the module's docstring for the mode)."""
+        key = (of, wrt)
+        if self.jacobians is not None and key in self.jacobians:
+            return self.jacobians[key]
+        check_jacobian_size(of, wrt, self.env[wrt], self.sizes)
+
+        def function(w: Any) -> Any:
+            return Evaluator({**self.env, wrt: w}, self.sizes, nested=True,
+                             dtype=self.dtype).value(of)
+
+        if self.nested:
+            # inside another d(): one backward pass per output entry, with the graph kept
+            # so that the outer derivative can differentiate through this one
+            result = torch.autograd.functional.jacobian(function, self.env[wrt],
+                                                        create_graph=True)
+        else:
+            result = None
+            if jacobian_mode(of, wrt, self.env[wrt], self.sizes) == "forward":
+                result = forward_jacobian(function, self.env[wrt])
+            if result is None:
+                results = reverse_jacobians(of, wrt, [self.env], self.sizes, self.dtype)
+                if results is None:  # an operation without a batching rule
+                    result = torch.autograd.functional.jacobian(function, self.env[wrt])
+                else:
+                    (result,) = results
+        if self.jacobians is not None:
+            self.jacobians[key] = result
+        return result
+
+
+def _varies(node: E.Expr) -> bool:
+    """Whether ``node`` depends on a variable: a constant's kinks and poles do not
+    matter to any derivative (its value, if not finite, is caught all the same)."""
+    return any(isinstance(n, (E.Var, E.Derivative)) for n in E.walk(node))
+
+
+def output_problem(op: str, result: Any) -> str | None:
+    """Why a guarded evaluation must not use this value: it overflowed, it
+    underflowed (then a claim could agree with the truth by both being 0), or it
+    saturated (then its derivative is rounding noise in both precisions)."""
+    if not bool(torch.isfinite(result).all()):
+        return f"{op} is not finite here"
+    magnitude = result.abs()
+    if bool(((magnitude > 0) & (magnitude < _F64_NEAR_UNDERFLOW)).any()):
+        return f"{op} is near float64 underflow here"
+    if op in _POSITIVE_OPS and bool((magnitude == 0).any()):
+        return f"{op} underflows to 0 here"
+    if op in _SATURATING_OPS and bool((magnitude > 1 - SATURATION).any()):
+        return f"{op} saturates here"
+    return None
+
+
+def numel(shape: Sequence[int]) -> int:
+    count = 1
+    for d in shape:
+        count *= d
+    return count
+
+
+def check_jacobian_size(of: E.Expr, wrt: str, point: Any, sizes: Mapping[str, int]) -> None:
+    entries = numel(concrete(of.shape, sizes)) * point.numel()
+    if entries > limits.MAX_NUMERIC_NUMEL:
+        raise NumericUnsupported(
+            f"the Jacobian d({E.to_text(of)})/d({wrt}) would have {entries:,} entries at "
+            f"{', '.join(f'{k}={v}' for k, v in sizes.items())} "
+            f"(limit {limits.MAX_NUMERIC_NUMEL:,})"
+        )
+
+
+def jacobian_mode(of: E.Expr, wrt: str, point: Any, sizes: Mapping[str, int]) -> str:
+    """``reverse`` (one pass per output entry, batched) or ``forward`` (one per
+    input entry): forward only for a tall Jacobian with a large output, where the
+    batched reverse passes would have to be chunked; torch's forward mode compiles
+    its TorchScript decompositions on first use (about 0.6 s), which is paid only
+    where it saves more."""
+    return _mode(numel(concrete(of.shape, sizes)), point.numel())
+
+
+def _mode(out: int, inp: int) -> str:
+    return "forward" if out >= FORWARD_MIN_OUTPUT and inp * FORWARD_RATIO <= out else "reverse"
+
+
+def forward_jacobian(function: Any, point: Any) -> Any:
+    """The Jacobian by forward mode, or None when an operation has no forward rule."""
+    try:
+        with torch.enable_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.func's notes on slow batching fallbacks
+            return torch.func.jacfwd(function)(point)
+    except (RuntimeError, NotImplementedError):
+        return None
+
+
+def warm(derivatives: Sequence[E.Derivative], size_sets: Sequence[Mapping[str, int]],
+         shapes: Mapping[str, Any]) -> None:
+    """Run, on tiny inputs, the parts of torch that the Jacobians of
+    ``derivatives`` will use, so that their one-time set-up (lazy imports, the
+    first autograd pass, vmap's machinery, forward mode's decompositions) is not
+    counted in the stage's time: called before the stage's clock starts."""
+    x = torch.ones(2, 1, dtype=torch.float64, requires_grad=True)
+    torch.autograd.grad((x.T @ x).sum(), [x])
+    plans = set()
+    for d in derivatives:
+        for sizes in size_sets:
+            out = numel(concrete(d.of.shape, sizes))
+            plans.add("forward" if _mode(out, numel(concrete(shapes[d.wrt.name], sizes)))
+                      == "forward" else "batched" if out > PLAIN_PASSES else "plain")
+    if "batched" in plans:
+        out = torch.stack([x * 2.0])
+        torch.autograd.grad(out, [x], grad_outputs=torch.ones(2, 1, 2, 1, dtype=torch.float64),
+                            is_grads_batched=True)
+    if "forward" in plans:
+        forward_jacobian(lambda w: w * 2.0, x.detach())
+
+
+def reverse_jacobians(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
+                       sizes: Mapping[str, int], dtype: Any = None) -> list[Any] | None:
+    """The native Jacobians ``out.shape + x.shape`` of ``of`` at each point
+    (all of the same sizes), by batched backward passes for all of them
+    (``torch.autograd.grad(..., is_grads_batched=True)``); None when an
+    operation has no batching rule.
+
+    Each point's function is evaluated on a leaf of its own and the outputs
+    are stacked; a cotangent that is the same basis vector in every block
+    yields every point's Jacobian row at once, since a block depends on its
+    own leaf only. torch's per-call overhead, which dominates small Jacobians,
+    is then paid once rather than once per point. The basis vectors go in
+    chunks, so that a pass holds about ``MAX_NUMERIC_NUMEL`` entries per array.
+    """
+    dtype = torch.float64 if dtype is None else dtype
+    leaves = [env[wrt].detach().requires_grad_(True) for env in envs]
+    with torch.enable_grad():  # also under an outer no_grad (the guarded evaluation)
+        return _reverse(of, wrt, envs, sizes, dtype, leaves)
+
+
+def _reverse(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
+             sizes: Mapping[str, int], dtype: Any, leaves: list[Any]) -> list[Any] | None:
+    outs = [Evaluator({**env, wrt: w}, sizes, nested=True, dtype=dtype).value(of)
+            for env, w in zip(envs, leaves)]
+    out_shape, shape = tuple(outs[0].shape), tuple(leaves[0].shape)
+    # an output that does not require grad does not depend on the variable there
+    live = [i for i, out in enumerate(outs) if out.requires_grad]
+    out_numel = outs[0].numel()
+    if not live:
+        return [torch.zeros(*out_shape, *shape, dtype=dtype) for _ in envs]
+    stacked = torch.stack([outs[i] for i in live])
+    if out_numel <= PLAIN_PASSES:  # a few plain backward passes: no vmap machinery
+        flat = stacked.reshape(len(live), out_numel)
+        rows_of: list[list[Any]] = [[] for _ in live]
+        for k in range(out_numel):
+            grads = torch.autograd.grad(flat[:, k].sum(), [leaves[i] for i in live],
+                                        allow_unused=True, retain_graph=k + 1 < out_numel)
+            for rows_, grad in zip(rows_of, grads):
+                rows_.append(torch.zeros(*shape, dtype=dtype) if grad is None else grad)
+        results = [torch.zeros(*out_shape, *shape, dtype=dtype) for _ in envs]
+        for i, rows_ in zip(live, rows_of):
+            results[i] = torch.stack(rows_).reshape(*out_shape, *shape)
+        return results
+    chunk = max(1, limits.MAX_NUMERIC_NUMEL
+                // (len(live) * max(out_numel, leaves[0].numel())))
+    parts: list[list[Any]] = [[] for _ in live]
+    try:
+        for first in range(0, out_numel, chunk):
+            rows = min(chunk, out_numel - first)
+            basis = torch.zeros(rows, out_numel, dtype=dtype)
+            basis[torch.arange(rows), torch.arange(first, first + rows)] = 1.0
+            basis = basis.reshape(rows, 1, *out_shape)
+            grads = torch.autograd.grad(
+                stacked, [leaves[i] for i in live],
+                grad_outputs=basis.expand(rows, len(live), *out_shape),
+                is_grads_batched=True, allow_unused=True, retain_graph=first + rows < out_numel)
+            for part, grad in zip(parts, grads):
+                part.append(torch.zeros(rows, *shape, dtype=dtype) if grad is None else grad)
+    except RuntimeError:
+        return None
+    results = [torch.zeros(*out_shape, *shape, dtype=dtype) for _ in envs]
+    for i, part in zip(live, parts):
+        whole = part[0] if len(part) == 1 else torch.cat(part)
+        results[i] = whole.reshape(*out_shape, *shape)
+    return results
+
+
+def outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
+    """The d() nodes not inside another d()'s function: the ones an
+    evaluation at the point differentiates directly."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, E.Derivative):
+            found.append(current)
+        else:
+            stack.extend(E.children(current))
+    return found
+
+
+def prefill(points: Sequence[Any], derivatives: Sequence[E.Derivative]) -> None:
+    """Fill the points' Jacobian caches for ``derivatives`` taken in reverse
+    mode with one batched pass for all points of the same sizes
+    (:func:`reverse_jacobians`). Whatever fails here (an error at one of the
+    points, an operation without a batching rule) is left to each point's own
+    :meth:`Evaluator.jacobian`, which rejects just the point that caused it."""
+    groups: dict[tuple, list[Any]] = {}
+    for point in points:
+        groups.setdefault(tuple(point.sizes.items()), []).append(point)
+    for derivative in dict.fromkeys(derivatives):
+        of, wrt = derivative.of, derivative.wrt.name
+        for group in groups.values():
+            todo = [p for p in group if (of, wrt) not in p.cache]
+            if len(todo) < 2 or jacobian_mode(of, wrt, todo[0].env[wrt], todo[0].sizes) != "reverse":
+                continue
+            try:
+                check_jacobian_size(of, wrt, todo[0].env[wrt], todo[0].sizes)
+                if len(todo) * numel(concrete(of.shape, todo[0].sizes)) \
+                        * todo[0].env[wrt].numel() > limits.MAX_NUMERIC_NUMEL:
+                    continue  # all of them at once would not fit: one point at a time
+                results = reverse_jacobians(of, wrt, [p.env for p in todo], todo[0].sizes)
+            except (RuntimeError, NumericUnsupported):
+                continue
+            for point, result in zip(todo, results or ()):
+                point.cache[(of, wrt)] = result
+
+
+def strategy(derivatives: Sequence[E.Derivative], points: Sequence[Any]) -> str:
+    """How the Jacobians were taken, in words."""
+    if not derivatives or not points:
+        return ""
+    modes = sorted({jacobian_mode(d.of, d.wrt.name, p.env[d.wrt.name], p.sizes)
+                    for d in derivatives for p in points})
+    return " and ".join(modes) + " mode, exact Jacobians"
+
+
+def check_size(node: E.Expr, sizes: Mapping[str, int]) -> None:
+    """Refuse, before allocating it, a value larger than the numeric stage allows."""
+    count = 1
+    for d in concrete(node.shape, sizes):
+        count *= d
+    if count > limits.MAX_NUMERIC_NUMEL:
+        raise NumericUnsupported(
+            f"{E.to_text(node)} would have {count:,} entries at "
+            f"{', '.join(f'{k}={v}' for k, v in sizes.items())} "
+            f"(limit {limits.MAX_NUMERIC_NUMEL:,})"
+        )
+
+
+def guard_tree(evaluator: Evaluator, node: E.Expr) -> None:
+    """Evaluate with guards on: every differentiated function, and every part
+    of the tree that does not need a derivative (those are computed later,
+    perhaps only along random directions)."""
+    derivatives = [sub for sub in E.walk(node) if isinstance(sub, E.Derivative)]
+    for sub in derivatives:
+        evaluator.value(sub.of)
+    if not derivatives:
+        evaluator.value(node)
+
+

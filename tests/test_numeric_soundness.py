@@ -1,0 +1,171 @@
+"""The numeric stage on its own: scale-free comparison, inputs over scales, kinks,
+assumptions over their whole set (issue 11's rows that the numeric stage decides).
+
+Every expected verdict here is established by hand, independently of matcalc:
+the true derivatives are elementary (``d(c x'x)/dx = 2c x'``,
+``d(exp(-30 x'x))/dx = -60 exp(-30 x'x) x'``, ``d|x_i - 20|/dx_i = sign(x_i - 20)``,
+``d relu(x_i + 10)/dx_i = [x_i > -10]``, ``sin² + cos² = 1``,
+``d(e^{50s} σ(s))/ds = e^{50s}(50σ + σ(1 - σ))``, ``x'(A - A')x = 0``, a reflection
+has determinant -1), and each false claim differs from the truth on a set of
+positive measure that the sampler can reach (stated next to it).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import matcalc
+from matcalc import numeric as N
+from matcalc.errors import DeclarationError
+from matcalc.evidence import NumericEvidence, NumericPoint, SymbolicEvidence
+from matcalc.parsing import parse_expression
+from matcalc.declarations import declare
+from matcalc.verdict import combine
+
+VECTOR = {"x": "n"}
+SCALAR = {"s": ""}
+
+
+def numeric(identity: str, vars: dict, **kw: object) -> matcalc.Verdict:  # noqa: A002
+    return matcalc.verify(identity, vars=vars, method="numeric", diagnose=False, **kw)
+
+
+# (identity, variables, pinned sizes, expected status, why)
+ROWS = [
+    # tiny scale: the claim is off by a factor 2 everywhere, at a magnitude below 1e-8
+    ("d(1e-10 * x.T @ x)/d(x) = 1e-10 * x.T", VECTOR, {"n": 8}, "fails"),
+    ("d(1e-10 * x.T @ x)/d(x) = 2e-10 * x.T", VECTOR, {"n": 8}, "holds"),
+    # the gradient is small but nowhere zero (x != 0)
+    ("d(exp(-30 * x.T @ x))/d(x) = zeros(1, n)", VECTOR, {"n": 8}, "fails"),
+    ("d(exp(-30 * x.T @ x))/d(x) = -60 * exp(-30 * x.T @ x) * x.T", VECTOR, {"n": 8}, "holds"),
+    # far kinks: wrong wherever some x_i > 20, or some x_i < -10
+    ("d(sum(abs(x - 20)))/d(x) = -ones(1, n)", VECTOR, {"n": 8}, "fails"),
+    ("d(sum(abs(x - 20)))/d(x) = -ones(1, n)", VECTOR, {}, "fails"),
+    ("d(sum(abs(x - 20)))/d(x) = sign(x - 20).T", VECTOR, {"n": 8}, "holds"),
+    ("d(sum(relu(x + 10)))/d(x) = ones(1, n)", VECTOR, {"n": 8}, "fails"),
+    ("d(sum(relu(x + 10)))/d(x) = (sign(x + 10).T + 1) / 2", VECTOR, {"n": 8}, "holds"),
+    ("d(sum(abs(x)))/d(x) = sign(x).T", VECTOR, {}, "holds"),
+    ("d(abs(s - 50))/d(s) = -1", SCALAR, {}, "fails"),
+    ("d(norm1(x + 30))/d(x) = ones(1, n)", VECTOR, {"n": 6}, "fails"),
+    # true identities whose entries cancel to rounding noise
+    ("d(sin(s)**2 + cos(s)**2)/d(s) = 0", SCALAR, {}, "holds"),
+    ("d(x.T @ (A - A.T) @ x)/d(x) = zeros(1, n)", {"x": "n", "A": "n n"}, {}, "holds"),
+    ("d(sum(sin(x)**2 + cos(x)**2))/d(x) = zeros(1, n)", VECTOR, {"n": 7}, "holds"),
+    # huge and tiny magnitudes, true
+    ("d(exp(50 * s) * sigmoid(s))/d(s) = "
+     "exp(50 * s) * (50 * sigmoid(s) + sigmoid(s) * (1 - sigmoid(s)))", SCALAR, {}, "holds"),
+    ("d(s ** 60 * (sin(s) ** 2 + cos(s) ** 2))/d(s) = 60 * s ** 59", SCALAR, {}, "holds"),
+    ("d(s ** 60)/d(s) = 61 * s ** 59", SCALAR, {}, "fails"),
+    # a term that is below the tolerance at unit scale only: 1e-10 next to 3 x_i**2
+    ("d(sum(x ** 3))/d(x) = 3 * (x ** 2).T + 1e-10", VECTOR, {"n": 6}, "fails"),
+    # 1e-8 x_i**4 next to 3 x_i**2: hardly visible at unit scale, clearly at 1e2
+    ("d(sum(x ** 3))/d(x) = 3 * (x ** 2).T + 1e-8 * (x ** 4).T", VECTOR, {"n": 6}, "fails"),
+]
+
+
+@pytest.mark.parametrize("identity, variables, sizes, expected", ROWS)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_numeric_verdicts(identity: str, variables: dict, sizes: dict, expected: str,
+                          seed: int) -> None:
+    verdict = numeric(identity, variables, sizes=sizes, seed=seed)
+    assert verdict.status == expected, verdict.numeric.detail
+
+
+ASSUMED = [
+    # reflections are orthogonal with determinant -1
+    ("det(Q) = 1", {"Q": "n n"}, {"Q": "orthogonal"}, "fails"),
+    ("det(Q) ** 2 = 1", {"Q": "n n"}, {"Q": "orthogonal"}, "holds"),
+    ("Q.T @ Q = eye(n)", {"Q": "n n"}, {"Q": "orthogonal"}, "holds"),
+    ("d(logdet(X))/d(X) = inv(X)", {"X": "n n"}, {"X": "spd"}, "holds"),
+    ("d(sum(log(x)))/d(x) = (1 / x).T", VECTOR, {"x": "positive"}, "holds"),
+    ("d(x.T @ A @ x)/d(x) = 2 * x.T @ A", {"x": "n", "A": "n n"}, {"A": "symmetric"}, "holds"),
+    ("d(x.T @ A @ x)/d(x) = 2 * x.T @ A", {"x": "n", "A": "n n"}, {}, "fails"),
+    ("d(trace(D @ X))/d(X) = D", {"X": "n n", "D": "n n"}, {"D": "diagonal"}, "holds"),
+    ("d(logdet(X))/d(X) = inv(X) / 2", {"X": "n n"}, {"X": "spd"}, "fails"),
+]
+
+
+@pytest.mark.parametrize("identity, variables, assume, expected", ASSUMED)
+def test_assumptions_numerically(identity: str, variables: dict, assume: dict,
+                                 expected: str) -> None:
+    for seed in range(3):
+        verdict = numeric(identity, variables, assume=assume, seed=seed)
+        assert verdict.status == expected, (seed, verdict.numeric.detail)
+
+
+def session(variables: dict, assume: dict | None = None, sizes: dict | None = None,
+            **kw: object) -> tuple[N.NumericSession, object]:
+    decl = declare(variables, assume, sizes)
+    return N.NumericSession(decl.shape_map, decl.tag_map, decl.numeric_size_sets(), **kw), decl
+
+
+def test_orthogonal_points_reach_both_components() -> None:
+    s, decl = session({"Q": "n n"}, {"Q": "orthogonal"})
+    points = s.sample([parse_expression("Q", decl.scope("numerator"))])
+    for sizes in decl.numeric_size_sets():
+        dets = {round(torch.linalg.det(p.env["Q"]).item()) for p in points if p.sizes == sizes}
+        assert dets == {-1, 1}
+
+
+def test_points_spread_over_scales_with_both_signs() -> None:
+    s, decl = session({"x": "n", "X": "n n"}, {"X": "spd"}, {"n": 6})
+    points = s.sample([parse_expression("x.T @ X @ x", decl.scope("numerator"))])
+    scales = [p.env["x"].abs().max().item() for p in points]
+    assert min(scales) < 0.5 and max(scales) > 5
+    assert any((p.env["x"] < 0).any() and (p.env["x"] > 0).any() for p in points)
+    for p in points:  # spd at every scale
+        x = p.env["X"]
+        assert torch.allclose(x, x.T) and torch.linalg.eigvalsh(x).min() > 0
+
+
+def test_kinks_are_crossed_and_recorded() -> None:
+    verdict = numeric("d(sum(abs(x - 20)))/d(x) = sign(x - 20).T", VECTOR, sizes={"n": 8})
+    assert verdict.status == "holds"
+    assert ("abs(x - 20)", True, True) in verdict.numeric.kinks
+    assert "abs(x - 20) on both sides" in verdict.numeric.detail
+    # a kink with one side only: |x_i^2 + 1| never crosses 0
+    verdict = numeric("d(sum(abs(x * x + 1)))/d(x) = 2 * x.T", VECTOR)
+    assert verdict.status == "holds"
+    assert ("abs(x * x + 1)", False, True) in verdict.numeric.kinks
+    assert "one side only" in verdict.numeric.detail
+
+
+def test_tolerances_are_parameters() -> None:
+    claim = "d(x.T @ x)/d(x) = 2.000001 * x.T"  # off by 5e-7, relative
+    s, decl = session(VECTOR)
+    scope = decl.scope("numerator")
+    lhs, rhs = (parse_expression(side, scope) for side in claim.split(" = "))
+    assert s.compare(lhs, rhs).status == "disagrees"
+    assert s.rtol == 1e-8 and s.atol == 0.0
+    loose, _ = session(VECTOR, rtol=1e-5)
+    assert loose.compare(lhs, rhs).status == "agrees"
+    # an absolute tolerance accepts a small gradient as zero, as documented
+    small = parse_expression("d(exp(-30 * x.T @ x))/d(x)", scope)
+    zero = parse_expression("zeros(1, n)", scope)
+    # (|60 exp(-30 x'x) x_i| <= 60 |x| exp(-30 |x|^2) <= 4.7 everywhere)
+    assert session(VECTOR, atol=10.0)[0].compare(small, zero).status == "agrees"
+    with pytest.raises(DeclarationError):
+        session(VECTOR, rtol=-1)
+
+
+def _numeric(ok: list[bool], inconclusive: list[bool]) -> NumericEvidence:
+    points = tuple(NumericPoint({"n": 3}, 0.0 if o else 1.0, o, i)
+                   for o, i in zip(ok, inconclusive))
+    decided = [p for p in points if not p.inconclusive]
+    status = ("disagrees" if any(not p.ok for p in decided) else "agrees") if decided \
+        else "undecided"
+    return NumericEvidence(status, "", points=points)
+
+
+def test_engine_disagreement_only_beyond_rounding() -> None:
+    proved = SymbolicEvidence("proved", {"n": 3}, "")
+    refuted = SymbolicEvidence("refuted", {"n": 3}, "")
+    # a proof against a numeric difference beyond rounding: a bug, said loudly
+    assert combine(proved, _numeric([True, False], [False, False])).disagreement
+    # inconclusive points are no disagreement
+    outcome = combine(proved, _numeric([True, False], [False, True]))
+    assert outcome.disagreement is None and outcome.status == "holds"
+    # numeric points that happen to agree with a refuted claim: a sampling limit
+    outcome = combine(refuted, _numeric([True, True], [False, False]))
+    assert outcome.disagreement is None and outcome.status == "fails"
