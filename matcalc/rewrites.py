@@ -143,7 +143,7 @@ def _flatten(node: E.Expr, shape: Shape) -> tuple[Fraction, dict[E.Expr, int]]:
 
     def visit(n: E.Expr, exponent: int) -> None:
         nonlocal coef
-        if isinstance(n, E.Const):
+        if isinstance(n, E.Const) and (n.value or exponent > 0):  # 1/0 stays a factor
             coef *= n.value ** exponent
         elif _is(n, "mul") and all(fits(a) for a in n.args):
             visit(n.args[0], exponent)
@@ -317,7 +317,7 @@ _poly_outer = _poly
 
 
 def _reciprocal(p: Poly, node: E.Expr) -> Poly:
-    if len(p) == 1:
+    if len(p) == 1:  # (an exact zero has no terms: it stays a factor)
         (m, c), = p.items()
         return {tuple((f, -e) for f, e in m): 1 / c}
     return {((node, -1),): Fraction(1)}
