@@ -130,7 +130,10 @@ class _RepairSearch:
             return None
         try:
             tree = claim() if callable(claim) else claim
-            text = E.to_text(present(self.builder.tidy(tree)))
+            if tree is None:  # the builder made the candidate an exact zero of unknown shape
+                return None
+            # a candidate that simplifies to zero (e.g. ``0 * x.T``) is spelled as zeros
+            text = E.to_text(self.builder.zero_or(present(self.builder.tidy(tree)), tree.shape))
         except MatcalcError:
             return None
         key = (layout, text, label)

@@ -126,3 +126,13 @@ def test_most_planted_mistakes_are_named(corpus_results: list[dict]) -> None:
     share = named / len(CORPUS)
     print(f"\n{named} of {len(CORPUS)} planted mistakes named with the right kind ({share:.0%})")
     assert share >= 0.8
+
+
+@pytest.mark.parametrize("identity, vars_", [
+    ("d(x.T @ x)/d(x) = 0 * x.T", {"x": "n"}),
+    ("d(exp(s - 40))/d(s) = 0", {"s": ""}),
+])
+def test_a_claim_that_simplifies_to_zero_is_diagnosed_not_crashed(identity, vars_) -> None:
+    # found by the adversarial run: the builder returns "no tree" for an exact zero;
+    # the truth (2 x.T, exp(s - 40)) is non-zero, so the claim fails
+    assert matcalc.verify(identity, vars=vars_).status == "fails"

@@ -163,8 +163,9 @@ def test_symbolic_time_limit_is_reported() -> None:
     assert verdict.status == "holds" and verdict.strength == "general"
     assert verdict.exact_sizes == () and verdict.numeric_sizes == ({"n": 5},)
     assert "exactly" not in verdict.summary and "numerically at n = 5" in verdict.summary
-    # a claim the rules do not reduce to: numeric evidence only, and it says so
-    other = matcalc.verify("d(logdet(X))/d(X) = inv(X) @ X @ inv(X)", vars={"X": "n n"},
+    # a claim the rules do not reduce to (they have no rule for inv of a product):
+    # numeric evidence only, and it says so
+    other = matcalc.verify("d(logdet(X))/d(X) = inv(X @ X) @ X", vars={"X": "n n"},
                            assume={"X": "spd"}, sizes={"n": 5}, timeout=0.001)
     assert other.status == "holds" and other.strength == "numeric"
     assert "numerically at n = 5 only (no exact evidence" in other.summary
