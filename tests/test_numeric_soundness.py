@@ -169,3 +169,14 @@ def test_engine_disagreement_only_beyond_rounding() -> None:
     # numeric points that happen to agree with a refuted claim: a sampling limit
     outcome = combine(refuted, _numeric([True, True], [False, False]))
     assert outcome.disagreement is None and outcome.status == "fails"
+
+
+def test_the_numeric_stage_finds_points_inside_a_narrow_domain() -> None:
+    # issue 17: log(sin(X)) needs sin(X) > 0 in every entry, which Gaussian draws
+    # rarely give at k = 6, 7; the right derivative (by hand: d/dX[i,j] of
+    # a_i log(sin X_ij) b_j is a_i b_j cos(X_ij) / sin(X_ij), transposed in the
+    # numerator layout) must be confirmed by torch too, not only by the exact stage
+    verdict = matcalc.verify("d(a.T @ log(sin(X)) @ b)/d(X) = (b @ a.T) * cos(X.T) / sin(X.T)",
+                             vars={"a": "k", "b": "k", "X": "k k"}, method="numeric")
+    assert verdict.status == "holds"
+    assert {p.sizes["k"] for p in verdict.numeric.points} >= {6, 7}
