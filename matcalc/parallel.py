@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -70,29 +69,25 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
         from . import numeric, symbolic  # noqa: F401
 
     context = multiprocessing.get_context(method)
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,
-                               initializer=_init_worker)
+    # multiprocessing.Pool, not ProcessPoolExecutor: Pool.terminate() drains its task
+    # queue before it stops the workers, so an interrupted run cannot hang on a full
+    # pipe (ProcessPoolExecutor's shutdown did, with queued tasks and killed workers)
+    pool = context.Pool(processes=min(jobs, len(items)), initializer=_init_worker)
     try:
-        futures = {pool.submit(function, item): i for i, item in enumerate(items)}
-        for done, future in enumerate(as_completed(futures), 1):
-            i = futures[future]
-            results[i] = future.result()
+        tasks = [(function, i, item) for i, item in enumerate(items)]
+        for done, (i, result) in enumerate(pool.imap_unordered(_indexed, tasks), 1):
+            results[i] = result
             if progress:
-                progress(done, len(items), results[i])
+                progress(done, len(items), result)
+        pool.close()
     except BaseException:
-        _stop(pool)  # KeyboardInterrupt or a failed task: no worker is left running
+        pool.terminate()  # KeyboardInterrupt or a failed task: no worker is left running
         raise
-    pool.shutdown()
+    finally:
+        pool.join()
     return results
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now (not after their task)."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
-    if terminate is not None:
-        terminate()
-    else:
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
-    pool.shutdown(wait=True)
+def _indexed(task: tuple[Callable[[Any], Any], int, Any]) -> tuple[int, Any]:
+    function, index, item = task
+    return index, function(item)
