@@ -52,12 +52,19 @@ exit codes:
   130  interrupted (Ctrl-C)
 """
 
-LANGUAGE = """\
-expression language: + - * / ** @ .T, d(f)/d(x), lhs = rhs; the functions are
-  trace det inv logdet norm norm1 sum mean dot exp log sin cos tanh sqrt abs sign
-  sigmoid relu softmax diag eye ones zeros vec kron outer detach
-  (README.md, "The expression language", describes each)
-"""
+def _language() -> str:
+    """The help's summary of the language; the function list is the registry's."""
+    import textwrap
+
+    from .ops import REGISTRY
+
+    names = " ".join(name for name, op in REGISTRY.items() if op.syntax == "call")
+    return ("expression language: + - * / ** @ .T, d(f)/d(x), lhs = rhs; the functions are\n"
+            + textwrap.fill(names, width=80, initial_indent="  ", subsequent_indent="  ")
+            + '\n  (README.md, "The expression language", describes each)\n')
+
+
+LANGUAGE = _language()
 
 EPILOG = """\
 examples:
