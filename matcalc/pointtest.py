@@ -10,7 +10,9 @@ their derivatives; nothing is expanded):
    the degree bound comes from running the same evaluation on degree bounds).
    A non-zero entry with no transcendental value involved is a certain
    refutation; one with them may be a relation between them
-   (``exp(2x) = exp(x)**2``) and is decided at real points.
+   (``exp(2x) = exp(x)**2``) and is decided at real points. A pole at every
+   random point (a denominator that is zero as a polynomial) means the claim
+   is defined nowhere at these sizes: no valid point, without real draws.
 2. **Real points.** Points inside the domain of every operation, drawn in
    several styles (small integers, modest and wide rationals of both signs,
    positive ones below 3 so that ``log(sin(X))`` is defined, tiny ones) and,
@@ -44,6 +46,8 @@ from .shapes import Shape
 
 #: random points of the modular test
 MOD_POINTS = 2
+#: random points modulo P tried before concluding that every point is a pole
+POLE_ATTEMPTS = 6
 #: draws of real points, and how many valid ones are evaluated
 DRAWS = 60
 VALID_POINTS = 4
@@ -95,16 +99,20 @@ class PointTest:
     def modular(self) -> PointOutcome:
         kit = ModKit(self.seed)
         for point in range(MOD_POINTS):
-            for _attempt in range(6):
+            reasons: Counter = Counter()
+            for _attempt in range(POLE_ATTEMPTS):
                 params = {name: [Mod(self.rng.randrange(P)) for _ in range(count)]
                           for name, count in self.counts.items()}
                 try:
+                    if reasons:  # a pole already: the values alone find the next one cheaply
+                        self._difference(kit, params, domain_only=True)
                     diff = self._difference(kit, params)
                     break
-                except (ZeroDivisionError, OutOfDomain):
+                except (ZeroDivisionError, OutOfDomain) as error:
+                    reasons[str(error) or "a division by 0"] += 1
                     continue
             else:
-                return PointOutcome("hard", "no modular point off the poles")
+                return self._everywhere_a_pole(reasons)
             if any(v.v != 0 for v in diff):
                 if kit.met_atom:
                     return PointOutcome("hard", "lhs - rhs does not vanish as a rational "
@@ -122,9 +130,24 @@ class PointTest:
                             f"probability <= {bound:.1e}", error_bound=bound,
                             proof="polynomial identity test")
 
-    def _difference(self, kit: Any, params: Mapping[str, list[Any]]) -> list[Any]:
+    def _everywhere_a_pole(self, reasons: Counter) -> PointOutcome:
+        """Every random point modulo P was a pole: a denominator (or the
+        determinant of a matrix inverted) vanished at each of them, so as a
+        polynomial it is zero (Schwartz-Zippel), and it is zero at every real
+        point as well: the claim is defined nowhere at these sizes (``k x k``
+        ``X.T @ A @ X`` for an ``n x k`` ``X`` with ``k > n``). Real points would
+        only confirm that, at great cost (each one evaluates the derivative
+        before the pole is met), so none are drawn."""
+        common = reasons.most_common(1)[0][0] if reasons else "no reason recorded"
+        return PointOutcome("no-point", f"no valid point in {POLE_ATTEMPTS} random draws "
+                            f"modulo 2**61 - 1 (most often: {common}): a denominator that "
+                            "vanishes at random points vanishes everywhere",
+                            draws=POLE_ATTEMPTS, reasons=reasons)
+
+    def _difference(self, kit: Any, params: Mapping[str, list[Any]],
+                    domain_only: bool = False) -> list[Any]:
         env = environment(kit, self.shapes, self.tags, self.sizes, params, self.reflected)
-        ev = Jets(kit, env, self.sizes, self.kink_zeros)
+        ev = Jets(kit, env, self.sizes, self.kink_zeros, domain_only=domain_only)
         left, right = ev.value(self.lhs), ev.value(self.rhs)
         return [base(a - b) for a, b in zip(left.flat, right.flat)]
 

@@ -17,6 +17,11 @@ Expected verdicts, established by hand:
   denominator layout; the claims without the cos factor are false. The domain is
   sin(X) > 0 in every entry, which random points rarely meet;
 * ``log(-exp(x))`` is defined nowhere (its argument is negative): no valid point.
+* for an ``n x k`` matrix ``X`` with ``k > n``, the ``k x k`` matrix ``X.T @ A @ X`` has
+  rank at most ``n``: it is never invertible, so ``inv(X.T @ A @ X)`` is defined
+  nowhere at such sizes; at ``k <= n`` the Matrix Cookbook's (§2.1.2)
+  ``d(det(X.T A X))/dX = det(X.T A X) (A X inv(X.T A X) + A.T X inv(X.T A.T X))``
+  (denominator layout) holds by Jacobi's formula and the product rule.
 """
 
 from __future__ import annotations
@@ -112,3 +117,29 @@ def test_both_sides_of_a_far_kink_are_tried() -> None:
     assert true.status == "undecided" and true.finding == "vanishes"
     # the kinks of abs and of sign, ten entries each
     assert "kinks: 20 of 20 kink arguments tried on both sides" in true.detail
+
+
+def test_sizes_where_the_claim_is_defined_nowhere_are_undecided_at_modular_cost(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pole at every random point modulo P is a pole everywhere: no real point is
+    drawn at those sizes (each draw used to evaluate the derivative before meeting
+    the singular inverse), and the sizes where the claim is defined are decided."""
+    from matcalc.pointtest import PointTest
+
+    def no_real_points(*args: object, **kwargs: object) -> None:
+        raise AssertionError("real points drawn where every modular point is a pole")
+
+    monkeypatch.setattr(PointTest, "real_points", no_real_points)
+    engines = Engines(declare({"X": "n k", "A": "n n"}, {"A": ["invertible"]}),
+                      method="symbolic")
+    scope = engines.declarations.scope("denominator")
+    lhs = parse_expression("d(det(X.T @ A @ X))/d(X)", scope)
+    true = parse_expression("det(X.T @ A @ X) * (A @ X @ inv(X.T @ A @ X) "
+                            "+ A.T @ X @ inv(X.T @ A.T @ X))", scope)
+    proved = engines.symbolic(lhs, true)
+    assert proved.status == "proved"
+    assert proved.size_sets and all(s["k"] <= s["n"] for s in proved.size_sets)
+    assert "no valid point in 6 random draws modulo 2**61 - 1" in proved.detail
+    assert "inv needs X.T @ A" in proved.detail
+    false = parse_expression("2 * det(X.T @ A @ X) * A @ X @ inv(X.T @ A @ X)", scope)
+    assert engines.symbolic(lhs, false).status == "refuted"  # A is not symmetric
