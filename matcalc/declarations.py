@@ -30,9 +30,6 @@ EXACT_SIZES = (3, 2, 4, 5, 6, 7)
 EXACT_SETS = 3
 #: the larger sizes the numeric stage adds, in two instantiations
 NUMERIC_SIZES = (6, 7, 8, 9, 10, 11, 12, 13)
-#: a pinned size is decided exactly up to this size, when the identity is cheap
-#: there (no det, inv or logdet: those swell beyond ``limits.MAX_SYMBOLIC_DIM``)
-MAX_EXACT_PINNED = 50
 
 
 def _rotated(names: list[str], pinned: Mapping[str, int], base: tuple[int, ...],

@@ -20,7 +20,7 @@ from . import expr as E
 from . import limits
 from ._lazy import load, sp, torch
 from .budget import Timeout, time_budget
-from .declarations import MAX_EXACT_PINNED, Declarations
+from .declarations import Declarations
 from .errors import MatcalcError, ShapeError, UndecidedError
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
@@ -185,8 +185,9 @@ class Engines:
                 nodes: Sequence[E.Expr] = ()) -> str | None:
         """Why the exact stage cannot run at ``sizes`` (default: the first
         instantiation), or None. Beyond ``limits.MAX_SYMBOLIC_DIM`` only pinned
-        sizes up to ``MAX_EXACT_PINNED`` are decided, and only for identities
-        without det, inv or logdet (whose entries swell with the size)."""
+        sizes are decided: up to ``limits.MAX_EXACT_PINNED`` for identities
+        without det, inv or logdet, and up to ``limits.MAX_EXACT_PINNED_LINALG``
+        for those whose evaluation at a point costs O(n^3) (see limits.py)."""
         sizes = self.declarations.symbolic_sizes() if sizes is None else sizes
         pinned = dict(self.declarations.pinned)
         for name, shape in self.declarations.shapes:
@@ -194,14 +195,19 @@ class Engines:
             if max(dims) <= limits.MAX_SYMBOLIC_DIM:
                 continue
             large = [d for d in shape if d.size(sizes) > limits.MAX_SYMBOLIC_DIM]
-            cheap = (nodes and all(set(d.names) <= set(pinned) for d in large)
-                     and max(dims) <= MAX_EXACT_PINNED
-                     and not any(isinstance(n, E.Apply) and n.op in _SWELLING
-                                 for node in nodes for n in E.walk(node)))
-            if not cheap:
-                return (f"{name} is {fmt(shape)} = {dims}, beyond the exact stage's size "
-                        f"limit ({limits.MAX_SYMBOLIC_DIM}; pinned sizes up to "
-                        f"{MAX_EXACT_PINNED} without det, inv or logdet)")
+            beyond = (f"{name} is {fmt(shape)} = {dims}, beyond the exact stage's size "
+                      f"limit ({limits.MAX_SYMBOLIC_DIM}")
+            if not (nodes and all(set(d.names) <= set(pinned) for d in large)):
+                return beyond + "; pinned sizes are decided further)"
+            if max(dims) <= limits.MAX_EXACT_PINNED and not any(
+                    isinstance(n, E.Apply) and n.op in _SWELLING
+                    for node in nodes for n in E.walk(node)):
+                continue
+            if max(dims) > limits.MAX_EXACT_PINNED_LINALG:
+                return beyond + f"; pinned sizes up to {limits.MAX_EXACT_PINNED_LINALG})"
+            costly = _costly(nodes, sizes)
+            if costly:
+                return f"{name} is {fmt(shape)} = {dims} and {costly}"
         return None
 
     def exact_instantiations(self) -> list[tuple[dict[str, int], frozenset[str]]]:
@@ -288,6 +294,7 @@ class Engines:
                 reflected: frozenset[str], first: bool) -> SymbolicEvidence:
         """One instantiation: evaluation at points first (:mod:`matcalc.pointtest`);
         SymPy (:mod:`matcalc.symbolic`) where that cannot decide, when small."""
+        from .fields import Unevaluated
         from .jets import NoExactForm
         from .pointtest import PointTest
 
@@ -299,6 +306,9 @@ class Engines:
             outcome = self._points(test)
         except NoExactForm:
             return self.session(wrt, sizes, reflected).compare(lhs, rhs, self.seed)
+        except Unevaluated as error:
+            return SymbolicEvidence("undecided", dict(sizes), str(error), entries=entries,
+                                    seconds=time.perf_counter() - start)
         if outcome.status == "proved" or (outcome.status == "refuted"
                                           and outcome.counterexample is not None):
             text = self._derivative_text(lhs, wrt, sizes, reflected) if first else None
@@ -404,6 +414,27 @@ def _entries(node: E.Expr, sizes: Mapping[str, int]) -> int:
 
 #: operations whose exact entries swell with the size
 _SWELLING = frozenset({"det", "inv", "logdet"})
+
+
+def _costly(nodes: Sequence[E.Expr], sizes: Mapping[str, int]) -> str | None:
+    """Why evaluating ``nodes`` (the two sides) at a point would cost more than
+    O(n^3) at these sizes, or None (the rules are in limits.py)."""
+    from .pointtest import directional, directional_derivative
+
+    along = directional_derivative(*nodes) if len(nodes) == 2 else None
+    for node in nodes:
+        if _entries(node, sizes) > limits.MAX_EXACT_ENTRIES:
+            return (f"{E.to_text(node)[:40]} has {_entries(node, sizes):,} entries (the exact "
+                    f"stage's limit at large sizes is {limits.MAX_EXACT_ENTRIES:,})")
+        for n in E.walk(node):
+            if not isinstance(n, E.Derivative) or n is node and directional(n, along):
+                continue
+            inputs = _entries(n.wrt, sizes)
+            if inputs > limits.MAX_EXACT_DIRECTIONS:
+                return (f"d(...)/d({n.wrt.name}) inside the claim needs {inputs:,} "
+                        f"directions (the exact stage's limit at large sizes is "
+                        f"{limits.MAX_EXACT_DIRECTIONS})")
+    return None
 
 
 def _sizes_text(sizes: Mapping[str, int]) -> str:

@@ -42,6 +42,11 @@ class OutOfDomain(Exception):
     """The point is outside the domain of an operation (the message says which)."""
 
 
+class Unevaluated(Exception):
+    """The evaluator does not evaluate this value here (a limit of matcalc, not a
+    property of the claim: the exact stage is then undecided at these sizes)."""
+
+
 # ---------------------------------------------------------------------------
 # Integers modulo P
 

@@ -35,6 +35,7 @@ from ._lazy import np
 from .budget import check_time
 from .fields import Dual, ModKit, OutOfDomain, base, lift_unary
 from .layout import arrange, layout_plan
+from .linalg import SMALL, det, inverse, matmul
 from .shapes import Shape, concrete
 
 
@@ -55,48 +56,6 @@ def _map(fn: Callable[[Any], Any], a: Any) -> Any:
     for index in np.ndindex(a.shape):
         out[index] = fn(a[index])
     return out
-
-
-# ---------------------------------------------------------------------------
-# Linear algebra with + - * / only (any kit, duals included)
-
-
-def det(a: Any) -> Any:
-    """The determinant by Bird's division-free algorithm (Inf. Proc. Letters,
-    2011): ``X <- mu(X) @ A`` n - 1 times, where ``mu(X)`` keeps the strict
-    upper part of X and puts ``-(X[i+1, i+1] + ... + X[n-1, n-1])`` on the
-    diagonal; then ``det(A) = (-1)**(n-1) X[0, 0]``. Valid at singular points
-    too, where the derivative of det need not vanish."""
-    n = a.shape[0]
-    rows = [list(r) for r in a]
-    x = rows
-    for _ in range(n - 1):
-        tails = [None] * n
-        tail = 0
-        for i in range(n - 1, -1, -1):
-            tails[i] = -tail
-            tail = tail + x[i][i]
-        x = [[_total((x[i][k] * rows[k][j] for k in range(i + 1, n)), tails[i] * rows[i][j])
-              for j in range(n)] for i in range(n)]
-    return x[0][0] if n % 2 == 1 else -x[0][0]
-
-
-def inverse(a: Any, kit: Any) -> Any:
-    """Gauss-Jordan elimination, pivoting on entries the kit knows are non-zero."""
-    n = a.shape[0]
-    m = [list(a[i]) + [kit.const(Fraction(int(i == j))) for j in range(n)] for i in range(n)]
-    for col in range(n):
-        pivot = next((r for r in range(col, n) if not kit.is_zero(m[r][col])), None)
-        if pivot is None:
-            raise OutOfDomain("inv of a matrix that is (or may be) singular")
-        m[col], m[pivot] = m[pivot], m[col]
-        scale = 1 / m[col][col]
-        m[col] = [e * scale for e in m[col]]
-        for r in range(n):
-            if r != col:
-                factor = m[r][col]
-                m[r] = [e - factor * p for e, p in zip(m[r], m[col])]
-    return array(n, n, lambda i, j: m[i][n + j])
 
 
 # ---------------------------------------------------------------------------
@@ -151,6 +110,22 @@ class Jets:
                 raise NoExactForm(node.op)
             return form(self, node)
         return self._derivative(node)
+
+    def directional(self, node: E.Derivative, direction: list[Any]) -> list[Any]:
+        """The derivative of ``node.of`` along ``direction`` (one value per entry
+        of the variable, flat): the native Jacobian contracted with it, one
+        entry per entry of ``node.of`` (flat), at the cost of one evaluation."""
+        wrt = node.wrt.name
+        point = self.value(node.wrt)
+        tag = self.tag + 1
+        seeded = np.empty(point.shape, dtype=object)
+        for k, index in enumerate(np.ndindex(point.shape)):
+            seeded[index] = Dual(tag, point[index], [direction[k]])
+        inner = Jets(self.kit, {**self.env, wrt: seeded}, self.sizes, self.kink_zeros,
+                     parent=self, wrt=wrt)
+        zero = self.kit.const(Fraction(0))
+        return [e.tan[0] if isinstance(e, Dual) and e.tag == tag else zero
+                for e in inner.value(node.of).flat]
 
     def _derivative(self, node: E.Derivative) -> Any:
         wrt = node.wrt.name
@@ -315,19 +290,28 @@ def _div(ev: Jets, node: E.Apply) -> Any:
 
 
 def _det(ev: Jets, node: E.Apply) -> Any:
-    return array(1, 1, lambda i, j: det(ev.arg(node)))
+    return array(1, 1, lambda i, j: det(ev.arg(node), ev.kit))
 
 
 def _inv(ev: Jets, node: E.Apply) -> Any:
     a = ev.arg(node)
-    ev.require_nonzero(det(_map(base, a)), f"inv needs {_text(node.args[0])} invertible")
+    why = f"inv needs {_text(node.args[0])} invertible"
+    if a.shape[0] > SMALL:  # elimination finds a singular matrix itself
+        try:
+            return inverse(a, ev.kit)
+        except OutOfDomain:
+            raise OutOfDomain(why) from None
+        except ZeroDivisionError:
+            raise ZeroDivisionError(why) from None
+    ev.require_nonzero(det(_map(base, a), ev.kit), why)
     return inverse(a, ev.kit)
 
 
 def _logdet(ev: Jets, node: E.Apply) -> Any:
     a = ev.arg(node)
-    ev.require_positive(det(_map(base, a)), f"logdet needs det({_text(node.args[0])}) > 0")
-    d = det(a)
+    ev.require_positive(det(_map(base, a), ev.kit),
+                        f"logdet needs det({_text(node.args[0])}) > 0")
+    d = det(a, ev.kit)
     return array(1, 1, lambda i, j: ev.functions["log"](d))
 
 
@@ -439,10 +423,7 @@ def _dot(ev: Jets, node: E.Apply) -> Any:
 
 
 def _matmul(ev: Jets, node: E.Apply) -> Any:
-    a, b = ev.arg(node), ev.arg(node, 1)
-    inner = a.shape[1]
-    return array(a.shape[0], b.shape[1],
-                 lambda i, j: _total((a[i, k] * b[k, j] for k in range(inner)), ev.const(0)))
+    return matmul(ev.arg(node), ev.arg(node, 1), ev.kit)
 
 
 #: operation -> its exact form (one row per operation of ops.REGISTRY)
@@ -507,7 +488,7 @@ def instantiate(kit: Any, shape: tuple[int, int], tags: frozenset[str], params: 
         for (i, j), p in zip(positions, params):
             skew[i, j], skew[j, i] = p, -p
         eye = array(rows, rows, lambda i, j: one if i == j else zero)
-        q = _matmul_arrays(eye - skew, inverse(eye + skew, kit), zero)
+        q = matmul(eye - skew, inverse(eye + skew, kit), kit)
         if reflect:
             q[0, :] = -q[0, :]
         return q
@@ -517,11 +498,6 @@ def instantiate(kit: Any, shape: tuple[int, int], tags: frozenset[str], params: 
     if struct == "diagonal":
         return array(rows, cols, lambda i, j: lookup[(i, i)] if i == j else zero)
     return array(rows, cols, lambda i, j: lookup[(i, j)])
-
-
-def _matmul_arrays(a: Any, b: Any, zero: Any) -> Any:
-    return array(a.shape[0], b.shape[1], lambda i, j: _total(
-        (a[i, k] * b[k, j] for k in range(a.shape[1])), zero))
 
 
 def environment(kit: Any, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],

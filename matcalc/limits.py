@@ -26,6 +26,24 @@ MAX_DIM = 100_000
 MAX_SYMBOLIC_DIM = 7
 #: ... and differentiates at most this many (output entry, input entry) pairs
 MAX_SYMBOLIC_PAIRS = 4096
+#: Beyond MAX_SYMBOLIC_DIM, a size the user pins is still decided exactly, by
+#: evaluation at random points (modulo the prime 2**61 - 1, then fractions), up to
+#: MAX_EXACT_PINNED when the identity is cheap at any size there (no det, inv or
+#: logdet; derivatives forward-mode in every direction) ...
+MAX_EXACT_PINNED = 50
+#: ... and up to MAX_EXACT_PINNED_LINALG for any identity whose evaluation at a point
+#: costs O(n^3) (matcalc.linalg): det, inv and matrix products by elimination and
+#: products on integers modulo the prime, a derivative that is a whole side of the
+#: claim along one random direction (the Jacobian contracted with a random vector:
+#: zero for a random vector only if it is zero, Schwartz-Zippel again) and any
+#: other derivative only with respect to a variable of at most MAX_EXACT_DIRECTIONS
+#: entries (forward mode costs one more evaluation per entry); each side has at
+#: most MAX_EXACT_ENTRIES entries. The bound is the cost: in pure Python a det or
+#: inv claim takes about 0.5 to 1.5 s at n = 100 and 2 to 3 s at n = 150 (a
+#: Gauss-Jordan step is 2 n^2 big-integer operations), against SYMBOLIC_TIME_BUDGET
+MAX_EXACT_PINNED_LINALG = 150
+MAX_EXACT_DIRECTIONS = 64
+MAX_EXACT_ENTRIES = 40_000
 #: entries of any one array the numeric stage builds: a variable, a value, a claim
 #: and a Jacobian alike (25,000,000 float64 entries are 200 MB), so that a claim
 #: is never refused at a size where its Jacobian could still be formed, e.g.

@@ -36,13 +36,15 @@ from typing import Any
 
 from . import assumptions as A
 from . import expr as E
+from . import limits
 from ._lazy import np
 from .budget import check_time
 from .evidence import Counterexample, Grid
 from .fields import (BITS, P, DegreeKit, Degree, ExactKit, IntervalKit, Mod, ModKit,
                      NotRational, OutOfDomain, base)
 from .jets import Jets, environment, parameter_counts
-from .shapes import Shape
+from .layout import arrange, layout_plan
+from .shapes import Shape, concrete
 
 #: random points of the modular test
 MOD_POINTS = 2
@@ -93,6 +95,23 @@ class PointTest:
         self.seed = seed
         self.counts = parameter_counts(self.shapes, self.tags, self.sizes)
         self.kink_zeros: set = set()
+        #: beyond the small sizes, a derivative that is a whole side, with respect to
+        #: a variable of more than limits.MAX_EXACT_DIRECTIONS entries, is compared
+        #: along random directions (the Jacobians contracted with a random vector)
+        self.large = max(self.sizes.values(), default=1) > limits.MAX_SYMBOLIC_DIM
+        along = directional_derivative(lhs, rhs) if self.large else None
+        if along is not None and _entries(along.wrt, self.sizes) > limits.MAX_EXACT_DIRECTIONS:
+            self.along: E.Derivative | None = along
+        else:
+            self.along = None
+        #: set by the modular test: both sides are rational functions of the point
+        #: (no exp, log, sqrt, kink, ... met), defined wherever the denominators it
+        #: met (not identically 0, since they were not 0 there) do not vanish
+        self.rational = False
+        self._index: list[int] = []
+        self._inputs = self._outputs = 0
+        if self.along is not None:
+            self._index, self._outputs, self._inputs = _native_index(self.along, self.sizes)
 
     # -- 1. the modular test
 
@@ -113,18 +132,23 @@ class PointTest:
                     continue
             else:
                 return self._everywhere_a_pole(reasons)
+            self.rational = not kit.met_atom
             if any(v.v != 0 for v in diff):
                 if kit.met_atom:
                     return PointOutcome("hard", "lhs - rhs does not vanish as a rational "
                                         "function of the values of exp, log, sin, ...")
+                along = " contracted with a random vector" if self.along is not None else ""
                 return PointOutcome("refuted", "lhs - rhs is a non-zero rational function "
-                                    "(not 0 at a random point modulo the prime 2**61 - 1)")
+                                    f"(lhs - rhs{along} is not 0 at a random point modulo "
+                                    "the prime 2**61 - 1)")
         degree = self._degree()
         if degree == 0:  # constants: 0 at one point is 0 everywhere
             return PointOutcome("proved", "every entry of lhs - rhs is a constant, and it is 0",
                                 proof="exact")
         bound = (degree / P) ** MOD_POINTS
         note = " (exp, log, sqrt, ... as independent variables)" if kit.met_atom else ""
+        if self.along is not None:
+            note += ", the Jacobians contracted with a random vector"
         return PointOutcome("proved", f"polynomial identity test{note} at {MOD_POINTS} "
                             f"random points modulo 2**61 - 1, degree <= {degree}, error "
                             f"probability <= {bound:.1e}", error_bound=bound,
@@ -148,8 +172,36 @@ class PointTest:
                     domain_only: bool = False) -> list[Any]:
         env = environment(kit, self.shapes, self.tags, self.sizes, params, self.reflected)
         ev = Jets(kit, env, self.sizes, self.kink_zeros, domain_only=domain_only)
-        left, right = ev.value(self.lhs), ev.value(self.rhs)
-        return [base(a - b) for a, b in zip(left.flat, right.flat)]
+        left, right = self._sides(ev, domain_only)
+        return [base(a - b) for a, b in zip(left, right)]
+
+    def _sides(self, ev: Jets, domain_only: bool = False) -> tuple[list[Any], list[Any]]:
+        """Both sides' entries (flat); along a random direction when ``along``."""
+        if self.along is None or domain_only:
+            return list(ev.value(self.lhs).flat), list(ev.value(self.rhs).flat)
+        kit = ev.kit
+        if kit.name == "modular":
+            direction = [Mod(self.rng.randrange(P)) for _ in range(self._inputs)]
+        elif kit.name == "degree":  # the direction's entries are variables of the test too
+            direction = [Degree(1, 0)] * self._inputs
+        else:
+            direction = [kit.const(Fraction(self.rng.randint(-9, 9), self.rng.randint(1, 4)))
+                         for _ in range(self._inputs)]
+        left, right = (self._contracted(ev, side, direction) for side in (self.lhs, self.rhs))
+        return left, right
+
+    def _contracted(self, ev: Jets, side: E.Expr, direction: list[Any]) -> list[Any]:
+        """One side contracted with ``direction`` over the input's entries."""
+        d = self.along
+        assert d is not None
+        if directional(side, d):
+            return ev.directional(side, direction)
+        out = [ev.const(0)] * self._outputs
+        for value, code in zip(ev.value(side).flat, self._index):
+            check_time()
+            o, k = divmod(code, self._inputs)
+            out[o] = out[o] + value * direction[k]
+        return out
 
     def _degree(self) -> int:
         kit = DegreeKit()
@@ -165,6 +217,12 @@ class PointTest:
     def domain_point(self) -> PointOutcome:
         """After a proof: whether the domain has a point at all (``log(-exp(x))``
         has none, and a proof there would be void)."""
+        if self.large and self.rational:
+            # the domain is the complement of the zeros of finitely many polynomials
+            # that are not identically 0: dense, and so it meets every assumption's set
+            # (each an open set of its parameters); no need for costly fractions
+            return PointOutcome("vanishes", "a valid point exists (a rational identity, "
+                                "defined off the zeros of its denominators)", valid=1)
         reasons: Counter = Counter()
         for draw in range(DRAWS):
             check_time()
@@ -276,7 +334,11 @@ class PointTest:
                 env = environment(kit, self.shapes, self.tags, self.sizes, values,
                                   self.reflected)
                 ev = Jets(kit, env, self.sizes, self.kink_zeros, domain_only=domain_only)
-                left, right = ev.value(self.lhs), ev.value(self.rhs)
+                if domain_only or self.along is None:
+                    left, right = ev.value(self.lhs), ev.value(self.rhs)
+                    pairs = list(zip(left.flat, right.flat))
+                else:
+                    pairs = list(zip(*self._sides(ev)))
             except NotRational:
                 continue
             except (OutOfDomain, ZeroDivisionError) as error:
@@ -286,8 +348,12 @@ class PointTest:
                 seen.setdefault(key, set()).update(signs)
             if domain_only:
                 return True
-            for a, b in zip(left.flat, right.flat):
+            for a, b in pairs:
                 if _differs(base(a), base(b), kit):
+                    if self.along is not None:  # no Jacobian to show, but certain
+                        return PointOutcome("refuted", "lhs - rhs contracted with a random "
+                                            f"vector is not 0 at a rational point ({kit.name} "
+                                            "arithmetic)")
                     return self._refuted(params, env, left, right, kit)
             return True
         return False  # pragma: no cover - the interval kit evaluates everything
@@ -310,6 +376,9 @@ class PointTest:
 
     def counterexample(self) -> PointOutcome:
         """After a modular refutation: a rational point that shows it."""
+        if self.along is not None:
+            return PointOutcome("vanishes", "no counterexample is shown at this size (the "
+                                "Jacobians are compared along random directions)")
         reasons: Counter = Counter()
         seen: dict[tuple, set[int]] = {}
         valid = 0
@@ -320,6 +389,35 @@ class PointTest:
                 return found
             valid += bool(found)
         return PointOutcome("vanishes", f"no rational point among {valid} valid ones shows it")
+
+
+def directional_derivative(lhs: E.Expr, rhs: E.Expr) -> E.Derivative | None:
+    """The derivative that is a whole side of the claim (the left one first), which
+    large claims compare along random directions; None if neither side is one."""
+    return next((side for side in (lhs, rhs) if isinstance(side, E.Derivative)), None)
+
+
+def directional(side: E.Expr, along: E.Derivative | None) -> bool:
+    """Whether ``side`` is evaluated along the random direction itself (a
+    derivative arranged as ``along`` is), rather than contracted with it."""
+    return along is not None and isinstance(side, E.Derivative) and \
+        (side.wrt.name, side.layout, side.of.shape) == (along.wrt.name, along.layout,
+                                                        along.of.shape)
+
+
+def _entries(node: E.Expr, sizes: Mapping[str, int]) -> int:
+    rows, cols = concrete(node.shape, sizes)
+    return rows * cols
+
+
+def _native_index(d: E.Derivative, sizes: Mapping[str, int]) -> tuple[list[int], int, int]:
+    """For each entry of ``d`` in its layout (flat), ``output * inputs + input``
+    in native order; and the numbers of outputs and inputs."""
+    out_shape, in_shape = concrete(d.of.shape, sizes), concrete(d.wrt.shape, sizes)
+    outputs, inputs = out_shape[0] * out_shape[1], in_shape[0] * in_shape[1]
+    native = np.arange(outputs * inputs, dtype=np.int64).reshape(out_shape + in_shape)
+    plan = layout_plan(d.of.shape, d.wrt.shape, d.layout)
+    return [int(c) for c in arrange(native, plan, sizes).flat], outputs, inputs
 
 
 def _differs(a: Any, b: Any, kit: Any) -> bool:

@@ -15,7 +15,9 @@ import sympy as sp
 
 from matcalc.declarations import declare
 from matcalc.fields import Dual, ExactKit, Mod, ModKit
-from matcalc.jets import EXACT_FORMS, Jets, array, det, environment, inverse, parameter_counts
+from matcalc.jets import EXACT_FORMS, Jets, array, environment, parameter_counts
+from matcalc.linalg import bird_det as det
+from matcalc.linalg import gauss_jordan as inverse
 from matcalc.ops import REGISTRY
 from matcalc.parsing import parse_expression
 

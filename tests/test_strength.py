@@ -67,23 +67,29 @@ def test_the_wrong_sign_rule_is_not_general() -> None:
 
 
 def test_pinned_size_beyond_the_exact_stage_is_numeric() -> None:
-    v = matcalc.verify("det(-X) = det(X)", vars={"X": "n n"}, sizes={"n": 60})
+    v = matcalc.verify("det(-X) = det(X)", vars={"X": "n n"}, sizes={"n": 200})
     assert v.status == "holds" and v.strength == "numeric" and v.exact_sizes == ()
-    assert v.numeric_sizes == ({"n": 60},)
-    assert str(v).startswith("HOLDS numerically at n = 60 (no exact evidence)")
+    assert v.numeric_sizes == ({"n": 200},)
+    assert str(v).startswith("HOLDS numerically at n = 200 (no exact evidence)")
     with pytest.raises(matcalc.errors.UndecidedError):
-        matcalc.verify("det(-X) = det(X)", vars={"X": "n n"}, sizes={"n": 60},
+        matcalc.verify("det(-X) = det(X)", vars={"X": "n n"}, sizes={"n": 200},
                        require="exact")
 
 
+def test_a_large_pinned_size_is_decided_exactly_at_that_size_only() -> None:
+    v = matcalc.verify("det(-X) = det(X)", vars={"X": "n n"}, sizes={"n": 60}, require="exact")
+    assert v.status == "holds" and v.strength == "exact" and v.exact_sizes == ({"n": 60},)
+    assert str(v).startswith("HOLDS exactly at n = 60")
+
+
 def test_require_on_the_command_line(capsys: pytest.CaptureFixture) -> None:
-    base = ["verify", "det(-X) = det(X)", "--var", "X:n,n", "--size", "n=60"]
+    base = ["verify", "det(-X) = det(X)", "--var", "X:n,n", "--size", "n=200"]
     assert main(base) == 0
     assert main([*base, "--require", "numeric"]) == 0
     capsys.readouterr()
     assert main([*base, "--require", "exact"]) == 3
     captured = capsys.readouterr()
-    assert captured.out.startswith("HOLDS numerically at n = 60")
+    assert captured.out.startswith("HOLDS numerically at n = 200")
     assert "--require exact" in captured.err
     general = ["verify", "d(A @ x)/d(x) = A", "--var", "x:n", "--var", "A:m,n"]
     assert main([*general, "--require", "general", "--json"]) == 0

@@ -379,11 +379,7 @@ TRAPS = [
 ]
 
 #: traps matcalc gets wrong today (reported as strict xfails; empty the set as they are fixed)
-KNOWN_OPEN: set[str] = {
-    # a pinned size beyond the exact stage: det of a skew matrix of odd order is 0
-    # exactly, but the numeric guards reject every singular point (item 6)
-    "skew-singular-odd",
-}
+KNOWN_OPEN: set[str] = set()
 
 
 def _params() -> list:

@@ -1,0 +1,468 @@
+"""Determinants, inverses and matrix products in the point test's number kits.
+
+Up to ``SMALL`` rows (``limits.MAX_SYMBOLIC_DIM``) the forms are the plain
+ones: Bird's division-free determinant, valid at singular points (where the
+derivative of det need not vanish), Gauss-Jordan elimination for the inverse
+and the schoolbook product. Beyond it (sizes pinned up to
+``limits.MAX_EXACT_PINNED_LINALG``) every form costs O(n^3) per evaluation:
+
+* integers modulo P (:class:`~matcalc.fields.Mod`, and one level of duals over
+  them): elimination on plain Python integers. A column without a non-zero
+  pivot means the matrix is singular modulo P: its determinant is then exactly
+  0 (the value at the point, modulo P) and its inverse does not exist
+  (ZeroDivisionError, so the modular test draws another point). Derivatives
+  follow ``d det(A) = det(A) tr(inv(A) dA)`` and ``d inv(A) = -inv(A) dA inv(A)``,
+  which need ``A`` invertible at the point (an inverse at a singular one is
+  another draw; the derivative of det there is not evaluated: :class:`Unevaluated`);
+* fractions, intervals and deeper duals: elimination on the kit's own values,
+  pivoting on an entry the kit knows is non-zero (for intervals the largest);
+  the derivative of det at a singular matrix is not evaluated there either;
+* degree bounds (:class:`~matcalc.fields.Degree`): elimination would double the
+  bounds at every step, so the bounds come from the rows instead. Row ``r``
+  times the product ``Q_r`` of its denominators (degree ``D_r``) is polynomial,
+  of degree at most ``N_r = D_r + max(0, max_j (n_rj - d_rj))``. Hence
+  ``det(A) = det(diag(Q) A) / prod(Q)`` has degrees at most ``(sum N, sum D)``,
+  every cofactor shares that denominator with a numerator of degree at most
+  ``sum N``, and ``inv(A) = adj(A) / det(A)`` has degrees at most
+  ``(sum N, sum N)`` with one common denominator. The derivatives'
+  bounds follow from the two rules above with those common denominators.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from operator import mul
+from typing import Any
+
+from . import limits
+from ._lazy import np
+from .budget import check_time
+from .fields import P, Degree, Dual, Mod, OutOfDomain, Unevaluated, base
+
+#: up to this many rows the plain forms are used (their cost grows faster than n^3)
+SMALL = limits.MAX_SYMBOLIC_DIM
+
+
+def array(rows: int, cols: int, entry: Any) -> Any:
+    out = np.empty((rows, cols), dtype=object)
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = entry(i, j)
+    return out
+
+
+def _total(values: Any, start: Any) -> Any:
+    total = start
+    for v in values:
+        total = total + v
+    return total
+
+
+# ---------------------------------------------------------------------------
+# The plain forms (small matrices)
+
+
+def bird_det(a: Any) -> Any:
+    """The determinant by Bird's division-free algorithm (Inf. Proc. Letters,
+    2011): ``X <- mu(X) @ A`` n - 1 times, where ``mu(X)`` keeps the strict
+    upper part of X and puts ``-(X[i+1, i+1] + ... + X[n-1, n-1])`` on the
+    diagonal; then ``det(A) = (-1)**(n-1) X[0, 0]``. Valid at singular points
+    too, where the derivative of det need not vanish."""
+    n = a.shape[0]
+    rows = [list(r) for r in a]
+    x = rows
+    for _ in range(n - 1):
+        check_time()
+        tails = [None] * n
+        tail = 0
+        for i in range(n - 1, -1, -1):
+            tails[i] = -tail
+            tail = tail + x[i][i]
+        x = [[_total((x[i][k] * rows[k][j] for k in range(i + 1, n)), tails[i] * rows[i][j])
+              for j in range(n)] for i in range(n)]
+    return x[0][0] if n % 2 == 1 else -x[0][0]
+
+
+def gauss_jordan(a: Any, kit: Any) -> Any:
+    """The inverse by Gauss-Jordan elimination, pivoting on entries the kit
+    knows are non-zero (for intervals the largest one)."""
+    n = a.shape[0]
+    m = [list(a[i]) + [kit.const(Fraction(int(i == j))) for j in range(n)] for i in range(n)]
+    for col in range(n):
+        check_time()
+        pivot = _pivot(m, col, kit)
+        if pivot is None:
+            raise OutOfDomain("inv of a matrix that is (or may be) singular")
+        m[col], m[pivot] = m[pivot], m[col]
+        scale = 1 / m[col][col]
+        m[col] = [e * scale for e in m[col]]
+        for r in range(n):
+            if r != col:
+                factor = m[r][col]
+                m[r] = [e - factor * p for e, p in zip(m[r], m[col])]
+    return array(n, n, lambda i, j: m[i][n + j])
+
+
+def _pivot(m: list[list[Any]], col: int, kit: Any) -> int | None:
+    rows = [r for r in range(col, len(m)) if not kit.is_zero(m[r][col])]
+    if not rows:
+        return None
+    if kit.name == "interval":  # the widest margin from 0
+        return max(rows, key=lambda r: abs(base(m[r][col]).x.mid.a))
+    return rows[0]
+
+
+# ---------------------------------------------------------------------------
+# The forms every evaluator calls
+
+
+def det(a: Any, kit: Any) -> Any:
+    """``det(a)`` in ``kit`` (see the module docstring for the method by size)."""
+    n = a.shape[0]
+    if kit.name == "degree" and n > SMALL:
+        return _degree_det(a)
+    if n <= SMALL:
+        return bird_det(a)
+    if kit.name == "modular":
+        split = _split_mod(a)
+        if split is not None:
+            return _mod_det(*split)
+    if kit.name == "exact" and all(isinstance(x, (int, Fraction)) for x in a.flat):
+        return _fraction_free(a, want_inverse=False)
+    return _eliminated_det(a, kit)
+
+
+def inverse(a: Any, kit: Any) -> Any:
+    """``inv(a)`` in ``kit``; OutOfDomain (ZeroDivisionError modulo P) where
+    the matrix is singular."""
+    n = a.shape[0]
+    if n > SMALL and kit.name == "degree":
+        return _degree_inv(a)
+    if n > SMALL and kit.name == "modular":
+        split = _split_mod(a)
+        if split is not None:
+            return _mod_inv(*split)
+    if n > SMALL and kit.name == "exact" and all(isinstance(x, (int, Fraction)) for x in a.flat):
+        return _fraction_free(a, want_inverse=True)
+    return gauss_jordan(a, kit)
+
+
+def matmul(a: Any, b: Any, kit: Any) -> Any:
+    """``a @ b`` in ``kit``: integers modulo P and degree bounds in bulk when
+    large, the schoolbook product otherwise."""
+    rows, inner, cols = a.shape[0], a.shape[1], b.shape[1]
+    if rows * inner * cols > SMALL ** 3:
+        if kit.name == "modular":
+            left, right = _split_mod(a), _split_mod(b)
+            if left is not None and right is not None and (
+                    left[0] is None or right[0] is None or left[0:2] == right[0:2]):
+                return _mod_matmul(left, right)
+        if kit.name == "degree" and all(isinstance(x, Degree) for x in a.flat) \
+                and all(isinstance(x, Degree) for x in b.flat):
+            return _degree_matmul(a, b)
+    zero = kit.const(Fraction(0))
+    out = np.empty((rows, cols), dtype=object)
+    for i in range(rows):
+        check_time()
+        for j in range(cols):
+            out[i, j] = _total((a[i, k] * b[k, j] for k in range(inner)), zero)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Elimination on the kit's values
+
+
+def _eliminated_det(a: Any, kit: Any) -> Any:
+    n = a.shape[0]
+    m = [list(r) for r in a]
+    result: Any = kit.const(Fraction(1))
+    for col in range(n):
+        check_time()
+        pivot = _pivot(m, col, kit)
+        if pivot is None:
+            if any(isinstance(x, Dual) for x in a.flat):
+                raise Unevaluated(f"the derivative of det at a singular matrix is only "
+                                  f"evaluated up to n = {SMALL}")
+            if kit.name == "interval":
+                raise OutOfDomain("det of a matrix that may be singular")
+            return kit.const(Fraction(0))  # singular: exactly 0
+        if pivot != col:
+            m[col], m[pivot] = m[pivot], m[col]
+            result = -result
+        head = m[col]
+        result = result * head[col]
+        inverse_pivot = 1 / head[col]
+        for r in range(col + 1, n):
+            factor = m[r][col] * inverse_pivot
+            row = m[r]
+            m[r] = row[:col + 1] + [e - factor * p for e, p in zip(row[col + 1:], head[col + 1:])]
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Fractions: fraction-free elimination on integers (Bareiss)
+
+
+def _fraction_free(a: Any, want_inverse: bool) -> Any:
+    """det(a), or inv(a), of a matrix of fractions: each row is scaled to
+    integers, then Bareiss' fraction-free Gauss-Jordan elimination keeps every
+    entry an integer (a minor of the augmented matrix), so that no fraction is
+    reduced on the way. Its divisions are exact; a remainder (impossible) falls
+    back to elimination on fractions."""
+    n = a.shape[0]
+    scales, m = [], []
+    for i in range(n):
+        row = [Fraction(x) for x in a[i]]
+        scale = 1
+        for x in row:
+            scale = scale * x.denominator // _gcd(scale, x.denominator)
+        scales.append(scale)
+        m.append([int(x * scale) for x in row] + ([int(i == j) for j in range(n)]
+                                                   if want_inverse else []))
+    sign, previous = 1, 1
+    for k in range(n):
+        check_time()
+        pivot = next((r for r in range(k, n) if m[r][k]), None)
+        if pivot is None:
+            if want_inverse:
+                raise OutOfDomain("inv of a matrix that is (or may be) singular")
+            return Fraction(0)
+        if pivot != k:
+            m[k], m[pivot] = m[pivot], m[k]
+            sign = -sign
+        head, p = m[k], m[k][k]
+        for r in range(n) if want_inverse else range(k + 1, n):
+            if r == k:
+                continue
+            row, factor = m[r], m[r][k]
+            new = []
+            for e, h in zip(row, head):
+                q, rest = divmod(p * e - factor * h, previous)
+                if rest:  # pragma: no cover - Bareiss' divisions are exact
+                    return (gauss_jordan(a, _EXACT) if want_inverse
+                            else _eliminated_det(a, _EXACT))
+                new.append(q)
+            m[r] = new
+        previous = p
+    total_scale = 1
+    for scale in scales:
+        total_scale *= scale
+    determinant = Fraction(sign * m[n - 1][n - 1], total_scale)
+    if not want_inverse:
+        return determinant
+    # now m = [D I | adj] up to the row swaps' sign, with D = m[n-1][n-1]: inv(M) = right / D,
+    # and inv(a) = inv(M) diag(scales)
+    last = m[n - 1][n - 1]
+    return array(n, n, lambda i, j: Fraction(m[i][n + j] * scales[j], last))
+
+
+class _ExactFallback:
+    name = "exact"
+
+    def const(self, value: Fraction) -> Fraction:
+        return value
+
+    def is_zero(self, x: Any) -> bool:
+        return base(x) == 0
+
+
+_EXACT = _ExactFallback()
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
+
+
+# ---------------------------------------------------------------------------
+# Integers modulo P: plain values and one level of duals
+
+
+def _split_mod(a: Any) -> tuple[int | None, int, list[list[int]], list[list[list[int]]]] | None:
+    """``(tag, count, values, tangents)`` as Python integers when every entry is
+    a Mod or a dual of one tag over Mods (``tag`` None: no duals), else None."""
+    tag, count = None, 0
+    for x in a.flat:
+        if isinstance(x, Dual):
+            if tag is None:
+                tag, count = x.tag, len(x.tan)
+            if x.tag != tag or len(x.tan) != count or not isinstance(x.val, Mod) \
+                    or not all(isinstance(t, Mod) for t in x.tan):
+                return None
+        elif not isinstance(x, Mod):
+            return None
+    rows, cols = a.shape
+    values = [[base(a[i, j]).v for j in range(cols)] for i in range(rows)]
+    tangents = [[[a[i, j].tan[k].v if isinstance(a[i, j], Dual) else 0 for j in range(cols)]
+                 for i in range(rows)] for k in range(count)]
+    return tag, count, values, tangents
+
+
+def _joined(tag: int | None, value: int, tangents: list[int]) -> Any:
+    if tag is None:
+        return Mod(value)
+    return Dual(tag, Mod(value), [Mod(t) for t in tangents])
+
+
+def _int_product(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
+    columns = list(zip(*b))
+    out = []
+    for row in a:
+        check_time()
+        out.append([sum(map(mul, row, col)) % P for col in columns])
+    return out
+
+
+def _int_det_inv(a: list[list[int]], want_inverse: bool) -> tuple[int, list[list[int]] | None]:
+    """The determinant modulo P and (if wanted and it exists) the inverse, by
+    Gaussian (Gauss-Jordan) elimination on integers. Each update subtracts a
+    product of two reduced integers, so the entries grow additively and are only
+    reduced where they are read (pivots, factors) and at the end."""
+    n = len(a)
+    m = np.zeros((n, 2 * n if want_inverse else n), dtype=object)
+    m[:, :n] = np.array(a, dtype=object).reshape(n, n)
+    if want_inverse:
+        for i in range(n):
+            m[i, n + i] = 1
+    result = 1
+    for col in range(n):
+        check_time()
+        column = m[col:, col] % P
+        found = np.flatnonzero(column != 0)
+        if not len(found):
+            return 0, None
+        pivot = col + int(found[0])
+        if pivot != col:
+            m[[col, pivot]] = m[[pivot, col]]
+            result = -result
+        head = m[col, col:] % P
+        result = result * int(head[0]) % P
+        head = head * pow(int(head[0]), P - 2, P) % P
+        m[col, col:] = head
+        start = 0 if want_inverse else col + 1
+        factors = m[start:, col] % P
+        if want_inverse:
+            factors[col] = 0
+        m[start:, col:] -= np.outer(factors, head)
+    if not want_inverse:
+        return result % P, None
+    return result % P, [[int(x) % P for x in row[n:]] for row in m]
+
+
+def _mod_det(tag: int | None, count: int, values: list[list[int]],
+             tangents: list[list[list[int]]]) -> Any:
+    value, inv = _int_det_inv(values, want_inverse=tag is not None)
+    if tag is None:
+        return Mod(value)
+    if inv is None:  # singular at a random point: as a polynomial, det is 0 here
+        raise Unevaluated(f"the derivative of det at a singular matrix is only evaluated "
+                          f"up to n = {SMALL}")
+    n = len(values)
+    # d det = det * tr(inv(A) dA) = det * sum_ij inv[j][i] dA[i][j]
+    slopes = [value * sum(inv[j][i] * t[i][j] for i in range(n) for j in range(n)) % P
+              for t in tangents]
+    return _joined(tag, value, slopes)
+
+
+def _mod_inv(tag: int | None, count: int, values: list[list[int]],
+             tangents: list[list[list[int]]]) -> Any:
+    _, inv = _int_det_inv(values, want_inverse=True)
+    if inv is None:
+        raise ZeroDivisionError("inv of a matrix singular modulo P")
+    n = len(values)
+    slopes = [_int_product(_int_product(inv, t), inv) for t in tangents]  # -inv dA inv
+    return array(n, n, lambda i, j: _joined(tag, inv[i][j], [-s[i][j] for s in slopes]))
+
+
+def _mod_matmul(left: tuple, right: tuple) -> Any:
+    tag = left[0] if left[0] is not None else right[0]
+    count = max(left[1], right[1])
+    a, b = left[2], right[2]
+    value = _int_product(a, b)
+    slopes = []
+    for k in range(count):  # d(AB) = dA B + A dB
+        parts = []
+        if left[0] is not None:
+            parts.append(_int_product(left[3][k], b))
+        if right[0] is not None:
+            parts.append(_int_product(a, right[3][k]))
+        slopes.append([[sum(p[i][j] for p in parts) for j in range(len(b[0]))]
+                       for i in range(len(a))])
+    return array(len(a), len(b[0]), lambda i, j: _joined(tag, value[i][j],
+                                                        [s[i][j] for s in slopes]))
+
+
+# ---------------------------------------------------------------------------
+# Degree bounds
+
+
+def _top_tag(a: Any) -> int | None:
+    tags = [x.tag for x in a.flat if isinstance(x, Dual)]
+    return max(tags) if tags else None
+
+
+def _split_duals(a: Any, tag: int) -> tuple[Any, list[Any]]:
+    """The values under the duals of ``tag`` and one array of tangents per direction."""
+    count = next(len(x.tan) for x in a.flat if isinstance(x, Dual) and x.tag == tag)
+    values = np.empty(a.shape, dtype=object)
+    tangents = [np.empty(a.shape, dtype=object) for _ in range(count)]
+    for index in np.ndindex(a.shape):
+        x = a[index]
+        own = isinstance(x, Dual) and x.tag == tag
+        values[index] = x.val if own else x
+        for k in range(count):
+            tangents[k][index] = x.tan[k] if own else Degree(0, 0)
+    return values, tangents
+
+
+def _row_bound(a: Any) -> tuple[int, int]:
+    """``(sum N, sum D)`` of the module docstring, for plain degree bounds."""
+    total_n = total_d = 0
+    for row in a:
+        entries = [Degree.of(x) for x in row]
+        d = sum(e.d for e in entries)
+        total_d += d
+        total_n += d + max(0, max(e.n - e.d for e in entries))
+    return total_n, total_d
+
+
+def _degree_det(a: Any) -> Any:
+    tag = _top_tag(a)
+    if tag is None:
+        return Degree(*_row_bound(a))
+    values, tangents = _split_duals(a, tag)
+    value = _degree_det(values)  # bounds every cofactor too, over one common denominator
+    return Dual(tag, value, [value * _total(t.flat, Degree(0, 0)) for t in tangents])
+
+
+def _degree_inv(a: Any) -> Any:
+    n = a.shape[0]
+    tag = _top_tag(a)
+    if tag is None:
+        total_n, _ = _row_bound(a)
+        bound = Degree(total_n, total_n)
+        return array(n, n, lambda i, j: bound)
+    values, tangents = _split_duals(a, tag)
+    bound = _degree_inv(values)[0, 0]  # every entry: one common denominator
+    slopes = [bound * _total(t.flat, Degree(0, 0)) * bound for t in tangents]
+    entry = Dual(tag, bound, slopes)
+    return array(n, n, lambda i, j: entry)
+
+
+def _degree_matmul(a: Any, b: Any) -> Any:
+    """Sums of products of degree bounds, as the schoolbook product would
+    combine them (``(n, d) + (n', d') = (max(n + d', n' + d), d + d')``, so a
+    sum's excess ``n - d`` is the largest excess, and 0 for the sum's start)."""
+    an = np.array([[x.n for x in row] for row in a], dtype=object)
+    ad = np.array([[x.d for x in row] for row in a], dtype=object)
+    bn = np.array([[x.n for x in row] for row in b], dtype=object)
+    bd = np.array([[x.d for x in row] for row in b], dtype=object)
+    check_time()
+    excess = (an - ad)[:, :, None] + (bn - bd)[None, :, :]  # rows x inner x cols
+    top = np.maximum(excess.max(axis=1), 0)
+    denominators = ad.sum(axis=1)[:, None] + bd.sum(axis=0)[None, :]
+    rows, cols = top.shape
+    return array(rows, cols, lambda i, j: Degree(int(top[i, j] + denominators[i, j]),
+                                                 int(denominators[i, j])))
