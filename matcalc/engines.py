@@ -44,10 +44,13 @@ class Engines:
 
     def __init__(self, declarations: Declarations, method: str = "both", seed: int = 0,
                  timeout: float | None = None, rtol: float | None = None,
-                 atol: float | None = None) -> None:
+                 atol: float | None = None, derivative_text: bool = True) -> None:
         self.declarations = declarations
         self.method = method
         self.seed = seed
+        #: whether exact evidence carries the derivative entry by entry, written out
+        #: by SymPy for reports (``matcalc check`` shows no report of a claim that holds)
+        self.derivative_text = derivative_text
         self.rtol, self.atol = rtol, atol  # None: the numeric stage's defaults
         self.timeout = limits.SYMBOLIC_TIME_BUDGET if timeout is None else timeout
         self._symbolic: dict[frozenset[str], Any] = {}
@@ -55,7 +58,8 @@ class Engines:
 
     def reseeded(self, seed: int) -> Engines:
         """The same engines at another seed: derivatives are shared, points are new."""
-        other = Engines(self.declarations, self.method, seed, self.timeout, self.rtol, self.atol)
+        other = Engines(self.declarations, self.method, seed, self.timeout, self.rtol, self.atol,
+                        self.derivative_text)
         other._symbolic = self._symbolic
         return other
 
@@ -311,7 +315,8 @@ class Engines:
                                     seconds=time.perf_counter() - start)
         if outcome.status == "proved" or (outcome.status == "refuted"
                                           and outcome.counterexample is not None):
-            text = self._derivative_text(lhs, wrt, sizes, reflected) if first else None
+            text = (self._derivative_text(lhs, wrt, sizes, reflected)
+                    if first and self.derivative_text else None)
             return SymbolicEvidence(
                 outcome.status, dict(sizes), outcome.detail,
                 proof=outcome.proof if outcome.status == "proved" else None,
