@@ -160,6 +160,9 @@ def matmul(a: Any, b: Any, kit: Any) -> Any:
         if kit.name == "degree" and all(isinstance(x, Degree) for x in a.flat) \
                 and all(isinstance(x, Degree) for x in b.flat):
             return _degree_matmul(a, b)
+        if kit.name == "exact" and all(isinstance(x, (int, Fraction)) for x in a.flat) \
+                and all(isinstance(x, (int, Fraction)) for x in b.flat):
+            return _fraction_matmul(a, b)
     zero = kit.const(Fraction(0))
     out = np.empty((rows, cols), dtype=object)
     for i in range(rows):
@@ -255,6 +258,31 @@ def _fraction_free(a: Any, want_inverse: bool) -> Any:
     # and inv(a) = inv(M) diag(scales)
     last = m[n - 1][n - 1]
     return array(n, n, lambda i, j: Fraction(m[i][n + j] * scales[j], last))
+
+
+def _integer_rows(rows: list[list[Fraction]]) -> tuple[list[list[int]], list[int]]:
+    """Each row times the least common multiple of its denominators, and those."""
+    out, scales = [], []
+    for row in rows:
+        scale = 1
+        for x in row:
+            scale = scale * x.denominator // _gcd(scale, x.denominator)
+        out.append([int(x * scale) for x in row])
+        scales.append(scale)
+    return out, scales
+
+
+def _fraction_matmul(a: Any, b: Any) -> Any:
+    """``a @ b`` of fractions: rows of ``a`` and columns of ``b`` scaled to integers,
+    so that each entry is one integer dot product and one fraction."""
+    left, row_scales = _integer_rows([[Fraction(x) for x in row] for row in a])
+    right, col_scales = _integer_rows([[Fraction(x) for x in col] for col in b.T])
+    out = np.empty((len(left), len(right)), dtype=object)
+    for i, row in enumerate(left):
+        check_time()
+        for j, col in enumerate(right):
+            out[i, j] = Fraction(sum(map(mul, row, col)), row_scales[i] * col_scales[j])
+    return out
 
 
 class _ExactFallback:

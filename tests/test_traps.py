@@ -376,6 +376,35 @@ TRAPS = [
          {"x": "n", "A": "n n"}, "fails",
          lambda v: (numerator(lambda x: x.T @ v["A"] @ x, v["x"]), 2 * v["x"].T @ v["A"]),
          sizes={"n": 60}),
+    # pinned sizes where only the O(n^3) exact stage decides (det, inv, their derivatives)
+    Trap("pinned-det-neg-odd", "pinned", "det(-X) = -det(X)", {"X": "n n"}, "holds",
+         lambda v: (xdet(-v["X"]), -xdet(v["X"])), sizes={"n": 61}, integer=True,
+         how="hand: det(-X) = (-1)^61 det(X); the oracle's Bareiss determinant agrees"),
+    Trap("pinned-det-neg-even", "pinned", "det(-X) = -det(X)", {"X": "n n"}, "fails",
+         lambda v: (xdet(-v["X"]), -xdet(v["X"])), sizes={"n": 60}, integer=True,
+         how="hand: det(-X) = det(X) at n = 60, not -det(X) unless det(X) = 0"),
+    Trap("pinned-skew-sign-odd", "pinned", "det(X.T - X) = det(X - X.T)", {"X": "n n"}, "holds",
+         lambda v: (xdet(v["X"].T - v["X"]), xdet(v["X"] - v["X"].T)), sizes={"n": 71},
+         integer=True, how="hand: both sides are determinants of skew matrices of odd order: 0"),
+    Trap("pinned-inv-trace", "pinned", "trace(inv(X) @ X) = n", {"X": "n n"}, "holds",
+         lambda v: (tr(inv(v["X"]) @ v["X"]), one(v["X"].shape[0])), sizes={"n": 80},
+         how="hand: inv(X) @ X = I"),
+    Trap("pinned-inv-trace-transposed", "pinned", "trace(inv(X) @ X.T) = n", {"X": "n n"},
+         "fails", lambda v: (tr(inv(v["X"]) @ v["X"].T), one(v["X"].shape[0])),
+         sizes={"n": 80}, how="hand: inv(X) @ X.T is I only for orthogonal-like X"),
+    Trap("pinned-det-inv", "pinned", "det(inv(X)) * det(X) = 1", {"X": "n n"}, "holds",
+         lambda v: (det(inv(v["X"])) * det(v["X"]), one(1.0)), sizes={"n": 64},
+         regions=((0.5, 0.0), (0.4, 0.0), (0.6, 0.0))),
+    Trap("pinned-det-gradient", "pinned", "d(det(X))/d(X) = det(X) * inv(X)", {"X": "n n"},
+         "holds", lambda v: (numerator(det, v["X"]), det(v["X"]) * inv(v["X"])),
+         assume={"X": ["invertible"]}, sizes={"n": 70}, regions=((0.4, 0.0),),
+         how="hand: d det(X)/dX[i, j] = det(X) inv(X)[j, i], so the numerator layout "
+             "(entry [j, i]) is det(X) inv(X)"),
+    Trap("pinned-det-gradient-transposed", "pinned", "d(det(X))/d(X) = det(X) * inv(X).T",
+         {"X": "n n"}, "fails",
+         lambda v: (numerator(det, v["X"]), det(v["X"]) * inv(v["X"]).T),
+         assume={"X": ["invertible"]}, sizes={"n": 70}, regions=((0.4, 0.0),),
+         how="hand: inv(X).T is the denominator layout's answer"),
 ]
 
 #: traps matcalc gets wrong today (reported as strict xfails; empty the set as they are fixed)
@@ -451,4 +480,38 @@ def test_issue_table_rows(row: tuple, capsys: pytest.CaptureFixture) -> None:
     assert main(["verify", *argv]) == code
     out = capsys.readouterr().out
     assert out.split()[0] == status
+    assert "ENGINE DISAGREEMENT" not in out
+
+
+# ---------------------------------------------------------------------------
+# Pinned sizes beyond the small ones: the exact stage decides them on its own
+
+#: pinned traps decided by the exact stage alone (matcalc.linalg: O(n^3) per point)
+EXACT_PINNED = {"skew-singular-odd", "skew-singular-even-pinned", "pinned-det-even",
+                "pinned-det-odd", "pinned-det-neg-odd", "pinned-det-neg-even",
+                "pinned-skew-sign-odd", "pinned-inv-trace", "pinned-inv-trace-transposed",
+                "pinned-det-inv", "pinned-det-gradient", "pinned-det-gradient-transposed"}
+
+
+@pytest.mark.parametrize("trap", [t for t in TRAPS if t.id in EXACT_PINNED],
+                         ids=[t.id for t in TRAPS if t.id in EXACT_PINNED])
+def test_the_exact_stage_decides_large_pinned_sizes(trap: Trap) -> None:
+    verdict = matcalc.verify(trap.identity, vars=trap.vars, assume=trap.assume,
+                             sizes=trap.sizes, method="symbolic", diagnose=False)
+    assert verdict.status == trap.expected, str(verdict)
+    if trap.expected == "holds":
+        assert verdict.symbolic.status == "proved"
+        assert verdict.strength in ("exact", "general") and \
+            verdict.symbolic.size_sets == (trap.sizes,)
+    else:
+        assert verdict.symbolic.status == "refuted"
+
+
+@pytest.mark.parametrize("n, status, code", [(61, "HOLDS exactly at n = 61", 0),
+                                             (60, "FAILS", 1)])
+def test_a_skew_matrix_of_odd_order_on_the_command_line(n: int, status: str, code: int,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    assert main(["verify", "det(X - X.T) = 0", "--var", "X:n,n", "--size", f"n={n}"]) == code
+    out = capsys.readouterr().out
+    assert out.startswith(status)
     assert "ENGINE DISAGREEMENT" not in out
