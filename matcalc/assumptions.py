@@ -7,46 +7,76 @@
 * ``diagonal``   zero off the diagonal
 * ``positive``   every free entry > 0 (for a diagonal matrix: its diagonal)
 
+Tags combine: a variable carries the intersection of their sets. Only an empty
+intersection is refused: ``orthogonal`` with ``positive`` (unless ``diagonal``
+too), since two columns with positive entries are never orthogonal (at every
+size from 2 up; a size pinned to 1 leaves the matrix ``[1]``). Everything else
+is a set with members, e.g. ``orthogonal,symmetric`` the involutions
+``I - 2P`` (``P`` an orthogonal projector of any rank: ``I``, ``-I``,
+Householder reflections, ...), ``orthogonal,diagonal`` the sign matrices
+``diag(±1)`` and ``orthogonal,spd`` the identity alone.
+
 The exact engine sees an assumption as a *structure* (which entries are free
 symbols and how the others follow from them) plus the sign of its symbols; the
 samplers of both engines draw points that satisfy every assumption. A claim
 holds under an assumption only if it holds on the whole set the assumption
-names, so each engine must reach all of it. What each reaches:
+names, so each engine must reach all of it. Sets with several components (a
+rotation or a reflection; the rank of a projector; a sign pattern) are decided
+by the exact engine once per *component* (:func:`component_count`, every
+combination over the variables, up to ``MAX_VARIANTS`` per size), each with a
+parametrization dense in that component. What each reaches:
 
-==============  ==========================================  ==========================================
-assumption      exact engine (structure; points)            numeric engine (``sample_tensor``)
-==============  ==========================================  ==========================================
-symmetric       every symmetric matrix: one symbol per      ``(R + R.T) / 2``, R Gaussian: every
-                upper entry, mirrored; any signs            symmetric matrix has positive density
-spd             the symmetric structure, diagonal symbols   ``R R.T / n + I / 2``: all spd matrices
-                positive; rational points ``R R.T + I``     with eigenvalues above 1/2
-                (all spd matrices with eigenvalues > 1)
-invertible      every square matrix; points off det = 0     Gaussian R, condition number <= 1e4
-orthogonal      both components: the Cayley transform       Haar measure on O(n) (QR with the sign
-                ``(I - S)(I + S)^-1`` of a skew S reaches   of R's diagonal fixed): each point is a
-                the rotations without eigenvalue -1 (dense  rotation or a reflection with
-                in det = +1), and ``D @ Cayley(S)`` with    probability 1/2
-                ``D = diag(-1, 1, ..., 1)`` the reflections
-                (dense in det = -1); every instantiation is
-                decided with each orthogonal variable both
-                ways
-diagonal        one symbol per diagonal entry, any sign     Gaussian diagonal
-positive        positive symbols; points with entries in    uniform in [0.5, 2)
-                (0, 24]: below 1 and above 1
-==============  ==========================================  ==========================================
+====================  ==========================================  ==========================================
+assumption            exact engine (structure; points)            numeric engine (``sample_tensor``)
+====================  ==========================================  ==========================================
+symmetric             every symmetric matrix: one symbol per      ``(R + R.T) / 2``, R Gaussian: every
+                      upper entry, mirrored; any signs (so        symmetric matrix has positive density
+                      indefinite and nearly singular ones too)
+spd                   the symmetric structure, diagonal symbols   ``R R.T / n + I / 2`` times a scale in
+                      positive; rational points                   [1e-2, 1e2]: every spd matrix has
+                      ``R R.T / s + I / t`` (s, t >= 1): every    positive density (eigenvalues of any
+                      spd matrix, eigenvalues near 0 too          size above 0)
+invertible            every square matrix; points off det = 0     Gaussian R, condition number <= 1e4
+orthogonal            both components: the Cayley transform       Haar measure on O(n) (QR with the sign
+                      ``(I - S)(I + S)^-1`` of a skew S reaches   of R's diagonal fixed), made a rotation
+                      the rotations without eigenvalue -1 (dense  or a reflection as the schedule of
+                      in det = +1), and ``D @ Cayley(S)`` with    points asks: both components
+                      ``D = diag(-1, 1, ..., 1)`` the reflections
+                      (dense in det = -1)
+orthogonal,symmetric  every rank k = 0..n of ``P``: ``I - 2P``,   ``I - 2 U U.T``, U an orthonormal basis
+                      ``P = V (V.T V)^-1 V.T`` for                of a Gaussian n x k matrix, k uniform
+                      ``V = [I_k; W]``, W (n-k) x k free: dense   over 0..n with the parity (det sign)
+                      in each rank, ``I`` and ``-I`` included     the schedule asks
+orthogonal,diagonal   every one of the 2**n sign matrices         ``diag(±1)``, random signs, the parity
+                      ``diag(±1)``                                of the -1s as the schedule asks
+orthogonal,spd        the identity (the only member)              the identity
+diagonal              one symbol per diagonal entry, any sign     Gaussian diagonal (both signs)
+positive              positive symbols; points with entries in    uniform in [0.5, 2) times a scale
+                      (0, 24]: below 1 and above 1
+====================  ==========================================  ==========================================
+
+Combinations not listed take the structure of their narrowest tag and the
+signs of the others: ``symmetric,diagonal`` is ``diagonal``; ``spd,diagonal``
+the diagonal structure with positive symbols (numeric: a positive diagonal);
+``invertible`` adds no structure to any of them (its points avoid det = 0);
+``positive`` makes every free symbol positive (``spd,positive``: exact points
+``R R.T / s + I / t`` made entrywise positive by adding ``c 11.T``, c >= 0,
+which reaches every entrywise positive spd matrix; numeric: R with positive
+entries). ``orthogonal,spd``, ``orthogonal,diagonal,positive`` and
+``orthogonal,positive`` at size 1 are the identity.
 
 An identity that is a rational function of the entries (and of exp, log, ...
 of them) and holds on a dense subset of a set holds on all of it, by
-continuity, so the exact engine's dense parametrizations are enough for a
-proof; its random points make a refutation anywhere in the set possible.
-``tests/test_assumptions.py`` checks, for each assumption, that an identity
-true on part of its set only fails.
+continuity, so the exact engine's dense parametrizations of each component are
+enough for a proof; its random points make a refutation anywhere in the set
+possible. ``tests/test_assumptions.py`` checks, for each assumption and each
+combination above, that an identity true on part of its set only fails.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -57,9 +87,9 @@ from .shapes import Shape, fmt, kind
 TAGS = ("symmetric", "spd", "invertible", "orthogonal", "diagonal", "positive")
 _SQUARE = frozenset(TAGS) - {"positive"}
 _IMPLIES = {"spd": {"symmetric", "invertible"}, "orthogonal": {"invertible"}}
-_EXCLUSIVE = [
-    ({"orthogonal"}, {"symmetric", "spd", "diagonal", "positive"}),
-]
+#: the most components (rotation or reflection, projector rank, sign pattern,
+#: over every variable together) the exact stage decides at one size
+MAX_VARIANTS = 64
 
 
 def normalize(name: str, shape: Shape, tags: Iterable[str]) -> frozenset[str]:
@@ -79,23 +109,96 @@ def normalize(name: str, shape: Shape, tags: Iterable[str]) -> frozenset[str]:
             )
         result.add(tag)
         result.update(_IMPLIES.get(tag, ()))
-    for group, others in _EXCLUSIVE:
-        if group <= result and result & others:
-            clash = sorted(result & others)[0]
-            raise DeclarationError(
-                f"{name} cannot be both {sorted(group)[0]} and {clash}", token=clash
-            )
     if "diagonal" in result:
         result.discard("symmetric")
     return frozenset(result)
 
 
+def refuse_empty(name: str, shape: Shape, tags: frozenset[str],
+                 pinned: Mapping[str, int]) -> None:
+    """Raise if no matrix of ``shape`` (at the ``pinned`` sizes) carries every tag.
+
+    The one empty intersection: ``orthogonal`` with ``positive`` on a matrix that
+    is not ``diagonal``, of size 2 or more."""
+    if not {"orthogonal", "positive"} <= tags or "diagonal" in tags:
+        return
+    if all(set(d.names) <= set(pinned) and d.size(pinned) == 1 for d in shape):
+        return  # 1 x 1: the matrix [1]
+    raise DeclarationError(
+        f"{name} cannot be both orthogonal and positive: two columns of an orthogonal "
+        f"matrix have dot product 0, and two columns with every entry positive have a "
+        f"positive one (at every size from 2 up), so no such matrix exists",
+        token="positive",
+        hint="with diagonal too (positive then means the diagonal), the only member is "
+             "the identity",
+    )
+
+
 def structure(tags: frozenset[str]) -> str:
-    """general | symmetric | diagonal | orthogonal"""
-    for name in ("orthogonal", "diagonal", "symmetric"):
+    """general | symmetric | diagonal | orthogonal | involution (orthogonal and
+    symmetric) | signs (orthogonal and diagonal: diag(±1)) | identity
+    (orthogonal and spd, or orthogonal and positive)"""
+    if "orthogonal" in tags:
+        if tags & {"spd", "positive"}:
+            return "identity"
+        if "diagonal" in tags:
+            return "signs"
+        if "symmetric" in tags:
+            return "involution"
+        return "orthogonal"
+    for name in ("diagonal", "symmetric"):
         if name in tags:
             return name
     return "general"
+
+
+def component_count(tags: frozenset[str], n: int) -> int:
+    """How many components the exact stage decides separately for a square
+    variable of size ``n``: 2 for orthogonal (rotations, reflections), n + 1
+    for orthogonal and symmetric (the rank of the projector), 2**n for
+    orthogonal and diagonal (the sign patterns), else 1."""
+    struct = structure(tags)
+    return {"orthogonal": 2, "involution": n + 1, "signs": 2**n}.get(struct, 1)
+
+
+def component(variant: Iterable[tuple[str, int]], name: str) -> int:
+    """The component of ``name`` in a variant (pairs ``(variable, component)``;
+    an absent variable is in component 0: a rotation, ``I``)."""
+    return dict(variant).get(name, 0)
+
+
+def variants(counts: Mapping[str, int]) -> list[frozenset[tuple[str, int]]] | None:
+    """Every combination of components of the variables (``counts``: how many
+    each has), component 0 everywhere first; None when more than
+    ``MAX_VARIANTS``."""
+    total = 1
+    for count in counts.values():
+        total *= count
+    if total > MAX_VARIANTS:
+        return None
+    out: list[frozenset[tuple[str, int]]] = [frozenset()]
+    for name, count in counts.items():
+        out = [v | ({(name, k)} if k else set()) for v in out for k in range(count)]
+    return out
+
+
+def component_text(name: str, tags: frozenset[str], n: int, k: int) -> str:
+    """A component in words, e.g. ``Q a reflection, det = -1``."""
+    struct = structure(tags)
+    if struct == "orthogonal":
+        return f"{name} a reflection, det = -1" if k else f"{name} a rotation"
+    if struct == "involution":
+        if k in (0, n):
+            return f"{name} = {'-' if k else ''}I"
+        return f"{name} = I - 2P, P a projector of rank {k}"
+    if struct == "signs":
+        return f"{name} = diag({', '.join(str(s) for s in signs(n, k))})"
+    return name
+
+
+def signs(n: int, k: int) -> list[int]:
+    """The sign pattern ``k`` of size ``n``: bit i of ``k`` set makes entry i -1."""
+    return [-1 if (k >> i) & 1 else 1 for i in range(n)]
 
 
 def free_positions(shape: tuple[int, int], struct: str) -> list[tuple[int, int]]:
@@ -107,6 +210,11 @@ def free_positions(shape: tuple[int, int], struct: str) -> list[tuple[int, int]]
         return [(i, j) for i in range(rows) for j in range(i, cols)]
     if struct == "orthogonal":  # parameters of the skew matrix, strictly upper
         return [(i, j) for i in range(rows) for j in range(i + 1, cols)]
+    if struct == "involution":  # W of I - 2P, (n - k) x k <= floor(n**2 / 4) of them
+        every = [(i, j) for i in range(rows) for j in range(cols)]
+        return every[: (rows // 2) * (rows - rows // 2)]
+    if struct in ("signs", "identity"):  # finitely many members: no parameter
+        return []
     return [(i, j) for i in range(rows) for j in range(cols)]
 
 
@@ -140,17 +248,33 @@ def rational_parameters(
     struct = structure(tags)
     positions = free_positions(shape, struct)
     positive = "positive" in tags
-    if "spd" in tags and kind != "pit":
+    if "spd" in tags and kind != "pit" and positions:
         n = shape[0]
         if struct == "diagonal":
             return [abs(draw_rational(rng, kind, True)) for _ in positions]
-        r = [[draw_rational(rng, kind, positive) for _ in range(n)] for _ in range(n)]
-        full = [
-            [sum(r[i][k] * r[j][k] for k in range(n)) + (1 if i == j else 0) for j in range(n)]
-            for i in range(n)
-        ]
+        r = [[draw_rational(rng, kind, False) for _ in range(n)] for _ in range(n)]
+        full = spd_point(r, rng, positive, small=kind == "small")
         return [full[i][j] for i, j in positions]
     return [draw_rational(rng, kind, positive) for _ in positions]
+
+
+def spd_point(r: list[list[Fraction]], rng: random.Random, positive: bool,
+              small: bool = False) -> list[list[Fraction]]:
+    """An spd matrix from a square ``r``: ``R R.T / s + I / t`` with random
+    integers ``s, t >= 1`` (``R R.T + I`` when ``small``, for counterexamples in
+    integers), every spd matrix in the closure of these. With ``positive``,
+    ``c 11.T`` is added (positive semidefinite) with ``c`` the most negative
+    entry's size plus a random margin: every entrywise positive spd matrix B is
+    reached (from ``B - c 11.T``, spd for small ``c``)."""
+    n = len(r)
+    s, t = (1, 1) if small else (rng.randint(1, 24), 2 ** rng.randint(0, 10))
+    full = [[sum(r[i][k] * r[j][k] for k in range(n)) / s + (Fraction(1, t) if i == j else 0)
+             for j in range(n)] for i in range(n)]
+    if positive:
+        lowest = min(min(row) for row in full)
+        c = max(Fraction(0), -lowest) + (1 if small else Fraction(1, rng.randint(1, 24)))
+        full = [[v + c for v in row] for row in full]
+    return full
 
 
 # ---------------------------------------------------------------------------
@@ -162,16 +286,22 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
     """A random float64 tensor of ``shape`` satisfying ``tags``.
 
     Entries are standard normal (both signs) times ``scale``; ``positive``
-    entries are uniform in ``[0.5, 2) * scale``. Every assumption is kept at
-    every ``scale > 0``: ``spd`` is ``(R Rᵀ / n + I / 2) * scale`` (its
-    condition number does not depend on the scale), ``symmetric`` is
-    ``(R + Rᵀ) / 2``, ``diagonal`` keeps only a diagonal, ``invertible`` is a
-    Gaussian matrix (singular with probability 0; the numeric guards reject
-    badly conditioned ones). ``orthogonal`` ignores the scale: it is the Q of a
-    QR factorization with the signs fixed (Haar distributed over the whole
-    orthogonal group), turned into a reflection (det -1) when ``reflect`` is
-    true and a rotation (det +1) when it is false, so that both components of
-    the group are reached.
+    entries are log-normal (``exp`` of a standard normal, every positive value
+    has positive density) times ``scale``. Every assumption is kept at every
+    ``scale > 0``: ``spd`` is ``(R Rᵀ / n + I / 2) * scale`` (its condition
+    number does not depend on the scale; with ``positive``, ``c 11ᵀ`` is added
+    to make every entry positive), ``symmetric`` is ``(R + Rᵀ) / 2``,
+    ``diagonal`` keeps only a diagonal, ``invertible`` is a Gaussian matrix
+    (singular with probability 0; the numeric guards reject badly conditioned
+    ones). The orthogonal structures ignore the scale, and ``reflect`` (when not
+    None) chooses their determinant: -1 when true, +1 when false. ``orthogonal``
+    is the Q of a QR factorization with the signs fixed (Haar distributed over
+    the whole group), a column negated if its determinant is not the one asked
+    for; ``orthogonal,symmetric`` is ``I - 2 U Uᵀ`` with U an orthonormal basis
+    of a Gaussian n x k matrix, the rank k uniform over 0..n (over those of
+    the parity asked for); ``orthogonal,diagonal`` is ``diag(±1)`` with random
+    signs (the first flipped if their product is not the one asked for);
+    ``orthogonal,spd`` is the identity.
     """
     rows, cols = shape
     f64 = torch.float64
@@ -180,7 +310,7 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
         return torch.randn(*size, generator=gen, dtype=f64) * scale
 
     def positive(*size: int) -> Any:
-        return (torch.rand(*size, generator=gen, dtype=f64) * 1.5 + 0.5) * scale
+        return torch.randn(*size, generator=gen, dtype=f64).exp() * scale
 
     draw = positive if "positive" in tags else normal
     struct = structure(tags)
@@ -190,13 +320,31 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
         if reflect is not None and (torch.linalg.det(q).item() < 0) != reflect:
             q[:, 0] = -q[:, 0]
         return q
+    if struct == "involution":
+        ranks = [k for k in range(rows + 1) if reflect is None or k % 2 == int(reflect)]
+        rank = ranks[int(torch.randint(len(ranks), (), generator=gen))]
+        if rank in (0, rows):  # exactly I or -I (no rounding noise around them)
+            return torch.eye(rows, dtype=f64) * (1.0 if rank == 0 else -1.0)
+        u, _ = torch.linalg.qr(torch.randn(rows, rank, generator=gen, dtype=f64))
+        return torch.eye(rows, dtype=f64) - 2 * u @ u.T
+    if struct == "signs":
+        d = torch.where(torch.rand(rows, generator=gen, dtype=f64) < 0.5, -1.0, 1.0).to(f64)
+        if reflect is not None and bool((d < 0).sum() % 2) != reflect:
+            d[0] = -d[0]
+        return torch.diag(d)
+    if struct == "identity":
+        return torch.eye(rows, dtype=f64)
     if struct == "diagonal":
         d = positive(rows) if "spd" in tags else draw(rows)
         return torch.diag(d)
     if "spd" in tags:
-        r = (torch.rand(rows, rows, generator=gen, dtype=f64) * 1.5 + 0.5
-             if "positive" in tags else torch.randn(rows, rows, generator=gen, dtype=f64))
-        return (r @ r.T / rows + 0.5 * torch.eye(rows, dtype=f64)) * scale
+        r = torch.randn(rows, rows, generator=gen, dtype=f64)
+        a = r @ r.T / rows
+        a = (a + a.T) / 2 + 0.5 * torch.eye(rows, dtype=f64)  # exactly symmetric
+        if "positive" in tags:
+            margin = float(torch.rand((), generator=gen, dtype=f64)) * 0.5 + 0.05
+            a = a + (torch.clamp(-a.min(), min=0.0).item() + margin)
+        return a * scale
     if struct == "symmetric":
         r = draw(rows, rows)
         return (r + r.T) / 2

@@ -216,6 +216,8 @@ def declare(variables: Mapping[str, Any] | None = None,
                 f"size {dim}={value} is out of range (1 to {limits.MAX_DIM:,})", token=str(value)
             )
         pinned[dim] = value
+    for name, tagged in tags.items():
+        A.refuse_empty(name, shapes[name], tagged, pinned)
     return Declarations(
         tuple(shapes.items()),
         tuple((name, tags.get(name, frozenset())) for name in shapes),

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import assumptions as A
 from . import expr as E
 from . import limits
 from ._lazy import load, sp, torch
@@ -214,29 +215,38 @@ class Engines:
                 return f"{name} is {fmt(shape)} = {dims} and {costly}"
         return None
 
-    def exact_instantiations(self) -> list[tuple[dict[str, int], frozenset[str]]]:
-        """Every (sizes, reflected orthogonal variables) the exact stage decides:
-        each size instantiation with every orthogonal variable a rotation, and
-        again with each of them (and all of them) a reflection (det -1)."""
+    def exact_instantiations(self) -> list[tuple[dict[str, int], Any]]:
+        """Every (sizes, variant) the exact stage decides: each size instantiation
+        once per combination of the variables' components (a rotation or a
+        reflection, a projector's rank, a sign pattern: see
+        :func:`assumptions.component_count`). A variant of None stands for the
+        combinations of an instantiation with more than
+        ``assumptions.MAX_VARIANTS`` of them (not decided there)."""
         d = self.declarations
-        orthogonal = [name for name, tags in d.tags if "orthogonal" in tags]
-        variants = [frozenset()] + [frozenset({q}) for q in orthogonal]
-        if len(orthogonal) > 1:
-            variants.append(frozenset(orthogonal))
-        return [(sizes, v) for sizes in d.exact_size_sets() for v in variants]
+        runs: list[tuple[dict[str, int], Any]] = []
+        for sizes in d.exact_size_sets():
+            counts = {}
+            for name, tags in d.tags:
+                count = A.component_count(tags, concrete(d.shape_map[name], sizes)[0]) \
+                    if "orthogonal" in tags else 1
+                if count > 1:
+                    counts[name] = count
+            found = A.variants(counts)
+            runs += [(sizes, v) for v in found] if found is not None else [(sizes, None)]
+        return runs
 
     def session(self, wrt: frozenset[str], sizes: Mapping[str, int] | None = None,
-                reflected: frozenset[str] = frozenset()) -> Any:
+                variant: frozenset[tuple[str, int]] = frozenset()) -> Any:
         """The symbolic session for these differentiated variables at these
         sizes (default: the first instantiation), created once."""
         from . import symbolic as S
 
         d = self.declarations
         sizes = d.symbolic_sizes() if sizes is None else dict(sizes)
-        key = (wrt, tuple(sorted(sizes.items())), reflected)
+        key = (wrt, tuple(sorted(sizes.items())), variant)
         session = self._symbolic.get(key)
         if session is None:
-            session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt), sizes, reflected)
+            session = S.SymbolicSession(d.shape_map, d.tag_map, set(wrt), sizes, variant)
             self._symbolic[key] = session
         return session
 
@@ -249,41 +259,56 @@ class Engines:
         wrt = frozenset(derivative_targets(lhs) | derivative_targets(rhs))
         load(sp)
         start = time.perf_counter()
-        proved: list[tuple[dict[str, int], frozenset[str], SymbolicEvidence]] = []
+        proved: list[tuple[dict[str, int], Any, SymbolicEvidence]] = []
         missed: list[str] = []
+        incomplete: list[dict[str, int]] = []  # sizes with a component not proved
         findings: list[str | None] = []
         current = runs[0][0]
+        d = self.declarations
         try:
             with time_budget(self.timeout):
-                for sizes, reflected in runs:
+                for sizes, variant in runs:
                     current = sizes
                     reason = self.too_big(sizes, (lhs, rhs))
+                    if variant is None and not reason:
+                        reason = (f"more than {A.MAX_VARIANTS} components of the assumptions "
+                                  "(rotation or reflection, projector rank, sign pattern) "
+                                  "to decide one by one")
                     if reason:
                         missed.append(f"skipped at {_sizes_text(sizes)}: {reason}")
+                        incomplete.append(sizes)
                         continue
+                    note = _variant_note(d, variant, sizes)
                     try:
-                        found = self._decide(lhs, rhs, wrt, sizes, reflected,
+                        found = self._decide(lhs, rhs, wrt, sizes, variant,
                                              first=not proved and sizes == runs[0][0])
                     except S.SymbolicUnsupported as error:
-                        missed.append(f"skipped at {_sizes_text(sizes)}: {error}")
+                        missed.append(f"skipped at {_sizes_text(sizes)}{note}: {error}")
+                        incomplete.append(sizes)
                         continue
                     if found.status == "refuted":
                         decided = _unique([s for s, _, _ in proved] + [sizes])
-                        note = _reflection_note(reflected)
                         return dataclasses.replace(
                             found, size_sets=decided, detail=found.detail + note,
                             seconds=time.perf_counter() - start)
                     if found.status == "proved":
-                        proved.append((sizes, reflected, found))
+                        proved.append((sizes, variant, found))
                     else:
-                        missed.append(f"undecided at {_sizes_text(sizes)}: {found.detail}")
+                        missed.append(f"undecided at {_sizes_text(sizes)}{note}: "
+                                      f"{found.detail}")
+                        incomplete.append(sizes)
                         findings.append(found.finding)
         except Timeout:
             missed.append(f"gave up at {_sizes_text(current)} after {self.timeout:g} s")
+            incomplete.append(current)
         except RecursionError:
             missed.append(f"skipped at {_sizes_text(current)}: the expression is too deep "
                           "for SymPy")
+            incomplete.append(current)
         seconds = time.perf_counter() - start
+        missed = list(dict.fromkeys(missed))
+        # a size counts as proved only when every component of it was
+        proved = [p for p in proved if p[0] not in incomplete]
         if not proved:
             detail = "; ".join(missed) if missed else "nothing to decide"
             if len(missed) == 1 and missed[0].startswith("gave up"):
@@ -292,10 +317,10 @@ class Engines:
                        "no-valid-point" if "no-valid-point" in findings else None)
             return SymbolicEvidence("undecided", runs[0][0], detail, seconds=seconds,
                                     finding=finding)
-        return _merge_proofs(proved, missed, seconds)
+        return _merge_proofs(d, proved, missed, seconds)
 
     def _decide(self, lhs: E.Expr, rhs: E.Expr, wrt: frozenset[str], sizes: dict[str, int],
-                reflected: frozenset[str], first: bool) -> SymbolicEvidence:
+                variant: frozenset[tuple[str, int]], first: bool) -> SymbolicEvidence:
         """One instantiation: evaluation at points first (:mod:`matcalc.pointtest`);
         SymPy (:mod:`matcalc.symbolic`) where that cannot decide, when small."""
         from .fields import Unevaluated
@@ -304,18 +329,18 @@ class Engines:
 
         d = self.declarations
         start = time.perf_counter()
-        test = PointTest(lhs, rhs, d.shape_map, d.tag_map, sizes, reflected, self.seed)
+        test = PointTest(lhs, rhs, d.shape_map, d.tag_map, sizes, variant, self.seed)
         entries = _entries(lhs, sizes)
         try:
             outcome = self._points(test)
         except NoExactForm:
-            return self.session(wrt, sizes, reflected).compare(lhs, rhs, self.seed)
+            return self.session(wrt, sizes, variant).compare(lhs, rhs, self.seed)
         except Unevaluated as error:
             return SymbolicEvidence("undecided", dict(sizes), str(error), entries=entries,
                                     seconds=time.perf_counter() - start)
         if outcome.status == "proved" or (outcome.status == "refuted"
                                           and outcome.counterexample is not None):
-            text = (self._derivative_text(lhs, wrt, sizes, reflected)
+            text = (self._derivative_text(lhs, wrt, sizes, variant)
                     if first and self.derivative_text else None)
             return SymbolicEvidence(
                 outcome.status, dict(sizes), outcome.detail,
@@ -326,7 +351,7 @@ class Engines:
         # SymPy: a formal proof (cancel, simplify), or a counterexample the points missed
         small = max(sizes.values(), default=1) <= limits.MAX_SYMBOLIC_DIM
         if small and outcome.status != "no-point":  # a formal proof on an empty domain is void
-            found = self.session(wrt, sizes, reflected).compare(lhs, rhs, self.seed,
+            found = self.session(wrt, sizes, variant).compare(lhs, rhs, self.seed,
                                                                  points=outcome.detail)
             if found.status != "undecided":
                 return found
@@ -355,7 +380,7 @@ class Engines:
         return found if found.status == "no-point" else outcome  # void on an empty domain
 
     def _derivative_text(self, lhs: E.Expr, wrt: frozenset[str], sizes: dict[str, int],
-                         reflected: frozenset[str]) -> Any:
+                         variant: frozenset[tuple[str, int]]) -> Any:
         """The left side entry by entry for reports, when SymPy builds it quickly."""
         from . import symbolic as S
 
@@ -363,7 +388,7 @@ class Engines:
             return None
         try:
             with time_budget(DERIVATIVE_TEXT_SECONDS):
-                return self.session(wrt, sizes, reflected).derivative_text(lhs)
+                return self.session(wrt, sizes, variant).derivative_text(lhs)
         except (Timeout, S.SymbolicUnsupported, RecursionError):
             return None
 
@@ -454,25 +479,38 @@ def _unique(sets: Sequence[Mapping[str, int]]) -> tuple[dict[str, int], ...]:
     return tuple(out)
 
 
-def _reflection_note(reflected: frozenset[str]) -> str:
-    if not reflected:
+def _variant_note(d: Declarations, variant: Any, sizes: Mapping[str, int]) -> str:
+    """The components of a variant in words, e.g. `` (with Q a reflection, det = -1)``."""
+    if not variant:
         return ""
-    return f" (with {', '.join(sorted(reflected))} a reflection, det = -1)"
+    tags = d.tag_map
+    parts = [A.component_text(name, tags[name], concrete(d.shape_map[name], sizes)[0], k)
+             for name, k in sorted(variant)]
+    return f" (with {'; '.join(parts)})"
 
 
-def _merge_proofs(proved: list[tuple[dict[str, int], frozenset[str], SymbolicEvidence]],
+def _components_text(d: Declarations) -> str:
+    """How the components of the declared assumptions were covered, or ''."""
+    kinds = {A.structure(tags) for _, tags in d.tags}
+    said = [text for struct, text in (
+        ("orthogonal", "orthogonal variables as rotations and as reflections"),
+        ("involution", "symmetric orthogonal ones I - 2P at every rank of P"),
+        ("signs", "diagonal orthogonal ones at every sign pattern")) if struct in kinds]
+    return "; " + ", ".join(said) if said else ""
+
+
+def _merge_proofs(d: Declarations,
+                  proved: list[tuple[dict[str, int], Any, SymbolicEvidence]],
                   missed: list[str], seconds: float) -> SymbolicEvidence:
     """One record for the instantiations proved (and those not decided)."""
     first = proved[0][2]
     sets = _unique([s for s, _, _ in proved])
     kinds = list(dict.fromkeys(e.proof for _, _, e in proved if e.proof))
     bounds = [e.error_bound for _, _, e in proved if e.error_bound is not None]
-    reflections = any(r for _, r, _ in proved)
+    components = _components_text(d) if any(v for _, v, _ in proved) else ""
     where = "; ".join(_sizes_text(s) for s in sets)
     detail = first.detail if len(proved) == 1 else (
-        f"{first.detail} (likewise at each instantiation: {where}"
-        + ("; orthogonal variables as rotations and as reflections" if reflections else "")
-        + ")")
+        f"{first.detail} (likewise at each instantiation: {where}{components})")
     if missed:
         detail += "; not decided: " + "; ".join(missed)
     return dataclasses.replace(

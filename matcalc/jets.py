@@ -476,22 +476,33 @@ EXACT_FORMS: dict[str, Callable[[Jets, E.Apply], Any]] = {
 
 
 def instantiate(kit: Any, shape: tuple[int, int], tags: frozenset[str], params: list[Any],
-                reflect: bool = False) -> Any:
+                component: int = 0) -> Any:
     """A variable's value from its free parameters (:func:`assumptions.free_positions`
-    order), with the structure its assumptions give it."""
+    order), with the structure its assumptions give it, in ``component``
+    (:func:`assumptions.component_count`: a reflection, a projector's rank, a
+    sign pattern)."""
     rows, cols = shape
     struct = A.structure(tags)
     positions = A.free_positions(shape, struct)
     zero, one = kit.const(Fraction(0)), kit.const(Fraction(1))
+    eye = array(rows, rows, lambda i, j: one if i == j else zero)
     if struct == "orthogonal":
         skew = array(rows, rows, lambda i, j: zero)
         for (i, j), p in zip(positions, params):
             skew[i, j], skew[j, i] = p, -p
-        eye = array(rows, rows, lambda i, j: one if i == j else zero)
         q = matmul(eye - skew, inverse(eye + skew, kit), kit)
-        if reflect:
+        if component:
             q[0, :] = -q[0, :]
         return q
+    if struct == "involution":
+        return _involution(kit, rows, component, params, eye)
+    if struct == "signs":
+        minus = kit.const(Fraction(-1))
+        pattern = A.signs(rows, component)
+        return array(rows, rows, lambda i, j: (one if pattern[i] > 0 else minus) if i == j
+                     else zero)
+    if struct == "identity":
+        return eye
     lookup = dict(zip(positions, params))
     if struct == "symmetric":
         return array(rows, cols, lambda i, j: lookup[(min(i, j), max(i, j))])
@@ -500,12 +511,28 @@ def instantiate(kit: Any, shape: tuple[int, int], tags: frozenset[str], params: 
     return array(rows, cols, lambda i, j: lookup[(i, j)])
 
 
+def _involution(kit: Any, n: int, rank: int, params: list[Any], eye: Any) -> Any:
+    """``I - 2P``, P the orthogonal projector onto the columns of ``V = [I_k; W]``:
+    ``P = V (V.T V)^-1 V.T`` with ``V.T V = I + W.T W`` (never singular); W is
+    (n - k) x k, the first of ``params``. Dense among the involutions of rank k."""
+    if rank == 0:
+        return eye
+    if rank == n:
+        return -eye
+    w = array(n - rank, rank, lambda i, j: params[i * rank + j])
+    v = array(n, rank, lambda i, j: eye[i, j] if i < rank else w[i - rank, j])
+    gram = matmul(v.T, v, kit)
+    p = matmul(matmul(v, inverse(gram, kit), kit), v.T, kit)
+    return eye - p - p
+
+
 def environment(kit: Any, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
                 sizes: Mapping[str, int], params: Mapping[str, list[Any]],
-                reflected: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """Every variable's value at a point given by its parameters."""
+                variant: frozenset[tuple[str, int]] = frozenset()) -> dict[str, Any]:
+    """Every variable's value at a point given by its parameters, each in its
+    component of ``variant`` (:func:`assumptions.component`)."""
     return {name: instantiate(kit, concrete(shape, sizes), tags.get(name, frozenset()),
-                              params[name], name in reflected)
+                              params[name], A.component(variant, name))
             for name, shape in shapes.items()}
 
 

@@ -141,8 +141,13 @@ class NumericSession:
     def _draw(self, sizes: Mapping[str, int], gen: Any, k: int, misses: int) -> dict[str, Any]:
         """The ``k``-th point of a size instantiation: the first at unit scale, then
         each variable at its own scale, alternately in [1e-2, 1] and [1, 1e2]
-        (shrinking towards 1 as draws are rejected); orthogonal matrices
-        alternate between rotations and reflections."""
+        (shrinking towards 1 as draws are rejected); the determinant of orthogonal
+        matrices (a rotation or a reflection, an involution's rank parity, a sign
+        pattern's parity) follows bit i of the point's number over all size
+        instantiations for the i-th orthogonal variable, so the first eight
+        points take every combination for three of them (random for a fourth)."""
+        code = k + self.points_per_size * next(
+            (i for i, s in enumerate(self.size_sets) if s == dict(sizes)), 0)
         shrink = max(0.0, 1.0 - misses / SHRINK_DRAWS)
         low, high = ((-SCALE_DECADES, 0.0) if k % 2 else (0.0, SCALE_DECADES)) if k else (0, 0)
         env, orthogonal = {}, 0
@@ -154,7 +159,7 @@ class NumericSession:
                 scale = 10.0 ** ((low + (high - low) * u) * shrink)
             reflect = None
             if "orthogonal" in tags:
-                reflect = bool((k >> (orthogonal % 2)) & 1)
+                reflect = bool((code >> orthogonal) & 1) if orthogonal < 3 else None
                 orthogonal += 1
             value = A.sample_tensor(tags, concrete(shape, sizes), gen, scale, reflect)
             if misses >= SHRINK_DRAWS and misses % 2 and not tags & {"spd", "orthogonal"}:

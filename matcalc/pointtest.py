@@ -82,8 +82,9 @@ class PointOutcome:
 
 
 class PointTest:
-    """Decide ``lhs == rhs`` at ``sizes`` (orthogonal variables in ``reflected``
-    taken with det -1)."""
+    """Decide ``lhs == rhs`` at ``sizes``, each variable in its component of the
+    variant ``reflected`` (:func:`assumptions.component`: e.g. an orthogonal
+    variable taken with det -1)."""
 
     def __init__(self, lhs: E.Expr, rhs: E.Expr, shapes: Mapping[str, Shape],
                  tags: Mapping[str, frozenset[str]], sizes: Mapping[str, int],
@@ -445,11 +446,9 @@ def _parameters(rng: random.Random, tags: frozenset[str], shape: tuple[int, ...]
             value = Fraction(rng.randint(1, 100), 1000)
         return value if positive or rng.random() < 0.5 else -value
 
-    if "spd" in tags and struct != "diagonal":
-        n = shape[0]
-        r = [[draw() for _ in range(n)] for _ in range(n)]
-        full = [[sum(r[i][k] * r[j][k] for k in range(n)) + (1 if i == j else 0)
-                 for j in range(n)] for i in range(n)]
+    if "spd" in tags and struct != "diagonal" and positions:
+        r = [[draw() for _ in range(shape[0])] for _ in range(shape[0])]
+        full = A.spd_point(r, rng, "positive" in tags)
         return [full[i][j] for i, j in positions]
     if "spd" in tags:
         return [abs(draw()) or Fraction(1) for _ in positions]

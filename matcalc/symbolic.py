@@ -86,8 +86,24 @@ def _cayley(skew: Any, n: int) -> Any:
     return sp.Matrix(n, n, lambda i, j: (2 * adjugate[i, j] - (det if i == j else 0)) / det)
 
 
+def _involution(params: list[Any], n: int, rank: int) -> Any:
+    """``I - 2P``, P the orthogonal projector onto the columns of ``V = [I_k; W]``
+    (W the first (n - k) * k parameters): ``P = V adj(G) V.T / det(G)`` with
+    ``G = V.T V = I + W.T W``, over the polynomial ring as in :func:`_cayley`."""
+    from sympy.polys.matrices import DomainMatrix
+
+    if rank in (0, n):
+        return sp.eye(n) * (1 if rank == 0 else -1)
+    w = sp.Matrix(n - rank, rank, params[: (n - rank) * rank])
+    v = sp.Matrix.vstack(sp.eye(rank), w)
+    gram = DomainMatrix.from_Matrix(v.T * v)
+    det = gram.domain.to_sympy(gram.det())
+    numerator = (v * gram.adjugate().to_Matrix() * v.T).expand()
+    return sp.Matrix(n, n, lambda i, j: ((det if i == j else 0) - 2 * numerator[i, j]) / det)
+
+
 def _make_variable(name: str, shape: Shape, tags: frozenset[str], sizes: Mapping[str, int],
-                   free: bool, reflect: bool = False) -> _Variable:
+                   free: bool, component: int = 0) -> _Variable:
     rows, cols = concrete(shape, sizes)
     struct = A.structure(tags)
     positive = "positive" in tags
@@ -104,9 +120,18 @@ def _make_variable(name: str, shape: Shape, tags: frozenset[str], sizes: Mapping
         for (i, j), p in zip(positions, params):
             skew[i, j], skew[j, i] = p, -p
         cayley = _cayley(skew, rows)
-        if reflect:  # D @ Cayley(S), D = diag(-1, 1, ..., 1): the det -1 component
+        if component:  # D @ Cayley(S), D = diag(-1, 1, ..., 1): the det -1 component
             cayley[0, :] = -cayley[0, :]
         structured = grid(rows, cols, lambda i, j: cayley[i, j])
+    elif struct == "involution":
+        params = [symbol(i, j, f"{name}.w[{i},{j}]") for i, j in positions]
+        value = _involution(params, rows, component)
+        structured = grid(rows, cols, lambda i, j: value[i, j])
+    elif struct in ("signs", "identity"):  # no parameter: a sign pattern, or I
+        params = []
+        pattern = A.signs(rows, component if struct == "signs" else 0)
+        structured = grid(rows, cols, lambda i, j: sp.Integer(pattern[i]) if i == j
+                          else sp.S.Zero)
     else:
         params = [symbol(i, j) for i, j in positions]
         lookup = dict(zip(positions, params))
@@ -136,13 +161,13 @@ class SymbolicSession:
 
     def __init__(self, shapes: Mapping[str, Shape], tags: Mapping[str, frozenset[str]],
                  differentiated: set[str], sizes: Mapping[str, int],
-                 reflected: frozenset[str] = frozenset()) -> None:
+                 variant: frozenset[tuple[str, int]] = frozenset()) -> None:
         self.sizes = dict(sizes)
         self.shapes = dict(shapes)
-        self.reflected = reflected  # orthogonal variables taken with det -1
+        self.variant = variant  # the component of each variable (assumptions.component)
         self.variables = {
             name: _make_variable(name, shape, tags.get(name, frozenset()), self.sizes,
-                                 name in differentiated, name in reflected)
+                                 name in differentiated, A.component(variant, name))
             for name, shape in shapes.items()
         }
         # free entry -> structured entry, applied after differentiating

@@ -213,7 +213,7 @@ def test_assumptions_shape_the_samples() -> None:
     ({"vars": {"x": "n"}, "assume": {"x": ["symmetric"]}}, DeclarationError),
     ({"vars": {"A": "n n"}, "assume": {"A": ["symetric"]}}, UnknownNameError),
     ({"vars": {"A": "n n"}, "assume": {"B": ["symmetric"]}}, UnknownNameError),
-    ({"vars": {"A": "n n"}, "assume": {"A": ["orthogonal", "spd"]}}, DeclarationError),
+    ({"vars": {"A": "n n"}, "assume": {"A": ["orthogonal", "positive"]}}, DeclarationError),
     ({"vars": {"x": "n"}, "sizes": {"q": 3}}, UnknownNameError),
     ({"vars": {"x": "n"}, "sizes": {"n": 10**9}}, matcalc.LimitError),
     ({"vars": {"trace": "n"}}, DeclarationError),
