@@ -10,6 +10,7 @@ expression is read.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ EXACT_SIZES = (3, 2, 4, 5, 6, 7)
 EXACT_SETS = 3
 #: the larger sizes the numeric stage adds, in two instantiations
 NUMERIC_SIZES = (6, 7, 8, 9, 10, 11, 12, 13)
+#: sizes singled out by a claim (:meth:`Declarations.with_critical`) per name
+MAX_CRITICAL = 12
 
 
 def _rotated(names: list[str], pinned: Mapping[str, int], base: tuple[int, ...],
@@ -66,6 +69,9 @@ class Declarations:
     shapes: tuple[tuple[str, Shape], ...]
     tags: tuple[tuple[str, frozenset[str]], ...]
     pinned: tuple[tuple[str, int], ...]
+    #: sizes a claim singles out for a free dimension name (``relu(n - 8)`` changes
+    #: at n = 8, 9): both engines decide them too (:meth:`with_critical`)
+    critical: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def shape_map(self) -> dict[str, Shape]:
@@ -94,6 +100,21 @@ class Declarations:
     def with_sizes(self, pinned: Mapping[str, int]) -> Declarations:
         """The same variables and assumptions with ``pinned`` as the pinned sizes."""
         return declare(self.describe(), self.assumptions(), pinned)
+
+    def with_critical(self, critical: Mapping[str, Any]) -> Declarations:
+        """The same declarations, with these sizes of free dimension names (at
+        most ``MAX_CRITICAL`` each, the smallest kept) decided as well: sizes
+        where a claim's value changes its form, found by the caller
+        (:func:`matcalc.kinks.size_kinks`)."""
+        pinned = dict(self.pinned)
+        extra = tuple((name, tuple(sorted(set(sizes))[:MAX_CRITICAL]))
+                      for name, sizes in sorted(critical.items())
+                      if name not in pinned and sizes)
+        return dataclasses.replace(self, critical=extra)
+
+    def _critical_sets(self, first: Mapping[str, int]) -> list[dict[str, int]]:
+        """One instantiation per critical size: ``first`` with that size."""
+        return [{**first, name: size} for name, sizes in self.critical for size in sizes]
 
     # -- sizes
 
@@ -124,6 +145,9 @@ class Declarations:
             sizes = {n: pinned[n] if n in pinned else next(odd, 0) for n in self.dims()}
             if 0 not in sizes.values() and sizes not in sets:
                 sets.append(sizes)
+        for sizes in self._critical_sets(sets[0]):
+            if sizes not in sets:
+                sets.append(sizes)
         return sets
 
     def symbolic_sizes(self) -> dict[str, int]:
@@ -137,6 +161,9 @@ class Declarations:
         pinned = dict(self.pinned)
         sets = [self.symbolic_sizes()]
         for sizes in _rotated(self.dims(), pinned, NUMERIC_SIZES, 2):
+            if sizes not in sets:
+                sets.append(sizes)
+        for sizes in self._critical_sets(sets[0]):
             if sizes not in sets:
                 sets.append(sizes)
         return sets

@@ -56,6 +56,7 @@ class Engines:
         self.timeout = limits.SYMBOLIC_TIME_BUDGET if timeout is None else timeout
         self._symbolic: dict[frozenset[str], Any] = {}
         self._numeric: Any = None
+        self._sized = False  # the first claim judged has chosen its critical sizes
 
     def reseeded(self, seed: int) -> Engines:
         """The same engines at another seed: derivatives are shared, points are new."""
@@ -139,6 +140,8 @@ class Engines:
         if lhs.shape != rhs.shape:
             message, hints = shape_mismatch(lhs, rhs, layout)
             return self.ill_formed(identity, layout, message, rhs.pos, hints, lhs, rhs)
+        if not self._sized:
+            self._single_out_sizes(lhs, rhs)
         symbolic = self.symbolic(lhs, rhs) if self.method in ("both", "symbolic") else None
         numeric = (self.numeric(lhs, rhs, guards) if self.method in ("both", "numeric")
                    else None)
@@ -179,6 +182,20 @@ class Engines:
             parity_complete=strength.parity_complete if strength else True,
         )
 
+    def _single_out_sizes(self, lhs: E.Expr, rhs: E.Expr) -> None:
+        """Sizes where a kink whose argument depends on the sizes alone changes
+        sign (``relu(n - 8) * x = 0 * x`` fails from n = 9 on), decided by both
+        engines besides the usual ones (:func:`matcalc.kinks.size_kinks`)."""
+        from .kinks import size_kinks
+
+        self._sized = True
+        d = self.declarations
+        if self._numeric is not None or not d.dims():
+            return
+        critical = size_kinks([lhs, rhs], d.symbolic_sizes(), LARGEST_CRITICAL)
+        if critical:
+            self.declarations = d.with_critical(critical)
+
     def symmetric(self) -> set[str]:
         """Variables equal to their transpose (symmetric, spd, diagonal)."""
         return {name for name, tags in self.declarations.tags
@@ -195,6 +212,7 @@ class Engines:
         for those whose evaluation at a point costs O(n^3) (see limits.py)."""
         sizes = self.declarations.symbolic_sizes() if sizes is None else sizes
         pinned = dict(self.declarations.pinned)
+        pinned.update((name, 0) for name, _ in self.declarations.critical)
         for name, shape in self.declarations.shapes:
             dims = concrete(shape, sizes)
             if max(dims) <= limits.MAX_SYMBOLIC_DIM:
@@ -263,6 +281,7 @@ class Engines:
         missed: list[str] = []
         incomplete: list[dict[str, int]] = []  # sizes with a component not proved
         findings: list[str | None] = []
+        gaps_missed = 0
         current = runs[0][0]
         d = self.declarations
         try:
@@ -298,6 +317,7 @@ class Engines:
                                       f"{found.detail}")
                         incomplete.append(sizes)
                         findings.append(found.finding)
+                        gaps_missed += found.gaps_missed
         except Timeout:
             missed.append(f"gave up at {_sizes_text(current)} after {self.timeout:g} s")
             incomplete.append(current)
@@ -316,7 +336,7 @@ class Engines:
             finding = ("vanishes" if "vanishes" in findings else
                        "no-valid-point" if "no-valid-point" in findings else None)
             return SymbolicEvidence("undecided", runs[0][0], detail, seconds=seconds,
-                                    finding=finding)
+                                    finding=finding, gaps_missed=gaps_missed)
         return _merge_proofs(d, proved, missed, seconds)
 
     def _decide(self, lhs: E.Expr, rhs: E.Expr, wrt: frozenset[str], sizes: dict[str, int],
@@ -356,14 +376,16 @@ class Engines:
             if found.status != "undecided":
                 return found
             if outcome.status == "vanishes":
-                return dataclasses.replace(found, finding="vanishes")
+                return dataclasses.replace(found, finding="vanishes",
+                                           gaps_missed=test.gaps_missed)
         if outcome.status == "refuted":  # certain, though no rational point showed it
             return SymbolicEvidence("refuted", dict(sizes), outcome.detail, entries=entries,
                                     seconds=time.perf_counter() - start)
         return SymbolicEvidence(
             "undecided", dict(sizes), outcome.detail, entries=entries,
             seconds=time.perf_counter() - start,
-            finding={"no-point": "no-valid-point", "vanishes": "vanishes"}.get(outcome.status))
+            finding={"no-point": "no-valid-point", "vanishes": "vanishes"}.get(outcome.status),
+            gaps_missed=test.gaps_missed)
 
     @staticmethod
     def _points(test: Any) -> Any:
@@ -430,6 +452,9 @@ class Engines:
                 "undecided", f"numeric stage gave up after {limits.NUMERIC_TIME_BUDGET:g} s",
                 seconds=time.perf_counter() - start)
 
+
+#: the largest size singled out by a kink in the sizes (beyond it, none is found)
+LARGEST_CRITICAL = 4096
 
 #: seconds SymPy may take to write out a derivative for a report
 DERIVATIVE_TEXT_SECONDS = 1.0

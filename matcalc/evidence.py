@@ -54,6 +54,8 @@ class SymbolicEvidence:
     #: for "undecided": "vanishes" (every valid point evaluated gave lhs = rhs, no
     #: proof) or "no-valid-point" (none found inside the domain); else None
     finding: str | None = None
+    #: gaps between kink roots along the search lines that no point visited
+    gaps_missed: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,10 @@ class NumericEvidence:
     #: (kinked operation, its argument seen below 0, seen above 0) for each kink
     kinks: tuple[tuple[str, bool, bool], ...] = ()
     strategy: str = ""  # how the Jacobians were taken
+    #: gaps between kink roots along the search lines that no point visited
+    gaps_missed: int = 0
+    #: roots closer to another than float64 resolves (any gap between them not visited)
+    gaps_merged: int = 0
 
 
 def to_plain(record: Any) -> Any:

@@ -12,12 +12,21 @@ line keeps the assumptions: structured variables move within their structure,
 orthogonal ones stay where they are.
 
 Which kinks were seen on which side is recorded in the numeric evidence.
+
+Kinks close together (``abs(s - 0.000001)`` against ``sign(s)``) leave a gap
+between their roots that a step along a line jumps over. :func:`scan_line`
+finds, along one line, the roots of every kinked entry (of both sides of a
+claim, the true derivative's kinks included) and returns one place inside
+every gap between consecutive roots and beyond the outermost ones, or says
+which gaps it could not resolve. Both engines use it: the exact one with
+fractions (no margin needed), the numeric one in float64.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import expr as E
@@ -25,10 +34,17 @@ from .ops import MARGIN
 
 #: operations with a kink where their argument crosses 0
 KINK_OPS = ("abs", "relu", "sign", "norm1")
-#: random lines tried per size instantiation while a kink lacks a side
-LINES = 4
-#: step lengths along a line (both directions), in units of the direction
-STEPS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0)
+#: random lines scanned per size instantiation of the numeric stage
+LINES = 2
+#: the grid along a line (both directions), in units of the direction
+STEPS = tuple(2.0 ** k for k in range(-6, 13))
+#: the numeric stage separates roots down to this relative distance along a line
+RESOLUTION = 1e-12
+#: float64 roots closer together than this (relative) are taken as one
+MERGE = 1e-14
+#: evaluations of the kink arguments per line, and new sign patterns tried per line
+BUDGET = 400
+REGIONS = 32
 
 
 def kinks(exprs: Iterable[E.Expr]) -> list[E.Apply]:
@@ -42,12 +58,8 @@ def kinks(exprs: Iterable[E.Expr]) -> list[E.Apply]:
 
 
 def sides(values: Any) -> tuple[bool, bool]:
-    """Whether some entry is clearly below 0, and whether some is clearly above."""
-    return bool((values < -MARGIN).any()), bool((values > MARGIN).any())
-
-
-def signed_steps() -> list[float]:
-    return [s * sign for s in STEPS for sign in (1.0, -1.0)]
+    """Whether some entry is below 0, and whether some is above."""
+    return bool((values < 0).any()), bool((values > 0).any())
 
 
 def move(env: Mapping[str, Any], direction: Mapping[str, Any], t: float,
@@ -72,3 +84,233 @@ def move(env: Mapping[str, Any], direction: Mapping[str, Any], t: float,
 def record(kinks_: Iterable[E.Apply], seen: Mapping[E.Expr, tuple[bool, bool]]) -> tuple:
     """``(text of the kinked operation, argument below 0 seen, above 0 seen)`` each."""
     return tuple((E.to_text(k), *seen.get(k.args[0], (False, False))) for k in kinks_)
+
+
+def arguments(exprs: Iterable[E.Expr]) -> list[E.Expr]:
+    """The distinct arguments of the kinked operations in ``exprs``."""
+    return list(dict.fromkeys(k.args[0] for k in kinks(exprs)))
+
+
+#: a place on a line: the kink entries' values there (None: the sign of that entry
+#: is unknown), or None outside the domain
+Probe = Callable[[Any], "tuple | None"]
+
+
+def pattern(values: tuple | None) -> tuple | None:
+    """The sign of every kink entry (0 where unknown), or None outside the domain."""
+    if values is None:
+        return None
+    return tuple(0 if v is None else (v > 0) - (v < 0) for v in values)
+
+
+@dataclass
+class Scan:
+    """What :func:`scan_line` found along one line."""
+
+    #: kink roots isolated (sign changes of one kink entry, coincident roots once)
+    roots: int = 0
+    #: roots solved exactly (counted once however many cells end at them)
+    exact_roots: set = field(default_factory=set)
+    #: one place in each region between consecutive roots: (t, sign pattern)
+    regions: list[tuple[Any, tuple]] = field(default_factory=list)
+    #: places where roots lie closer together than the resolution (or the budget
+    #: ran out): the gaps there were not visited
+    missed: int = 0
+    #: roots of different entries closer together than float64 resolves, taken as one
+    merged: int = 0
+
+
+def scan_line(probe: Probe, steps: Sequence[Any], resolution: Any, budget: int,
+              exact: bool) -> Scan:
+    """The regions between the kink roots along one line.
+
+    ``probe(t)`` gives the kink entries' values at ``t``; ``steps`` (positive)
+    make the grid ``0, +-steps``. A cell of the grid whose ends differ in the sign
+    of several entries is halved until each part changes one sign (one root), or
+    its width falls below ``resolution`` (relative to max(1, |t|)). There, with
+    ``exact`` values, each changing entry's root is solved by linear
+    interpolation; roots that are exact and equal coincide (no gap between them),
+    exact distinct ones get a place between them; anything else is a miss.
+    """
+    values: dict[Any, tuple | None] = {}
+    scan = Scan()
+
+    def at(t: Any) -> tuple | None:
+        if t not in values:
+            values[t] = probe(t)
+        return values[t]
+
+    grid = sorted({0 * steps[0]} | {s for step in steps for s in (step, -step)})
+    for t in grid:
+        at(t)
+    cells = [(a, b, 0) for a, b in zip(grid, grid[1:])]
+    while cells:
+        a, b, depth = cells.pop()
+        pa, pb = pattern(at(a)), pattern(at(b))
+        if pa == pb:
+            continue
+        if pa is None or pb is None:  # a boundary of the domain: find regions near it
+            if depth < 24 and len(values) < budget:
+                m = (a + b) / 2
+                cells += [(a, m, depth + 1), (m, b, depth + 1)]
+            continue
+        changed = [i for i, (x, y) in enumerate(zip(pa, pb)) if x != y]
+        if len(changed) == 1:
+            scan.roots += 1
+            continue
+        if b - a <= resolution * max(1, abs(a), abs(b)) or len(values) >= budget:
+            split = _coincident(at, a, b, changed, exact)
+            if split is None:
+                scan.missed += 1
+                scan.roots += 1
+                continue
+            roots, middles = split
+            if exact:
+                scan.exact_roots |= set(roots)
+            else:
+                scan.roots += len(roots)
+                scan.merged += len(changed) - len(roots)
+            for t in middles:
+                at(t)
+            continue
+        m = (a + b) / 2
+        cells += [(a, m, depth + 1), (m, b, depth + 1)]
+    run: list[Any] = []
+    for t in sorted(values):
+        p = pattern(values[t])
+        if run and p == pattern(values[run[0]]):
+            run.append(t)
+            continue
+        _close(run, values, scan)
+        run = [t] if p is not None and 0 not in p else []
+    _close(run, values, scan)
+    scan.roots += len(scan.exact_roots)
+    return scan
+
+
+def _close(run: list[Any], values: Mapping[Any, Any], scan: Scan) -> None:
+    if run:
+        scan.regions.append(((run[0] + run[-1]) / 2, pattern(values[run[0]])))
+
+
+def _coincident(at: Callable[[Any], Any], a: Any, b: Any, changed: list[int],
+                exact: bool) -> tuple[list[Any], list[Any]] | None:
+    """The roots of the ``changed`` entries in the tiny cell ``[a, b]`` by linear
+    interpolation, equal ones merged, and a place between each two consecutive
+    ones; None when that cannot be trusted. Exact roots must be roots (the entry
+    is exactly 0 there); float64 ones are merged within ``MERGE`` of each other
+    (float64 cannot tell them apart)."""
+    va, vb = at(a), at(b)
+    roots: list[Any] = []
+    for i in changed:
+        x, y = va[i], vb[i]
+        if x is None or y is None or x == y:
+            return None
+        r = a - x * (b - a) / (y - x)
+        if exact:
+            there = at(r)
+            if there is None or there[i] != 0:
+                return None
+        roots.append(r)
+    ordered: list[Any] = []
+    for r in sorted(roots):
+        if not ordered or r - ordered[-1] > (0 if exact else MERGE * max(1, abs(r))):
+            ordered.append(r)
+    return ordered, [(p + q) / 2 for p, q in zip(ordered, ordered[1:])]
+
+
+def summary(scans: Sequence[Scan], visited: int, unvisited: int) -> str:
+    """The kink record of one engine: roots per line, and whether every gap was visited."""
+    if not scans:
+        return ""
+    roots = sorted({s.roots for s in scans})
+    count = (f"{roots[0]}" if len(roots) == 1 else f"{roots[0]} to {roots[-1]}")
+    missed = sum(s.missed for s in scans) + unvisited
+    merged = sum(s.merged for s in scans)
+    lines = f"{len(scans)} line{'s' if len(scans) > 1 else ''}"
+    if roots == [0]:
+        return f"kinks: no kink root on the {lines} scanned; {visited} sign patterns evaluated"
+    text = (f"kinks: {count} kink root{'' if roots[-1] == 1 else 's'} on each of {lines}, "
+            + (f"every gap between them visited" if not missed else
+               f"{missed} gap{'s' if missed > 1 else ''} between them NOT visited (roots too "
+               "close together to separate, or no point there whose kink signs are certain)")
+            + f"; {visited} sign patterns evaluated")
+    if merged:
+        text += (f"; {merged} root{'s' if merged > 1 else ''} within float64 resolution of "
+                 "another (the gaps there NOT visited)")
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Kinks in the sizes: relu(n - 8) * x is 0 up to n = 8 only
+
+
+#: every size up to this is tried for a size-dependent kink, then powers of two
+SIZE_SCAN = 64
+
+
+def size_kinks(exprs: Iterable[E.Expr], base: Mapping[str, int],
+               largest: int) -> dict[str, list[int]]:
+    """For each dimension name, the sizes around which a kink argument that
+    depends on the sizes alone (``relu(n - 8)``, ``abs(trace(eye(n)) - 2)``)
+    changes sign or vanishes, as a function of that name with the others at
+    ``base``: the sizes on both sides of every change, and 1. Exact arithmetic
+    (intervals for exp, log, ...); sizes up to ``SIZE_SCAN``, then powers of two
+    up to ``largest``, with the changes between them found by bisection."""
+    from .fields import ExactKit, IntervalKit, NotRational, OutOfDomain, base as plain
+    from .jets import Jets
+
+    def sign(argument: E.Expr, sizes: Mapping[str, int]) -> int:
+        for kit in (ExactKit(), IntervalKit()):
+            try:
+                values = [plain(v) for v in Jets(kit, {}, sizes).value(argument).flat]
+            except NotRational:
+                continue
+            except (OutOfDomain, ZeroDivisionError):
+                return 0
+            signs = {(v > 0) - (v < 0) if kit.name == "exact" else
+                     1 if v.x.a > 0 else -1 if v.x.b < 0 else 0 for v in values}
+            return signs.pop() if len(signs) == 1 else 2  # 2: entries of both signs
+        return 0  # pragma: no cover - the interval kit evaluates everything
+
+    found: dict[str, set[int]] = {}
+    for argument in arguments(exprs):
+        if any(isinstance(n, (E.Var, E.Derivative)) for n in E.walk(argument)):
+            continue
+        for name in sorted(_size_names(argument)):
+            if name not in base:
+                continue
+            tried = list(range(1, SIZE_SCAN + 1))
+            k = SIZE_SCAN * 2
+            # beyond SIZE_SCAN only where no value grows with the size (eye(n) would)
+            scalar = all(not d.names for n in E.walk(argument) for d in n.shape)
+            while scalar and k <= largest:
+                tried.append(k)
+                k *= 2
+            signs = {k: sign(argument, {**base, name: k}) for k in tried}
+            critical = found.setdefault(name, {1})
+            for low, high in zip(tried, tried[1:]):
+                while signs[low] != signs[high] and high - low > 1:
+                    middle = (low + high) // 2
+                    signs[middle] = sign(argument, {**base, name: middle})
+                    if signs[middle] != signs[low]:
+                        high = middle
+                    else:
+                        low = middle
+                if signs[low] != signs[high]:
+                    critical |= {low, high}
+            critical |= {k for k, s in signs.items() if s == 0}
+            critical |= {k + 1 for k, s in signs.items() if s == 0}
+            critical |= {k - 1 for k, s in signs.items() if s == 0 and k > 1}
+    return {name: sorted(sizes) for name, sizes in found.items()}
+
+
+def _size_names(node: E.Expr) -> set[str]:
+    names: set[str] = set()
+    for sub in E.walk(node):
+        if isinstance(sub, E.Size):
+            names |= set(sub.dim.names)
+        elif isinstance(sub, E.Apply):
+            for d in sub.dims:
+                names |= set(d.names)
+    return names

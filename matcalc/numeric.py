@@ -92,6 +92,8 @@ class NumericSession:
         self._drawn: list[int] = []  # ... and how many points it has drawn
         self.rejected = 0
         self.reasons: dict[str, int] = {}
+        #: per size instantiation with kinks: (line scans, gaps not visited, patterns)
+        self.scans: list[tuple[list, int, int]] = []
 
     # -- points
 
@@ -171,14 +173,19 @@ class NumericSession:
         return env
 
     def _admit(self, env: dict[str, Any], sizes: Mapping[str, int],
-               exprs: Sequence[E.Expr]) -> _Point:
-        """The point, if every guard accepts it (raises :class:`Reject`)."""
+               exprs: Sequence[E.Expr], kinks: Sequence[E.Expr] | None = None) -> _Point:
+        """The point, if every guard accepts it (raises :class:`Reject`); with
+        ``kinks`` (their arguments), the kinks are not kept at the guards' margin
+        but their signs must be certain (:func:`certain_kinks`)."""
         cache: dict[Any, Any] = {}
         try:
             with torch.no_grad():
-                evaluator = Evaluator(env, sizes, guards=True, jacobians=cache)
+                evaluator = Evaluator(env, sizes, guards=True, jacobians=cache,
+                                      kink_guards=kinks is None)
                 for e in exprs:
                     guard_tree(evaluator, e)
+                if kinks is not None:
+                    certain_kinks(env, sizes, kinks, evaluator)
         except RuntimeError as error:  # torch errors: a singular matrix
             raise Reject(str(error)) from None
         return _Point(dict(sizes), env, cache, evaluator.memo)
@@ -186,43 +193,46 @@ class NumericSession:
     def _cross_kinks(self, kinked: Sequence[E.Apply], here: list[_Point],
                      sizes: Mapping[str, int], gen: Any,
                      exprs: Sequence[E.Expr]) -> list[_Point]:
-        """Points on the sides of the kinks that ``here`` does not reach, found
-        along random lines from them (see :mod:`matcalc.kinks`)."""
-        arguments = list(dict.fromkeys(k.args[0] for k in kinked))
-        seen = {a: [False, False] for a in arguments}
-
-        def update(point: _Point) -> None:
-            for a, (below, above) in _sides(point, arguments).items():
-                seen[a][0] |= below
-                seen[a][1] |= above
-
-        for point in here:
-            update(point)
+        """A point in every gap between kink roots along random lines through
+        ``here`` (:func:`matcalc.kinks.scan_line` in float64), one per sign pattern
+        not seen yet. Such a point may lie closer to a kink than the guards'
+        margin: it is admitted when every kink argument's sign is certain there
+        (:func:`certain_kinks`)."""
+        arguments = K.arguments(exprs)
+        patterns = {K.pattern(_kink_values(p.env, sizes, arguments)) for p in here}
         extra: list[_Point] = []
-        for line in range(K.LINES):
-            missing = [a for a in arguments if not all(seen[a])]
-            if not missing:
-                break
-            base = here[line % len(here)]
+        scans, unvisited = [], 0
+        for line in range(min(K.LINES, len(here))):
+            check_time()
+            base = here[line]
             direction = {
                 name: A.sample_tensor(self.tags.get(name, frozenset()) - {"positive", "spd"},
                                       concrete(shape, sizes), gen)
                 for name, shape in self.shapes.items()
                 if "orthogonal" not in self.tags.get(name, frozenset())}
-            for t in K.signed_steps():
-                check_time()
-                env = K.move(base.env, direction, t, self.tags)
-                trial = _Point(dict(sizes), env, {}, {})
-                if not any(not seen[a][0] and below or not seen[a][1] and above
-                           for a, (below, above) in _sides(trial, missing).items()):
+
+            def probe(t: float, base: _Point = base, direction: dict = direction) -> Any:
+                return _kink_values(K.move(base.env, direction, t, self.tags), sizes, arguments)
+
+            scan = K.scan_line(probe, K.STEPS, K.RESOLUTION, K.BUDGET, exact=False)
+            scans.append(scan)
+            tried = 0
+            for t, pattern in scan.regions:
+                if pattern in patterns:
                     continue
+                if tried >= K.REGIONS:
+                    unvisited += 1
+                    continue
+                tried += 1
+                env = K.move(base.env, direction, t, self.tags)
                 try:
-                    point = self._admit(env, sizes, exprs)
-                except Reject:
+                    point = self._admit(env, sizes, exprs, arguments)
+                except Reject as reject:
+                    unvisited += str(reject).startswith(UNCERTAIN)
                     continue
                 extra.append(point)
-                update(point)
-                break
+                patterns.add(pattern)
+        self.scans.append((scans, unvisited, len(patterns)))
         return extra
 
     # -- claims
@@ -284,9 +294,13 @@ class NumericSession:
             )
         seconds = time.perf_counter() - start
         kinks = _kink_record(K.kinks([lhs, rhs]), self.points)
+        missed = sum(s.missed for scans, _, _ in self.scans for s in scans) + sum(
+            unvisited for _, unvisited, _ in self.scans) if kinks else 0
+        merged = sum(s.merged for scans, _, _ in self.scans for s in scans) if kinks else 0
         common = dict(tolerance=self.rtol, atol=self.atol, seconds=seconds,
                       samples_rejected=self.rejected, sizes_tried=tuple(self.size_sets),
-                      kinks=kinks, strategy=strategy(derivatives, points))
+                      kinks=kinks, strategy=strategy(derivatives, points), gaps_missed=missed,
+                      gaps_merged=merged)
         decided = [r for r in results if not r.inconclusive]
         unsure = len(results) - len(decided)
         if not decided:
@@ -305,9 +319,7 @@ class NumericSession:
         if unsure:
             detail += f"; {unsure} more points inconclusive (rounding error not estimable)"
         if kinks:
-            detail += "; kinks: " + ", ".join(
-                f"{text} on {'both sides' if below and above else 'one side only'}"
-                for text, below, above in kinks)
+            detail += "; " + self._kink_text(kinks)
         return NumericEvidence(
             status=status,
             detail=detail,
@@ -317,6 +329,16 @@ class NumericSession:
             inconclusive=unsure,
             **common,
         )
+
+    def _kink_text(self, kinks: tuple) -> str:
+        """The kink record: the lines scanned (all sizes), or the sides seen."""
+        one_side = [text for text, below, above in kinks if not (below and above)]
+        scans = [s for scans, _, _ in self.scans for s in scans]
+        text = K.summary(scans, sum(p for _, _, p in self.scans),
+                         sum(u for _, u, _ in self.scans)) if scans else "kinks: no line scanned"
+        if one_side:
+            text += f"; seen on one side only: {', '.join(one_side)}"
+        return text
 
     def _judge(self, point: _Point, lhs: E.Expr,
                rhs: E.Expr) -> tuple[NumericPoint, Any, Any, int] | None:
@@ -350,6 +372,43 @@ def _sides(point: _Point, arguments: Sequence[E.Expr]) -> dict[E.Expr, tuple[boo
             except (RuntimeError, NumericUnsupported):
                 found[a] = (False, False)
     return found
+
+
+#: the start of the reason a point is refused for a kink sign that is not certain
+UNCERTAIN = "a kink's sign is not certain"
+
+
+def _kink_values(env: Mapping[str, Any], sizes: Mapping[str, int],
+                 arguments: Sequence[E.Expr]) -> tuple | None:
+    """Every kink argument's entries at ``env`` (float64), or None where they
+    cannot be evaluated."""
+    evaluator = Evaluator(env, sizes)
+    try:
+        with torch.no_grad():
+            values = [evaluator.value(a).reshape(-1) for a in arguments]
+    except (RuntimeError, NumericUnsupported):
+        return None
+    flat = torch.cat(values) if values else torch.zeros(0, dtype=torch.float64)
+    if not bool(torch.isfinite(flat).all()):
+        return None
+    return tuple(flat.tolist())
+
+
+def certain_kinks(env: Mapping[str, Any], sizes: Mapping[str, int],
+                  arguments: Sequence[E.Expr], evaluator: Evaluator) -> None:
+    """Refuse the point (:class:`Reject`) unless every kink argument's sign is
+    certain in float64: the same argument in float32 differs from it by less
+    than half its magnitude (float32's rounding error is about 2**29 times
+    float64's), or both are exactly 0 (an argument that is 0 by structure)."""
+    low = Evaluator({k: v.to(torch.float32) for k, v in env.items()}, sizes,
+                    dtype=torch.float32)
+    for a in arguments:
+        high = evaluator.value(a).reshape(-1)
+        rough = low.value(a).reshape(-1).to(torch.float64)
+        both_zero = (high == 0) & (rough == 0)
+        sure = (high - rough).abs() < high.abs() / 2
+        if not bool((sure | both_zero).all()):
+            raise Reject(f"{UNCERTAIN} (of {E.to_text(a)[:40]})")
 
 
 def _kink_record(kinked: Sequence[E.Apply], points: Sequence[_Point]) -> tuple:

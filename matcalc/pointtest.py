@@ -37,6 +37,7 @@ from typing import Any
 from . import assumptions as A
 from . import expr as E
 from . import limits
+from . import kinks as K
 from ._lazy import np
 from .budget import check_time
 from .evidence import Counterexample, Grid
@@ -53,9 +54,16 @@ POLE_ATTEMPTS = 6
 #: draws of real points, and how many valid ones are evaluated
 DRAWS = 60
 VALID_POINTS = 4
-#: steps tried along a line when looking for the other side of a kink
-LINE_STEPS = (Fraction(1, 4), Fraction(1, 2), Fraction(1), Fraction(2), Fraction(4),
-              Fraction(8), Fraction(16), Fraction(32), Fraction(64))
+#: the grid along a line on which kink roots are looked for (both directions)
+LINE_STEPS = tuple(Fraction(2) ** k for k in range(-6, 13))
+#: lines through valid points, per size instantiation
+LINES = 2
+#: roots closer together than this (relative to max(1, |t|)) are separated only
+#: when they can be solved exactly
+RESOLUTION = Fraction(1, 2 ** 50)
+#: evaluations of the kink arguments per line, and claims evaluated per line
+SCAN_BUDGET = 600
+REGION_EVALS = 16
 #: significant digits a counterexample is printed with (more when needed to show the gap)
 SHOWN_DIGITS = 6
 
@@ -113,6 +121,8 @@ class PointTest:
         self._inputs = self._outputs = 0
         if self.along is not None:
             self._index, self._outputs, self._inputs = _native_index(self.along, self.sizes)
+        #: gaps between kink roots that the last real_points could not visit
+        self.gaps_missed = 0
 
     # -- 1. the modular test
 
@@ -234,10 +244,10 @@ class PointTest:
         return PointOutcome("no-point", f"no valid point in {DRAWS} draws (most often: "
                             f"{common})", draws=DRAWS, reasons=reasons)
 
-    def real_points(self, wanted: int = VALID_POINTS, kinks: bool = True) -> PointOutcome:
+    def real_points(self, wanted: int = VALID_POINTS, lines: bool = True) -> PointOutcome:
         """Refute at ``wanted`` valid real points, or report that every entry
-        vanished there (or that no valid point was found). With ``kinks``, kinks
-        seen on one side only are crossed along random lines."""
+        vanished there (or that no valid point was found). With ``lines``, every
+        gap between kink roots along random lines is visited too."""
         reasons: Counter = Counter()
         valid: list[dict[str, list[Fraction]]] = []
         seen: dict[tuple, set[int]] = {}
@@ -258,24 +268,14 @@ class PointTest:
             common = reasons.most_common(1)[0][0] if reasons else "no reason recorded"
             return PointOutcome("no-point", f"no valid point in {draws} draws (most often: "
                                 f"{common})", valid=0, draws=draws, reasons=reasons)
-        # kinks seen on one side only: along random lines through a valid point
-        lonely = [key for key, signs in seen.items() if len(signs) == 1] if kinks else []
-        crossed = 0
-        for key in lonely:
-            check_time()
-            if len(seen.get(key, ())) > 1:
-                crossed += 1
-                continue
-            found = self._cross(key, valid, reasons, seen)
+        # every gap between kink roots along random lines through valid points
+        kinks = ""
+        if lines and K.arguments([self.lhs, self.rhs]):
+            found = self._lines(valid, reasons, seen)
             if isinstance(found, PointOutcome):
                 return self._with_counts(found, len(valid) + 1, draws, reasons)
-            crossed += bool(found)
-        total = len(seen)
-        both = sum(1 for signs in seen.values() if len(signs) > 1)
-        kinks = ""
-        if total:
-            kinks = (f"; kinks: {both} of {total} kink arguments tried on both sides"
-                     + ("" if both == total else " (the others showed one sign only)"))
+            kinks, self.gaps_missed = found
+            kinks = "; " + kinks
         return PointOutcome("vanishes", f"lhs - rhs vanishes at {len(valid)} valid real "
                             f"points (exact or {BITS}-bit interval arithmetic){kinks}",
                             valid=len(valid), draws=draws, reasons=reasons, kinks=kinks)
@@ -285,27 +285,62 @@ class PointTest:
         found.valid, found.draws, found.reasons = valid, draws, reasons
         return found
 
-    def _cross(self, key: tuple, valid: list, reasons: Counter,
-               seen: dict[tuple, set[int]]) -> bool | PointOutcome:
-        """Look for the other side of one kink along random lines."""
-        for start in valid[:2]:
-            for _ in range(3):
-                direction = self._draw("domain")
-                for name in direction:  # a line in an spd set's parameters may leave it
-                    if "spd" in self.tags.get(name, frozenset()):
-                        direction[name] = [Fraction(0)] * len(direction[name])
-                for step in LINE_STEPS:
-                    for t in (step, -step):
-                        params = {n: [p + t * d for p, d in zip(start[n], direction[n])]
-                                  for n in start}
-                        params = self._fix(params)
-                        before = set(seen.get(key, ()))
-                        found = self._at(params, reasons, seen)
-                        if isinstance(found, PointOutcome):
-                            return found
-                        if found and seen.get(key, set()) - before:
-                            return True
-        return False
+    def _lines(self, valid: list, reasons: Counter,
+               seen: dict[tuple, set[int]]) -> tuple[str, int] | PointOutcome:
+        """Along random lines through valid points: the roots of every kink entry
+        (:func:`matcalc.kinks.scan_line`, in exact arithmetic) and a point in every
+        gap between them, evaluated once per new sign pattern."""
+        arguments = K.arguments([self.lhs, self.rhs])
+        patterns = {K.pattern(self._kink_values(p, arguments)) for p in valid}
+        scans, unvisited = [], 0
+        for start in valid[:LINES]:
+            check_time()
+            direction = self._draw("domain")
+            for name in direction:  # a line in an spd set's parameters may leave it
+                if "spd" in self.tags.get(name, frozenset()):
+                    direction[name] = [Fraction(0)] * len(direction[name])
+
+            def line(t: Fraction, start: dict = start, direction: dict = direction) -> dict:
+                return self._fix({n: [p + t * d for p, d in zip(start[n], direction[n])]
+                                  for n in start})
+
+            scan = K.scan_line(lambda t: self._kink_values(line(t), arguments), LINE_STEPS,
+                               RESOLUTION, SCAN_BUDGET, exact=True)
+            scans.append(scan)
+            tried = 0
+            for t, pattern in scan.regions:
+                if pattern in patterns:
+                    continue
+                if tried >= REGION_EVALS:
+                    unvisited += 1
+                    continue
+                tried += 1
+                found = self._at(line(t), reasons, seen)
+                if isinstance(found, PointOutcome):
+                    return found
+                patterns.add(pattern)  # visited, or outside the claim's domain
+        missed = unvisited + sum(s.missed for s in scans)
+        return K.summary(scans, len(patterns), unvisited), missed
+
+    def _kink_values(self, params: Mapping[str, list[Fraction]],
+                     arguments: list[E.Expr]) -> tuple | None:
+        """Every kink argument's entries at ``params``: fractions, or signs from
+        interval arithmetic (None where unsure); None outside the domain."""
+        for kit in (ExactKit(), IntervalKit()):
+            try:
+                values = {n: [kit.const(v) for v in vs] for n, vs in params.items()}
+                env = environment(kit, self.shapes, self.tags, self.sizes, values,
+                                  self.reflected)
+                ev = Jets(kit, env, self.sizes, self.kink_zeros)
+                out = [base(v) for a in arguments for v in ev.value(a).flat]
+            except NotRational:
+                continue
+            except (OutOfDomain, ZeroDivisionError):
+                return None
+            if kit.name == "exact":
+                return tuple(out)
+            return tuple(1 if v.x.a > 0 else -1 if v.x.b < 0 else None for v in out)
+        return None  # pragma: no cover - the interval kit evaluates everything
 
     def _fix(self, params: dict[str, list[Fraction]]) -> dict[str, list[Fraction]]:
         """Keep positive variables positive after a step along a line."""

@@ -30,6 +30,7 @@ from . import expr as E
 from . import limits
 from ._lazy import torch
 from .layout import arrange, layout_plan
+from .kinks import KINK_OPS
 from .ops import REGISTRY
 from .shapes import concrete
 
@@ -69,8 +70,16 @@ class Evaluator:
     def __init__(self, env: Mapping[str, Any], sizes: Mapping[str, int],
                  guards: bool = False, jacobians: dict | None = None,
                  nested: bool = False, memo: dict | None = None,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, kink_guards: bool = True,
+                 zero_kinks: bool = False) -> None:
         self.env = env
+        #: a kink at an argument exactly 0 is no kink to avoid (outside every
+        #: derivative: abs, relu, sign and norm1 of a zero are 0, the value of an
+        #: argument that is 0 by structure, like the off-diagonal of a diagonal matrix)
+        self.zero_kinks = zero_kinks
+        #: without kink guards the caller checks the kinks' signs itself
+        #: (:func:`matcalc.numeric.certain_kinks`)
+        self.kink_guards = kink_guards
         self.nested = nested
         self.sizes = sizes
         self.guards = guards
@@ -95,8 +104,12 @@ class Evaluator:
             check_size(node, self.sizes)
             spec = REGISTRY[node.op]
             args = [self.value(a) for a in node.args]
-            if self.guards and spec.guard is not None and _varies(node):
-                problem = spec.guard(*args)
+            if self.guards and spec.guard is not None and _varies(node) \
+                    and (self.kink_guards or node.op not in KINK_OPS):
+                guarded = args
+                if self.zero_kinks and node.op in KINK_OPS:
+                    guarded = [args[0][args[0] != 0].reshape(1, -1)]
+                problem = spec.guard(*guarded) if guarded[0].numel() else None
                 if problem:
                     raise Reject(problem)
             result = spec.num(*args, *[d.size(self.sizes) for d in node.dims])
@@ -363,7 +376,8 @@ def guard_tree(evaluator: Evaluator, node: E.Expr) -> None:
     derivatives = [sub for sub in E.walk(node) if isinstance(sub, E.Derivative)]
     for sub in derivatives:
         evaluator.value(sub.of)
-    if not derivatives:
-        evaluator.value(node)
+    if not derivatives:  # no derivative is taken through a kink: zeros are no kinks
+        Evaluator(evaluator.env, evaluator.sizes, guards=True, dtype=evaluator.dtype,
+                  kink_guards=evaluator.kink_guards, zero_kinks=True).value(node)
 
 
