@@ -2,8 +2,9 @@
 
 Kinds: parity in each dimension position (true at sizes of one parity only),
 orthogonal matrices of both components (det +1 and -1), huge and tiny scales,
-kinks far from the origin, sizes pinned beyond the exact stage; each with true
-controls of the same shapes. Required: no false identity holds, no true one is
+kinks far from the origin or closer together than any sampling step, sizes
+pinned beyond the exact stage, kinks in the sizes (``relu(n - 8)``); each with
+true controls of the same shapes. Required: no false identity holds, no true one is
 refuted.
 
 How each expected verdict is established, independently of matcalc: every trap
@@ -11,7 +12,10 @@ carries its own torch oracle, written here by hand (no matcalc code is used to
 evaluate it). :func:`establish` evaluates the oracle at sizes of both parities
 (2..7 for one free dimension, every pair of 2..5 for two, or the pinned sizes),
 at random points drawn to satisfy the assumptions and spread over scales and
-far regions (chosen per trap, e.g. on both sides of a kink at x = 20).
+far regions (chosen per trap, e.g. on both sides of a kink at x = 20, or inside
+the gap (0, 1e-6) between two kinks, with a difference step of 1e-10 there).
+Traps with a kink in the sizes give the sizes the oracle tries (every size from
+1 to past the sign change, e.g. 1..60 for ``sign(n - 50)``).
 Derivatives are taken with torch autograd and cross-checked against our own
 central differences; determinants of integer points are computed exactly
 (Bareiss elimination on integers). A claim is
@@ -47,8 +51,9 @@ Values = dict[str, T]
 # input's indices reversed (for a scalar f of a matrix X: D[j, i] = df/dX[i, j]).
 
 
-def numerator(f: Callable[[T], T], x: T) -> T:
-    """d f(x) / d x in numerator layout, by autograd, checked by central differences."""
+def numerator(f: Callable[[T], T], x: T, h: float = 1e-6) -> T:
+    """d f(x) / d x in numerator layout, by autograd, checked by central differences
+    (step ``h`` relative to max(1, |x|): smaller than the distance to every kink)."""
     x = x.detach().clone().requires_grad_(True)
     out = f(x)
     flat_out = out.reshape(-1)
@@ -57,7 +62,7 @@ def numerator(f: Callable[[T], T], x: T) -> T:
         (g,) = torch.autograd.grad(flat_out[k], x, retain_graph=True, allow_unused=True)
         rows.append(torch.zeros_like(x) if g is None else g)
     jac = torch.stack(rows).reshape(flat_out.numel(), *x.shape)  # [out, i, j]
-    _check_with_differences(f, x.detach(), jac)
+    _check_with_differences(f, x.detach(), jac, h)
     if out.numel() == 1:  # scalar: the transpose of the gradient (the input's shape)
         grad = jac[0]
         return grad.T if x.shape[1] > 1 or x.shape[0] > 1 else grad.reshape(1, 1)
@@ -68,10 +73,10 @@ def numerator(f: Callable[[T], T], x: T) -> T:
     raise AssertionError("the oracle only states scalar and vector derivatives")
 
 
-def _check_with_differences(f: Callable[[T], T], x: T, jac: T) -> None:
+def _check_with_differences(f: Callable[[T], T], x: T, jac: T, step: float = 1e-6) -> None:
     flat = x.reshape(-1)
     for i in range(flat.numel()):
-        h = 1e-6 * max(1.0, abs(flat[i].item()))
+        h = step * max(1.0, abs(flat[i].item()))
         up, down = flat.clone(), flat.clone()
         up[i] += h
         down[i] -= h
@@ -96,6 +101,8 @@ def sample(shape: tuple[int, int], tags: tuple[str, ...], gen: torch.Generator, 
         if k % 2:  # every other point a reflection: det -1
             q[:, 0] = -q[:, 0]
         return q
+    if "spd" in tags and "diagonal" in tags:
+        return torch.diag(a.diagonal().abs() + 0.5)
     if "spd" in tags:
         return a @ a.T / rows + torch.eye(rows, dtype=torch.float64)
     if "symmetric" in tags:
@@ -120,6 +127,8 @@ class Trap:
     regions: tuple[tuple[float, float], ...] = ((1.0, 0.0), (0.3, 0.0), (3.0, 0.0))
     integer: bool = False  # integer entries (the oracle computes exactly, e.g. xdet)
     how: str = "checker"
+    #: the sizes the oracle tries for a free dimension (default 2..7)
+    size_range: tuple[int, int] | None = None
 
 
 def xdet(m: T) -> T:
@@ -148,6 +157,8 @@ def establish(trap: Trap) -> str:
                    if not d.isdigit()})
     free = [d for d in dims if d not in trap.sizes]
     choices = [range(2, 8) if len(free) == 1 else range(2, 6)] * len(free)
+    if trap.size_range:
+        choices = [range(trap.size_range[0], trap.size_range[1] + 1)] * len(free)
     verdict = "holds"
     for combo in itertools.product(*choices):
         sizes = {**trap.sizes, **dict(zip(free, combo))}
@@ -361,6 +372,71 @@ TRAPS = [
                     2 * v["s"]),
          regions=((3.0, 25.0), (3.0, -25.0), (3.0, 0.0)),
          how="hand: |s^2 - 400| has derivative -2 s inside (-20, 20)"),
+    # -- kinks closer together than any sampling step (adversary F9): the claim is
+    # wrong only between two kink roots; the oracle samples inside that gap
+    # (regions: scale 1e-7 around 5e-7 lies in (0, 1e-6)) with central differences
+    # of a step far smaller than the gap
+    Trap("gap-abs-sign", "kink", "d(abs(s - 0.000001))/d(s) = sign(s)", {"s": ""}, "fails",
+         lambda v: (numerator(lambda s: (s - 1e-6).abs(), v["s"], h=1e-10),
+                    torch.sign(v["s"])),
+         regions=((1e-7, 5e-7), (1.0, 0.0), (3.0, 0.0)),
+         how="hand: the derivative is -1 on (0, 1e-6), where sign(s) = +1"),
+    Trap("gap-abs-sign-true", "kink", "d(abs(s - 0.000001))/d(s) = sign(s - 0.000001)",
+         {"s": ""}, "holds",
+         lambda v: (numerator(lambda s: (s - 1e-6).abs(), v["s"], h=1e-10),
+                    torch.sign(v["s"] - 1e-6)),
+         regions=((1e-7, 5e-7), (1.0, 0.0), (3.0, 0.0))),
+    Trap("gap-relu", "kink", "d(relu(s - 0.001))/d(s) = 0.5 * (sign(s) + 1)", {"s": ""},
+         "fails",
+         lambda v: (numerator(lambda s: torch.relu(s - 1e-3), v["s"], h=1e-9),
+                    0.5 * (torch.sign(v["s"]) + 1)),
+         regions=((1e-4, 5e-4), (1.0, 0.0), (3.0, 0.0)),
+         how="hand: the derivative is 0 on (0, 1e-3), where the claim is 1"),
+    Trap("gap-relu-true", "kink", "d(relu(s - 0.001))/d(s) = 0.5 * (sign(s - 0.001) + 1)",
+         {"s": ""}, "holds",
+         lambda v: (numerator(lambda s: torch.relu(s - 1e-3), v["s"], h=1e-9),
+                    0.5 * (torch.sign(v["s"] - 1e-3) + 1)),
+         regions=((1e-4, 5e-4), (1.0, 0.0), (3.0, 0.0))),
+    Trap("gap-scaled-abs", "kink", "d(abs(1000000 * s - 1))/d(s) = 1000000 * sign(s)",
+         {"s": ""}, "fails",
+         lambda v: (numerator(lambda s: (1e6 * s - 1).abs(), v["s"], h=1e-10),
+                    1e6 * torch.sign(v["s"])),
+         regions=((1e-7, 5e-7), (1.0, 0.0), (3.0, 0.0)),
+         how="hand: the derivative is -1e6 on (0, 1e-6), where the claim is +1e6"),
+    Trap("gap-scaled-abs-true", "kink",
+         "d(abs(1000000 * s - 1))/d(s) = 1000000 * sign(1000000 * s - 1)", {"s": ""}, "holds",
+         lambda v: (numerator(lambda s: (1e6 * s - 1).abs(), v["s"], h=1e-10),
+                    1e6 * torch.sign(1e6 * v["s"] - 1)),
+         regions=((1e-7, 5e-7), (1.0, 0.0), (3.0, 0.0))),
+    Trap("abs-diagonal-spd", "kink", "abs(D) = D", {"D": "n n"}, "holds",
+         lambda v: (v["D"].abs(), v["D"]), assume={"D": ["diagonal", "spd"]},
+         how="hand: the entries of a diagonal spd matrix are >= 0 (zeros off the diagonal)"),
+    # -- kinks in the sizes (adversary F5): a size-dependent constant changes its form
+    # beyond the sizes usually tried; the oracle tries every size in size_range
+    Trap("size-relu", "size", "relu(n - 8) * x = 0 * x", {"x": "n"}, "fails",
+         lambda v: (max(v["x"].shape[0] - 8, 0) * v["x"], 0 * v["x"]), size_range=(1, 12),
+         how="hand: relu(n - 8) = n - 8 > 0 for n >= 9"),
+    Trap("size-relu-true", "size", "relu(n - 8) * x = (n - 8 + abs(n - 8)) / 2 * x",
+         {"x": "n"}, "holds",
+         lambda v: (max(v["x"].shape[0] - 8, 0) * v["x"],
+                    (v["x"].shape[0] - 8 + abs(v["x"].shape[0] - 8)) / 2 * v["x"]),
+         size_range=(1, 12)),
+    Trap("size-abs", "size", "abs(n - 2) * x = (n - 2) * x", {"x": "n"}, "fails",
+         lambda v: (abs(v["x"].shape[0] - 2) * v["x"], (v["x"].shape[0] - 2) * v["x"]),
+         size_range=(1, 8), how="hand: at n = 1, |n - 2| = 1 but n - 2 = -1"),
+    Trap("size-abs-true", "size", "abs(n - 2) * x = sign(n - 2) * (n - 2) * x", {"x": "n"},
+         "holds",
+         lambda v: (abs(v["x"].shape[0] - 2) * v["x"],
+                    ((v["x"].shape[0] > 2) - (v["x"].shape[0] < 2)) * (v["x"].shape[0] - 2)
+                    * v["x"]), size_range=(1, 8)),
+    Trap("size-sign", "size", "sign(n - 50) * x = -x", {"x": "n"}, "fails",
+         lambda v: (((v["x"].shape[0] > 50) - (v["x"].shape[0] < 50)) * v["x"], -v["x"]),
+         size_range=(1, 60), how="hand: sign(n - 50) is 0 at n = 50 and 1 beyond"),
+    Trap("size-sign-true", "size", "sign(n - 50) * abs(n - 50) * x = (n - 50) * x",
+         {"x": "n"}, "holds",
+         lambda v: (((v["x"].shape[0] > 50) - (v["x"].shape[0] < 50))
+                    * abs(v["x"].shape[0] - 50) * v["x"], (v["x"].shape[0] - 50) * v["x"]),
+         size_range=(1, 60)),
     # -- sizes pinned beyond the exact stage
     Trap("pinned-det-even", "pinned", "det(-X) = det(X)", {"X": "n n"}, "holds",
          lambda v: (xdet(-v["X"]), xdet(v["X"])), sizes={"n": 60}, integer=True),
@@ -420,7 +496,7 @@ def _params() -> list:
 def test_the_corpus() -> None:
     assert len(TRAPS) >= 40 and len({t.id for t in TRAPS}) == len(TRAPS)
     kinds = {t.kind for t in TRAPS}
-    assert kinds == {"parity", "orthogonal", "scale", "kink", "pinned"}
+    assert kinds == {"parity", "orthogonal", "scale", "kink", "pinned", "size"}
     for kind in kinds:  # false traps and true controls of each kind
         assert {t.expected for t in TRAPS if t.kind == kind} == {"holds", "fails"}, kind
     assert KNOWN_OPEN <= {t.id for t in TRAPS}
@@ -515,3 +591,70 @@ def test_a_skew_matrix_of_odd_order_on_the_command_line(n: int, status: str, cod
     out = capsys.readouterr().out
     assert out.startswith(status)
     assert "ENGINE DISAGREEMENT" not in out
+
+
+# ---------------------------------------------------------------------------
+# The adversary's kink and size findings (issue 11), as a user types them. Each
+# expected verdict is the corresponding trap's above (established by its oracle).
+
+KINK_ROWS = [
+    ("gap-abs-sign", ["d(abs(s - 0.000001))/d(s) = sign(s)", "--var", "s:"], "FAILS", 1),
+    ("gap-relu", ["d(relu(s - 0.001))/d(s) = 0.5 * (sign(s) + 1)", "--var", "s:"], "FAILS", 1),
+    ("gap-scaled-abs", ["d(abs(1000000 * s - 1))/d(s) = 1000000 * sign(s)", "--var", "s:"],
+     "FAILS", 1),
+    ("size-relu", ["relu(n - 8) * x = 0 * x", "--var", "x:n"], "FAILS", 1),
+    ("size-abs", ["abs(n - 2) * x = (n - 2) * x", "--var", "x:n"], "FAILS", 1),
+    ("gap-abs-sign-true", ["d(abs(s - 0.000001))/d(s) = sign(s - 0.000001)", "--var", "s:"],
+     "HOLDS", 0),
+    ("size-relu-true", ["relu(n - 8) * x = (n - 8 + abs(n - 8)) / 2 * x", "--var", "x:n"],
+     "HOLDS", 0),
+]
+
+
+def _shown(out: str, label: str) -> str:
+    line = next(line for line in out.splitlines() if line.strip().startswith(label))
+    return line.split("=", 1)[1].strip()
+
+
+@pytest.mark.parametrize("row", KINK_ROWS, ids=[r[0] for r in KINK_ROWS])
+def test_kink_rows(row: tuple, capsys: pytest.CaptureFixture) -> None:
+    trap_id, argv, status, code = row
+    expected = next(t.expected for t in TRAPS if t.id == trap_id)
+    assert (status == "HOLDS") == (expected == "holds")
+    assert main(["verify", *argv]) == code
+    out = capsys.readouterr().out
+    assert out.split()[0] == status
+    assert "ENGINE DISAGREEMENT" not in out
+    if status == "FAILS":  # the counterexample shows its difference
+        assert _shown(out, "true value") != _shown(out, "claim")
+    # the kink record never claims more than was visited
+    assert "tried on both sides" not in out
+
+
+def test_gaps_between_kinks_are_visited_and_said() -> None:
+    verdict = matcalc.verify("d(abs(s - 0.000001))/d(s) = sign(s - 0.000001)", vars={"s": ""},
+                             diagnose=False)
+    assert verdict.status == "holds"
+    assert "every gap between them visited" in verdict.numeric.detail
+    assert verdict.numeric.gaps_missed == 0
+    # the numeric stage on its own finds the gap of the false claim in float64
+    verdict = matcalc.verify("d(abs(s - 0.000001))/d(s) = sign(s)", vars={"s": ""},
+                             method="numeric", diagnose=False)
+    assert verdict.status == "fails"
+
+
+def test_structural_zeros_are_no_kinks_without_derivatives() -> None:
+    # adversary F7: abs of a diagonal matrix has kinks at its zeros, but no derivative
+    # is taken through them, so the numeric stage evaluates there
+    verdict = matcalc.verify("abs(D) = D", vars={"D": "n n"}, assume={"D": "diagonal,spd"},
+                             diagnose=False)
+    assert verdict.status == "holds" and verdict.numeric.status == "agrees"
+    assert verdict.numeric_sizes
+
+
+def test_a_gross_failure_is_not_called_within_tolerance() -> None:
+    # adversary F8: the summary of a failure by 2.0 never mentions the tolerance
+    verdict = matcalc.verify("abs(det(S)) = det(S)", vars={"S": "n n"},
+                             assume={"S": "symmetric"}, diagnose=False)
+    assert verdict.status == "fails"
+    assert "tolerance" not in verdict.summary
