@@ -50,8 +50,14 @@ class Unevaluated(Exception):
 # ---------------------------------------------------------------------------
 # Integers modulo P
 
+_new = object.__new__
+
 
 class Mod:
+    """An integer modulo P. The arithmetic between two of them is written out
+    (no conversion, no second reduction): the modular test spends most of its
+    time here."""
+
     __slots__ = ("v",)
 
     def __init__(self, v: int) -> None:
@@ -75,12 +81,22 @@ class Mod:
         return None
 
     def __add__(self, o: Any) -> Any:
+        if o.__class__ is Mod:
+            total = self.v + o.v
+            out = _new(Mod)
+            out.v = total - P if total >= P else total
+            return out
         m = self._other(o)
         return NotImplemented if m is None else Mod(self.v + m.v)
 
     __radd__ = __add__
 
     def __sub__(self, o: Any) -> Any:
+        if o.__class__ is Mod:
+            difference = self.v - o.v
+            out = _new(Mod)
+            out.v = difference + P if difference < 0 else difference
+            return out
         m = self._other(o)
         return NotImplemented if m is None else Mod(self.v - m.v)
 
@@ -89,6 +105,10 @@ class Mod:
         return NotImplemented if m is None else Mod(m.v - self.v)
 
     def __mul__(self, o: Any) -> Any:
+        if o.__class__ is Mod:
+            out = _new(Mod)
+            out.v = self.v * o.v % P
+            return out
         m = self._other(o)
         return NotImplemented if m is None else Mod(self.v * m.v)
 
@@ -107,7 +127,9 @@ class Mod:
         return NotImplemented if m is None else m / self
 
     def __neg__(self) -> Mod:
-        return Mod(-self.v)
+        out = _new(Mod)
+        out.v = P - self.v if self.v else 0
+        return out
 
     def __pow__(self, k: int) -> Mod:
         if k < 0:
