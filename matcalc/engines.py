@@ -57,6 +57,7 @@ class Engines:
         self._symbolic: dict[frozenset[str], Any] = {}
         self._numeric: Any = None
         self._sized = False  # the first claim judged has chosen its critical sizes
+        self._judged: dict[tuple, Verdict] = {}  # (lhs, rhs, layout, guards) -> verdict
 
     def reseeded(self, seed: int) -> Engines:
         """The same engines at another seed: derivatives are shared, points are new."""
@@ -142,6 +143,17 @@ class Engines:
             return self.ill_formed(identity, layout, message, rhs.pos, hints, lhs, rhs)
         if not self._sized:
             self._single_out_sizes(lhs, rhs)
+        # one judgement per claim: the closed form pasted back is often the claim itself,
+        # and a diagnosis may try one candidate twice
+        key = (lhs, rhs, layout, tuple(guards))
+        if key in self._judged:
+            return dataclasses.replace(self._judged[key], identity=identity)
+        verdict = self._judge(identity, lhs, rhs, layout, guards)
+        self._judged[key] = verdict
+        return verdict
+
+    def _judge(self, identity: str, lhs: E.Expr, rhs: E.Expr, layout: str,
+               guards: Sequence[E.Expr]) -> Verdict:
         symbolic = self.symbolic(lhs, rhs) if self.method in ("both", "symbolic") else None
         numeric = (self.numeric(lhs, rhs, guards) if self.method in ("both", "numeric")
                    else None)

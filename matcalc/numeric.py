@@ -36,8 +36,8 @@ from .budget import check_time
 from .errors import DeclarationError
 from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint
 from .shapes import Shape, concrete
-from .torcheval import (Evaluator, NumericUnsupported, Reject, check_size, guard_tree,
-                        outermost_derivatives, prefill, strategy)
+from .torcheval import (Evaluator, NumericUnsupported, Reject, check_size, differentiated,
+                        guard_tree, outermost_derivatives, prefill, strategy)
 
 __all__ = ["Evaluator", "NumericSession", "NumericUnsupported", "check_tolerances"]
 
@@ -178,13 +178,17 @@ class NumericSession:
         ``kinks`` (their arguments), the kinks are not kept at the guards' margin
         but their signs must be certain (:func:`certain_kinks`)."""
         cache: dict[Any, Any] = {}
+        # the functions of small Jacobians keep their graphs, for prefill to reuse
+        targets = differentiated(exprs, sizes)
+        env = {k: v.detach().requires_grad_(k in targets) for k, v in env.items()}
         try:
-            with torch.no_grad():
+            with torch.enable_grad() if targets else torch.no_grad():
                 evaluator = Evaluator(env, sizes, guards=True, jacobians=cache,
                                       kink_guards=kinks is None)
                 for e in exprs:
                     guard_tree(evaluator, e)
-                if kinks is not None:
+            if kinks is not None:
+                with torch.no_grad():
                     certain_kinks(env, sizes, kinks, evaluator)
         except RuntimeError as error:  # torch errors: a singular matrix
             raise Reject(str(error)) from None
@@ -345,8 +349,9 @@ class NumericSession:
         """The comparison at one point, or None where it cannot be made."""
         evaluator = Evaluator(point.env, point.sizes, jacobians=point.cache, memo=point.memo)
         try:
-            left = evaluator.value(lhs).detach()
-            right = evaluator.value(rhs).detach()
+            with torch.no_grad():  # (a Jacobian's own pass turns gradients on)
+                left = evaluator.value(lhs).detach()
+                right = evaluator.value(rhs).detach()
         except RuntimeError:  # torch refused (a singular matrix in the claim): skip
             self.rejected += 1
             return None
@@ -426,7 +431,7 @@ def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr) -> tuple[Any, Any] |
     """Both sides at ``point`` evaluated in float32 (as float64 arrays), or None.
     The float32 values and Jacobians are kept with the point for later claims."""
     if point.low is None:
-        point.low = ({k: v.to(torch.float32) for k, v in point.env.items()}, {}, {})
+        point.low = ({k: v.detach().to(torch.float32) for k, v in point.env.items()}, {}, {})
     env, cache, memo = point.low
     evaluator = Evaluator(env, point.sizes, jacobians=cache, memo=memo, dtype=torch.float32)
     try:

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import shapes as S
 from ._lazy import sp, torch
+from .conditioning import positive_determinant, well_conditioned
 from .errors import ShapeError
 from .shapes import Dim, Shape
 from .symarrays import grid, map_array, scalar
@@ -229,6 +230,17 @@ def _t_full(value: float) -> Callable[..., Any]:
     return lambda m, n=1: torch.full((m, n), value, dtype=torch.float64)
 
 
+def _t_matmul(a: Any, b: Any) -> Any:
+    """``a @ b``, with a product by a column (or of a row) as ``torch.mv``: the same
+    numbers, but a backward pass that torch batches (under ``torch.func.vmap``,
+    taking a Jacobian row by row) into one matrix product rather than one per row."""
+    if b.shape[1] == 1:
+        return torch.mv(a, b[:, 0]).unsqueeze(1)
+    if a.shape[0] == 1:
+        return torch.mv(b.mT, a[0]).unsqueeze(0)
+    return a @ b
+
+
 # Domain guards: given the operands at a sampled point, say what is wrong.
 
 
@@ -241,13 +253,13 @@ def _g_nonzero(what: str) -> Callable[[Any], str | None]:
 
 
 def _g_conditioned(a: Any) -> str | None:
-    if not torch.linalg.cond(a).item() <= MAX_CONDITION:  # also catches nan (singular)
+    if not well_conditioned(a, MAX_CONDITION):  # also False for a singular matrix
         return f"a matrix with condition number above {MAX_CONDITION:g}"
     return None
 
 
 def _g_logdet(a: Any) -> str | None:
-    if not torch.linalg.det(a).item() > 0:
+    if not positive_determinant(a, MAX_CONDITION):
         return "logdet of a matrix with non-positive determinant"
     return _g_conditioned(a)
 
@@ -401,8 +413,7 @@ _infix("mul", "*", PREC_MUL, _binary("*"), lambda a, b: a * b, lambda a, b: a * 
        "elementwise (Hadamard) product, or scaling by a scalar")
 _infix("div", "/", PREC_MUL, _binary("/"), lambda a, b: a / b, lambda a, b: a / b,
        "elementwise quotient, or division by a scalar", guard=_g_divide)
-_infix("matmul", "@", PREC_MUL, _matmul_rule, _s_matmul, lambda a, b: a @ b,
-       "matrix product")
+_infix("matmul", "@", PREC_MUL, _matmul_rule, _s_matmul, _t_matmul, "matrix product")
 _infix("pow", "**", PREC_POW, _pow_rule, lambda a, b: a ** b, lambda a, b: a ** b,
        "elementwise power by a scalar exponent", right_assoc=True, guard=_g_pow)
 register(Op("neg", 1, _same, lambda a: -a, lambda a: -a, "negation",

@@ -8,9 +8,9 @@ The cheapest way for the shape is used:
 
 * reverse mode by default: one backward pass per output entry covers every
   point of the same sizes at once, so the whole gradient of a scalar function
-  of any size takes one pass; beyond ``PLAIN_PASSES`` output entries one batched
-  pass (``torch.autograd.grad(..., is_grads_batched=True)``) takes them all, in
-  chunks that bound its memory;
+  of any size takes one pass; beyond ``PLAIN_PASSES`` output entries one
+  vectorized pass (``torch.func.vmap`` over ``torch.func.vjp``, the machinery of
+  ``torch.func.jacrev``) takes them all, in chunks that bound its memory;
 * forward mode (``torch.func.jacfwd``) for a tall Jacobian with a large output
   (``x`` with far fewer entries than ``f``, see :func:`jacobian_mode`);
 * inside another ``d()``, ``torch.autograd.functional.jacobian`` with
@@ -22,6 +22,7 @@ guard objects or a value overflows, underflows or saturates.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -50,6 +51,9 @@ SATURATION = 1e-5
 #: Jacobians with at most this many output entries take one plain backward pass
 #: per entry (for all points at once), others one batched pass
 PLAIN_PASSES = 8
+#: batched passes stack the points of one size up to this many Jacobian entries in
+#: all (torch's per-call overhead, paid once); larger ones take a pass per point
+STACK_MAX_ENTRIES = 1 << 16
 #: forward mode for Jacobians with at least this many output entries ...
 FORWARD_MIN_OUTPUT = 4096
 #: ... and at least this many times as many as input entries
@@ -109,14 +113,16 @@ class Evaluator:
                 guarded = args
                 if self.zero_kinks and node.op in KINK_OPS:
                     guarded = [args[0][args[0] != 0].reshape(1, -1)]
-                problem = spec.guard(*guarded) if guarded[0].numel() else None
+                with torch.no_grad():
+                    problem = spec.guard(*guarded) if guarded[0].numel() else None
                 if problem:
                     raise Reject(problem)
             result = spec.num(*args, *[d.size(self.sizes) for d in node.dims])
             if result.dtype != self.dtype:
                 result = result.to(self.dtype)
             if self.guards:
-                problem = output_problem(node.op, result)
+                with torch.no_grad():
+                    problem = output_problem(node.op, result)
                 if problem:
                     raise Reject(problem)
         else:
@@ -166,10 +172,11 @@ def output_problem(op: str, result: Any) -> str | None:
     """Why a guarded evaluation must not use this value: it overflowed, it
     underflowed (then a claim could agree with the truth by both being 0), or it
     saturated (then its derivative is rounding noise in both precisions)."""
-    if not bool(torch.isfinite(result).all()):
-        return f"{op} is not finite here"
     magnitude = result.abs()
-    if bool(((magnitude > 0) & (magnitude < _F64_NEAR_UNDERFLOW)).any()):
+    if not math.isfinite(float(magnitude.max())):  # nan propagates through max
+        return f"{op} is not finite here"
+    if float(magnitude.min()) < _F64_NEAR_UNDERFLOW and \
+            bool(((magnitude > 0) & (magnitude < _F64_NEAR_UNDERFLOW)).any()):
         return f"{op} is near float64 underflow here"
     if op in _POSITIVE_OPS and bool((magnitude == 0).any()):
         return f"{op} underflows to 0 here"
@@ -233,9 +240,8 @@ def warm(derivatives: Sequence[E.Derivative], size_sets: Sequence[Mapping[str, i
             plans.add("forward" if _mode(out, numel(concrete(shapes[d.wrt.name], sizes)))
                       == "forward" else "batched" if out > PLAIN_PASSES else "plain")
     if "batched" in plans:
-        out = torch.stack([x * 2.0])
-        torch.autograd.grad(out, [x], grad_outputs=torch.ones(2, 1, 2, 1, dtype=torch.float64),
-                            is_grads_batched=True)
+        _, pullback = torch.func.vjp(lambda w: w * 2.0, x.detach())
+        torch.func.vmap(pullback)(torch.ones(2, 2, 1, dtype=torch.float64))
     if "forward" in plans:
         forward_jacobian(lambda w: w * 2.0, x.detach())
 
@@ -262,49 +268,87 @@ def reverse_jacobians(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
 
 def _reverse(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
              sizes: Mapping[str, int], dtype: Any, leaves: list[Any]) -> list[Any] | None:
+    out_shape = tuple(concrete(of.shape, sizes))
+    out_numel, shape = numel(out_shape), tuple(leaves[0].shape)
+    if out_numel > PLAIN_PASSES:
+        return _batched_reverse(of, wrt, envs, sizes, dtype, leaves, out_shape)
     outs = [Evaluator({**env, wrt: w}, sizes, nested=True, dtype=dtype).value(of)
             for env, w in zip(envs, leaves)]
-    out_shape, shape = tuple(outs[0].shape), tuple(leaves[0].shape)
+    return plain_jacobians(outs, leaves, out_shape, dtype)
+
+
+def plain_jacobians(outs: Sequence[Any], leaves: Sequence[Any], out_shape: tuple[int, ...],
+                    dtype: Any, keep: bool = False) -> list[Any]:
+    """The Jacobians of each ``outs[i]`` (already evaluated, with its graph) by
+    its ``leaves[i]``: one plain backward pass per output entry, for all points
+    at once; ``keep`` keeps the graphs for later passes."""
+    out_numel, shape = numel(out_shape), tuple(leaves[0].shape)
     # an output that does not require grad does not depend on the variable there
     live = [i for i, out in enumerate(outs) if out.requires_grad]
-    out_numel = outs[0].numel()
+    results = [None if i in live else torch.zeros(*out_shape, *shape, dtype=dtype)
+               for i in range(len(outs))]
     if not live:
-        return [torch.zeros(*out_shape, *shape, dtype=dtype) for _ in envs]
-    stacked = torch.stack([outs[i] for i in live])
-    if out_numel <= PLAIN_PASSES:  # a few plain backward passes: no vmap machinery
-        flat = stacked.reshape(len(live), out_numel)
-        rows_of: list[list[Any]] = [[] for _ in live]
-        for k in range(out_numel):
-            grads = torch.autograd.grad(flat[:, k].sum(), [leaves[i] for i in live],
-                                        allow_unused=True, retain_graph=k + 1 < out_numel)
-            for rows_, grad in zip(rows_of, grads):
-                rows_.append(torch.zeros(*shape, dtype=dtype) if grad is None else grad)
-        results = [torch.zeros(*out_shape, *shape, dtype=dtype) for _ in envs]
-        for i, rows_ in zip(live, rows_of):
-            results[i] = torch.stack(rows_).reshape(*out_shape, *shape)
         return results
-    chunk = max(1, limits.MAX_NUMERIC_NUMEL
-                // (len(live) * max(out_numel, leaves[0].numel())))
-    parts: list[list[Any]] = [[] for _ in live]
-    try:
-        for first in range(0, out_numel, chunk):
-            rows = min(chunk, out_numel - first)
-            basis = torch.zeros(rows, out_numel, dtype=dtype)
-            basis[torch.arange(rows), torch.arange(first, first + rows)] = 1.0
-            basis = basis.reshape(rows, 1, *out_shape)
-            grads = torch.autograd.grad(
-                stacked, [leaves[i] for i in live],
-                grad_outputs=basis.expand(rows, len(live), *out_shape),
-                is_grads_batched=True, allow_unused=True, retain_graph=first + rows < out_numel)
-            for part, grad in zip(parts, grads):
-                part.append(torch.zeros(rows, *shape, dtype=dtype) if grad is None else grad)
-    except RuntimeError:
-        return None
-    results = [torch.zeros(*out_shape, *shape, dtype=dtype) for _ in envs]
-    for i, part in zip(live, parts):
-        whole = part[0] if len(part) == 1 else torch.cat(part)
-        results[i] = whole.reshape(*out_shape, *shape)
+    with torch.enable_grad():
+        flat = torch.stack([outs[i] for i in live]).reshape(len(live), out_numel)
+        rows_of: list[list[Any]] = [[] for _ in live]
+        for k in range(out_numel):  # one plain pass per output entry, for all points at once
+            grads = torch.autograd.grad(flat[:, k].sum(), [leaves[i] for i in live],
+                                        allow_unused=True,
+                                        retain_graph=keep or k + 1 < out_numel)
+            for rows, grad in zip(rows_of, grads):
+                rows.append(torch.zeros(*shape, dtype=dtype) if grad is None else grad)
+    for i, rows in zip(live, rows_of):
+        results[i] = torch.stack(rows).reshape(*out_shape, *shape)
     return results
+
+
+def _batched_reverse(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
+                     sizes: Mapping[str, int], dtype: Any, leaves: list[Any],
+                     out_shape: tuple[int, ...]) -> list[Any] | None:
+    """Every row of every point's Jacobian by ``torch.func.vmap`` over the
+    pullback (``torch.func.vjp``) of the points' stacked outputs, in chunks of
+    basis vectors that bound the memory of one pass. Small Jacobians stack all
+    points (one pass for all); from ``STACK_MAX_ENTRIES`` entries each point
+    takes its own pass with a contiguous basis, as ``torch.func.jacrev`` does."""
+    points, out_numel, shape = len(envs), numel(out_shape), tuple(leaves[0].shape)
+    together = points * out_numel * leaves[0].numel() <= STACK_MAX_ENTRIES
+    groups = [list(range(points))] if together else [[i] for i in range(points)]
+    results: list[Any] = [None] * points
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.func's notes on slow batching fallbacks
+            for group in groups:
+                for i, whole in zip(group, _rows(of, wrt, [envs[i] for i in group], sizes,
+                                                 dtype, [leaves[i] for i in group], out_shape)):
+                    results[i] = whole.reshape(*out_shape, *shape)
+    except (RuntimeError, NotImplementedError):
+        return None
+    return results
+
+
+def _rows(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]], sizes: Mapping[str, int],
+          dtype: Any, leaves: Sequence[Any], out_shape: tuple[int, ...]) -> list[Any]:
+    """The Jacobians (rows first) of the points in ``envs``, stacked into one pullback."""
+    points, out_numel = len(envs), numel(out_shape)
+
+    def stacked(*ws: Any) -> Any:
+        return torch.stack([Evaluator({**env, wrt: w}, sizes, nested=True, dtype=dtype)
+                            .value(of) for env, w in zip(envs, ws)])
+
+    chunk = max(1, limits.MAX_NUMERIC_NUMEL // (points * max(out_numel, leaves[0].numel())))
+    parts: list[list[Any]] = [[] for _ in envs]
+    _, pullback = torch.func.vjp(stacked, *[w.detach() for w in leaves])
+    for first in range(0, out_numel, chunk):
+        rows = min(chunk, out_numel - first)
+        basis = torch.zeros(rows, out_numel, dtype=dtype)
+        basis[torch.arange(rows), torch.arange(first, first + rows)] = 1.0
+        basis = basis.reshape(rows, 1, *out_shape)
+        if points > 1:
+            basis = basis.expand(rows, points, *out_shape)
+        for part, grad in zip(parts, torch.func.vmap(pullback)(basis)):
+            part.append(grad)
+    return [part[0] if len(part) == 1 else torch.cat(part) for part in parts]
 
 
 def outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
@@ -333,6 +377,8 @@ def prefill(points: Sequence[Any], derivatives: Sequence[E.Derivative]) -> None:
         of, wrt = derivative.of, derivative.wrt.name
         for group in groups.values():
             todo = [p for p in group if (of, wrt) not in p.cache]
+            if todo and _reuse(todo, of, wrt):
+                continue
             if len(todo) < 2 or jacobian_mode(of, wrt, todo[0].env[wrt], todo[0].sizes) != "reverse":
                 continue
             try:
@@ -345,6 +391,37 @@ def prefill(points: Sequence[Any], derivatives: Sequence[E.Derivative]) -> None:
                 continue
             for point, result in zip(todo, results or ()):
                 point.cache[(of, wrt)] = result
+
+
+def differentiated(exprs: Sequence[E.Expr], sizes: Mapping[str, int]) -> set[str]:
+    """The variables whose Jacobians in ``exprs`` take plain backward passes:
+    a guarded evaluation keeps its graph for them (see :func:`prefill`)."""
+    return {d.wrt.name for e in exprs for d in outermost_derivatives(e)
+            if numel(concrete(d.of.shape, sizes)) <= PLAIN_PASSES
+            # an inner d() is taken on a leaf of its own: no graph back to the variable
+            and not any(isinstance(n, E.Derivative) for n in E.walk(d.of))}
+
+
+def _reuse(points: Sequence[Any], of: E.Expr, wrt: str) -> bool:
+    """Take the Jacobians from the graphs the guarded evaluation kept (the
+    function is then evaluated once per point, not twice), where it did."""
+    if any(isinstance(n, E.Derivative) for n in E.walk(of)):
+        return False
+    outs = [p.memo.get(of) for p in points]
+    leaves = [p.env[wrt] for p in points]
+    if any(o is None or not o.requires_grad for o in outs) or \
+            not all(leaf.requires_grad and leaf.is_leaf for leaf in leaves):
+        return False
+    out_shape = tuple(concrete(of.shape, points[0].sizes))
+    if numel(out_shape) > PLAIN_PASSES:
+        return False
+    try:
+        results = plain_jacobians(outs, leaves, out_shape, leaves[0].dtype, keep=True)
+    except RuntimeError:
+        return False
+    for point, result in zip(points, results):
+        point.cache[(of, wrt)] = result
+    return True
 
 
 def strategy(derivatives: Sequence[E.Derivative], points: Sequence[Any]) -> str:

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "matcalc"
 LAYERS: dict[str, tuple[str, ...]] = {
     "foundation": ("_version", "errors", "limits", "budget", "_lazy", "evidence", "symarrays",
                    "surface", "options", "tomlfields"),
-    "language": ("shapes", "layout", "ops", "expr", "tokens", "scope", "parsing",
+    "language": ("shapes", "layout", "conditioning", "ops", "expr", "tokens", "scope", "parsing",
                  "assumptions", "declarations"),
     "engines": ("symbolic", "zerotest", "fields", "linalg", "jets", "pointtest", "agreement",
                 "kinks", "torcheval", "numeric"),
