@@ -249,16 +249,17 @@ def warm(derivatives: Sequence[E.Derivative], size_sets: Sequence[Mapping[str, i
 def reverse_jacobians(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
                        sizes: Mapping[str, int], dtype: Any = None) -> list[Any] | None:
     """The native Jacobians ``out.shape + x.shape`` of ``of`` at each point
-    (all of the same sizes), by batched backward passes for all of them
-    (``torch.autograd.grad(..., is_grads_batched=True)``); None when an
-    operation has no batching rule.
+    (all of the same sizes): plain backward passes up to ``PLAIN_PASSES``
+    output entries, else ``torch.func.vmap`` over ``torch.func.vjp``; None
+    when an operation has no batching rule.
 
     Each point's function is evaluated on a leaf of its own and the outputs
     are stacked; a cotangent that is the same basis vector in every block
     yields every point's Jacobian row at once, since a block depends on its
     own leaf only. torch's per-call overhead, which dominates small Jacobians,
-    is then paid once rather than once per point. The basis vectors go in
-    chunks, so that a pass holds about ``MAX_NUMERIC_NUMEL`` entries per array.
+    is then paid once rather than once per point (large Jacobians take a pass
+    per point: see :func:`_batched_reverse`). The basis vectors go in chunks,
+    so that a pass holds about ``MAX_NUMERIC_NUMEL`` entries per array.
     """
     dtype = torch.float64 if dtype is None else dtype
     leaves = [env[wrt].detach().requires_grad_(True) for env in envs]
