@@ -194,7 +194,21 @@ def precedence(node: Expr) -> int:
 
 
 def to_text(node: Expr) -> str:
-    """The tree in matcalc's input language (parses back to an equal tree)."""
+    """The tree in matcalc's input language (parses back to an equal tree).
+
+    An operation's text is kept on its node once written: every :func:`apply`
+    writes its operands' texts (for the shape rules' messages), so without it
+    building a tree bottom-up would write each subtree again at every level."""
+    if isinstance(node, (Apply, Derivative)):
+        known = node.__dict__.get("_text")
+        if known is None:
+            known = _text(node)
+            object.__setattr__(node, "_text", known)
+        return known
+    return _text(node)
+
+
+def _text(node: Expr) -> str:
     if isinstance(node, Const):
         return _fraction_text(node.value)
     if isinstance(node, Array):
