@@ -40,11 +40,17 @@ LINES = 2
 STEPS = tuple(2.0 ** k for k in range(-6, 13))
 #: the numeric stage separates roots down to this relative distance along a line
 RESOLUTION = 1e-12
+#: random places tried per stretch next to a region (halving it each time)
+PICKS = 40
+#: halvings of a grid cell while showing it free of roots (scan_line's ``enclose``)
+CERTIFY_DEPTH = 40
 #: float64 roots closer together than this (relative) are taken as one
 MERGE = 1e-14
 #: evaluations of the kink arguments per line, and new sign patterns tried per line
 BUDGET = 400
-REGIONS = 32
+REGIONS = 64
+#: places tried in one region before it counts as not visited
+TRIES = 6
 
 
 def kinks(exprs: Iterable[E.Expr]) -> list[E.Apply]:
@@ -97,10 +103,10 @@ Probe = Callable[[Any], "tuple | None"]
 
 
 def pattern(values: tuple | None) -> tuple | None:
-    """The sign of every kink entry (0 where unknown), or None outside the domain."""
+    """The sign of every kink entry (None where unknown), or None outside the domain."""
     if values is None:
         return None
-    return tuple(0 if v is None else (v > 0) - (v < 0) for v in values)
+    return tuple(None if v is None else (v > 0) - (v < 0) for v in values)
 
 
 @dataclass
@@ -111,17 +117,20 @@ class Scan:
     roots: int = 0
     #: roots solved exactly (counted once however many cells end at them)
     exact_roots: set = field(default_factory=set)
-    #: one place in each region between consecutive roots: (t, sign pattern)
-    regions: list[tuple[Any, tuple]] = field(default_factory=list)
+    #: each region between consecutive roots: (places in it, best first; its signs)
+    regions: list[tuple[list[Any], tuple]] = field(default_factory=list)
     #: places where roots lie closer together than the resolution (or the budget
     #: ran out): the gaps there were not visited
     missed: int = 0
     #: roots of different entries closer together than float64 resolves, taken as one
     merged: int = 0
+    #: whether every cell without a sign change was shown free of roots (``enclose``)
+    certified: bool = False
 
 
 def scan_line(probe: Probe, steps: Sequence[Any], resolution: Any, budget: int,
-              exact: bool) -> Scan:
+              exact: bool, pick: Callable[[], Any],
+              enclose: Callable[[Any, Any], tuple | None] | None = None) -> Scan:
     """The regions between the kink roots along one line.
 
     ``probe(t)`` gives the kink entries' values at ``t``; ``steps`` (positive)
@@ -131,9 +140,19 @@ def scan_line(probe: Probe, steps: Sequence[Any], resolution: Any, budget: int,
     ``exact`` values, each changing entry's root is solved by linear
     interpolation; roots that are exact and equal coincide (no gap between them),
     exact distinct ones get a place between them; anything else is a miss.
+
+    A cell whose ends show the same signs may still hide two roots of one entry
+    (``abs(s*s - 1e-12)``). With ``enclose(a, b)`` (each entry's sign over the
+    whole cell, by interval arithmetic: None where it may vanish) such a cell
+    is halved until every part is shown free of roots or changes sign; what
+    the budget leaves unshown is a miss.
+
+    Each region comes with places in it, the first one random (``pick()``: a
+    fraction of the way between two places known to lie in the region or next
+    to it), so that no symmetry of the line (a midpoint at s = 0) decides.
     """
     values: dict[Any, tuple | None] = {}
-    scan = Scan()
+    scan = Scan(certified=enclose is not None)
 
     def at(t: Any) -> tuple | None:
         if t not in values:
@@ -143,20 +162,36 @@ def scan_line(probe: Probe, steps: Sequence[Any], resolution: Any, budget: int,
     grid = sorted({0 * steps[0]} | {s for step in steps for s in (step, -step)})
     for t in grid:
         at(t)
-    cells = [(a, b, 0) for a, b in zip(grid, grid[1:])]
+    # (a, b, halvings, halvings while showing a cell free of roots)
+    cells = [(a, b, 0, 0) for a, b in zip(grid, grid[1:])]
     while cells:
-        a, b, depth = cells.pop()
+        a, b, depth, shown = cells.pop()
         pa, pb = pattern(at(a)), pattern(at(b))
         if pa == pb:
+            if enclose is None or pa is None:
+                continue
+            box = enclose(a, b)
+            if box is not None and None not in box and box == pa:
+                continue  # no root inside
+            if len(values) >= budget or shown >= CERTIFY_DEPTH:
+                scan.missed += 1
+                scan.certified = False
+                continue
+            m = (a + b) / 2
+            cells += [(a, m, depth + 1, shown + 1), (m, b, depth + 1, shown + 1)]
             continue
         if pa is None or pb is None:  # a boundary of the domain: find regions near it
             if depth < 24 and len(values) < budget:
                 m = (a + b) / 2
-                cells += [(a, m, depth + 1), (m, b, depth + 1)]
+                cells += [(a, m, depth + 1, 0), (m, b, depth + 1, 0)]
             continue
         changed = [i for i, (x, y) in enumerate(zip(pa, pb)) if x != y]
         if len(changed) == 1:
-            scan.roots += 1
+            i = changed[0]
+            if pa[i] == 0 or pb[i] == 0:  # met exactly: counted once, from both sides
+                scan.exact_roots.add(a if pa[i] == 0 else b)
+            else:
+                scan.roots += 1
             continue
         if b - a <= resolution * max(1, abs(a), abs(b)) or len(values) >= budget:
             split = _coincident(at, a, b, changed, exact)
@@ -174,23 +209,53 @@ def scan_line(probe: Probe, steps: Sequence[Any], resolution: Any, budget: int,
                 at(t)
             continue
         m = (a + b) / 2
-        cells += [(a, m, depth + 1), (m, b, depth + 1)]
-    run: list[Any] = []
-    for t in sorted(values):
+        cells += [(a, m, depth + 1, 0), (m, b, depth + 1, 0)]
+    # regions: runs of equal signs, known at every entry; an entry 0 at a place is
+    # a root met exactly, unless it is 0 everywhere (0 by structure)
+    known = [v for v in values.values() if v is not None]
+    structural = {i for i in range(len(known[0]) if known else 0)
+                  if all(v[i] == 0 for v in known)}
+    places = sorted(values)
+    runs: list[list[int]] = []
+    for k, t in enumerate(places):
         p = pattern(values[t])
-        if run and p == pattern(values[run[0]]):
-            run.append(t)
-            continue
-        _close(run, values, scan)
-        run = [t] if p is not None and 0 not in p else []
-    _close(run, values, scan)
+        if runs and runs[-1] and k - 1 == runs[-1][-1] and p == pattern(values[places[k - 1]]):
+            runs[-1].append(k)
+        elif p is not None and None not in p and all(
+                x != 0 or i in structural for i, x in enumerate(p)):
+            runs.append([k])
+    for run in runs:
+        scan.regions.append((_candidates(run, places, at, pick), pattern(values[places[run[0]]])))
     scan.roots += len(scan.exact_roots)
     return scan
 
 
-def _close(run: list[Any], values: Mapping[Any, Any], scan: Scan) -> None:
-    if run:
-        scan.regions.append(((run[0] + run[-1]) / 2, pattern(values[run[0]])))
+def _candidates(run: list[int], places: list[Any], at: Callable[[Any], Any],
+                pick: Callable[[], Any]) -> list[Any]:
+    """Places in one region, best first: a random one inside it (checked to show
+    the region's signs), then the places evaluated there, from both ends inwards
+    (near a root the kink's arguments are smallest, where float32 keeps up)."""
+    ts = [places[k] for k in run]
+    wanted = pattern(at(ts[0]))
+    # between two places of the region, else towards a neighbour (that stretch holds a
+    # root: it is halved towards the region until the random place lands in it)
+    spans = [(ts[0], ts[-1] - ts[0])] if len(ts) > 1 else []
+    if run[0] > 0:
+        spans.append((ts[0], places[run[0] - 1] - ts[0]))
+    if run[-1] + 1 < len(places):
+        spans.append((ts[-1], places[run[-1] + 1] - ts[-1]))
+    first = []
+    for origin, width in spans:
+        for _ in range(PICKS):
+            t = origin + width * pick()
+            if pattern(at(t)) == wanted:
+                first = [t]
+                break
+            width = width / 2
+        if first:
+            break
+    inwards = [t for pair in zip(ts, reversed(ts)) for t in pair][:len(ts)]
+    return first + list(dict.fromkeys(inwards))
 
 
 def _coincident(at: Callable[[Any], Any], a: Any, b: Any, changed: list[int],
@@ -228,12 +293,18 @@ def summary(scans: Sequence[Scan], visited: int, unvisited: int) -> str:
     missed = sum(s.missed for s in scans) + unvisited
     merged = sum(s.merged for s in scans)
     lines = f"{len(scans)} line{'s' if len(scans) > 1 else ''}"
-    if roots == [0]:
-        return f"kinks: no kink root on the {lines} scanned; {visited} sign patterns evaluated"
-    text = (f"kinks: {count} kink root{'' if roots[-1] == 1 else 's'} on each of {lines}, "
+    certified = all(s.certified for s in scans)
+    found = "" if certified else " found"
+    if roots == [0] and not missed:
+        return (f"kinks: no kink root{found} on the {lines} scanned"
+                + (" (shown by interval arithmetic)" if certified else "")
+                + f"; {visited} sign patterns evaluated")
+    text = (f"kinks: {count} kink root{'' if roots[-1] == 1 else 's'}{found} on each of "
+            f"{lines}" + (" (no other, by interval arithmetic)" if certified else "") + ", "
             + (f"every gap between them visited" if not missed else
                f"{missed} gap{'s' if missed > 1 else ''} between them NOT visited (roots too "
-               "close together to separate, or no point there whose kink signs are certain)")
+               "close together to separate, a stretch not shown free of roots, or no point "
+               "there whose kink signs are certain)")
             + f"; {visited} sign patterns evaluated")
     if merged:
         text += (f"; {merged} root{'s' if merged > 1 else ''} within float64 resolution of "

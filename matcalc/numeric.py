@@ -218,24 +218,31 @@ class NumericSession:
             def probe(t: float, base: _Point = base, direction: dict = direction) -> Any:
                 return _kink_values(K.move(base.env, direction, t, self.tags), sizes, arguments)
 
-            scan = K.scan_line(probe, K.STEPS, K.RESOLUTION, K.BUDGET, exact=False)
+            scan = K.scan_line(probe, K.STEPS, K.RESOLUTION, K.BUDGET, exact=False,
+                               pick=lambda: float(torch.rand((), generator=gen,
+                                                             dtype=torch.float64)))
             scans.append(scan)
             tried = 0
-            for t, pattern in scan.regions:
+            for places, pattern in scan.regions:
                 if pattern in patterns:
                     continue
                 if tried >= K.REGIONS:
                     unvisited += 1
                     continue
                 tried += 1
-                env = K.move(base.env, direction, t, self.tags)
-                try:
-                    point = self._admit(env, sizes, exprs, arguments)
-                except Reject as reject:
-                    unvisited += str(reject).startswith(UNCERTAIN)
-                    continue
-                extra.append(point)
-                patterns.add(pattern)
+                uncertain = False
+                for t in places[:K.TRIES]:
+                    env = K.move(base.env, direction, t, self.tags)
+                    try:
+                        point = self._admit(env, sizes, exprs, arguments)
+                    except Reject as reject:
+                        uncertain |= str(reject).startswith(UNCERTAIN)
+                        continue
+                    extra.append(point)
+                    patterns.add(pattern)
+                    break
+                else:
+                    unvisited += uncertain
         self.scans.append((scans, unvisited, len(patterns)))
         return extra
 

@@ -41,7 +41,7 @@ from . import kinks as K
 from ._lazy import np
 from .budget import check_time
 from .evidence import Counterexample, Grid
-from .fields import (BITS, P, DegreeKit, Degree, ExactKit, IntervalKit, Mod, ModKit,
+from .fields import (BITS, P, Iv, DegreeKit, Degree, ExactKit, IntervalKit, Mod, ModKit,
                      NotRational, OutOfDomain, base)
 from .jets import Jets, environment, parameter_counts
 from .layout import arrange, layout_plan
@@ -305,22 +305,51 @@ class PointTest:
                                   for n in start})
 
             scan = K.scan_line(lambda t: self._kink_values(line(t), arguments), LINE_STEPS,
-                               RESOLUTION, SCAN_BUDGET, exact=True)
+                               RESOLUTION, SCAN_BUDGET, exact=True,
+                               pick=lambda: Fraction(self.rng.randrange(1, 2 ** 20), 2 ** 20),
+                               enclose=lambda a, b, start=start, direction=direction:
+                               self._kink_box(start, direction, a, b, arguments))
             scans.append(scan)
             tried = 0
-            for t, pattern in scan.regions:
+            for places, pattern in scan.regions:
                 if pattern in patterns:
                     continue
                 if tried >= REGION_EVALS:
                     unvisited += 1
                     continue
                 tried += 1
-                found = self._at(line(t), reasons, seen)
+                found = self._at(line(places[0]), reasons, seen)
                 if isinstance(found, PointOutcome):
                     return found
                 patterns.add(pattern)  # visited, or outside the claim's domain
         missed = unvisited + sum(s.missed for s in scans)
         return K.summary(scans, len(patterns), unvisited), missed
+
+    def _kink_box(self, start: Mapping[str, list[Fraction]],
+                  direction: Mapping[str, list[Fraction]], a: Fraction, b: Fraction,
+                  arguments: list[E.Expr]) -> tuple | None:
+        """The sign of every kink entry over the stretch ``[a, b]`` of a line, by
+        interval arithmetic (None where it may vanish); None if it fails."""
+        kit = IntervalKit()
+        params: dict[str, list[Any]] = {}
+        for name, values in start.items():
+            positive = "positive" in self.tags.get(name, frozenset())
+            out = []
+            for p, d in zip(values, direction[name]):
+                lo, hi = sorted((p + a * d, p + b * d))
+                if positive:  # as _fix folds them
+                    lo, hi = ((Fraction(0), max(-lo, hi)) if lo <= 0 <= hi else
+                              sorted((abs(lo), abs(hi))))
+                out.append(Iv(kit.iv.mpf([kit.const(lo).x.a, kit.const(hi).x.b])))
+            params[name] = out
+        try:
+            env = environment(kit, self.shapes, self.tags, self.sizes, params, self.reflected)
+            ev = Jets(kit, env, self.sizes, self.kink_zeros)
+            out = [base(v).x for arg in arguments for v in ev.value(arg).flat]
+        except (OutOfDomain, ZeroDivisionError, NotRational):
+            return None
+        return tuple(1 if v.a > 0 else -1 if v.b < 0 else 0 if v.a == v.b == 0 else None
+                     for v in out)
 
     def _kink_values(self, params: Mapping[str, list[Fraction]],
                      arguments: list[E.Expr]) -> tuple | None:

@@ -123,7 +123,7 @@ def test_kinks_are_crossed_and_recorded() -> None:
     verdict = numeric("d(sum(abs(x - 20)))/d(x) = sign(x - 20).T", VECTOR, sizes={"n": 8})
     assert verdict.status == "holds"
     assert ("abs(x - 20)", True, True) in verdict.numeric.kinks
-    assert "8 kink roots on each of 2 lines, every gap between them visited" \
+    assert "8 kink roots found on each of 2 lines, every gap between them visited" \
         in verdict.numeric.detail
     # a kink with one side only: |x_i^2 + 1| never crosses 0
     verdict = numeric("d(sum(abs(x * x + 1)))/d(x) = 2 * x.T", VECTOR)
