@@ -54,6 +54,12 @@ PLAIN_PASSES = 8
 #: batched passes stack the points of one size up to this many Jacobian entries in
 #: all (torch's per-call overhead, paid once); larger ones take a pass per point
 STACK_MAX_ENTRIES = 1 << 16
+#: batched passes over Jacobians of at most this many entries (a point's) go through
+#: ``torch.autograd.grad(..., is_grads_batched=True)``; larger ones through
+#: ``torch.func.vmap`` over ``torch.func.vjp``, faster per pass there but whose first
+#: use in a process imports ``torch._dynamo`` (about 2.5 s: more than any small
+#: Jacobian's passes, paid again by every worker of ``matcalc check``)
+FUNC_MIN_ENTRIES = 1 << 16
 #: forward mode for Jacobians with at least this many output entries ...
 FORWARD_MIN_OUTPUT = 4096
 #: ... and at least this many times as many as input entries
@@ -237,9 +243,14 @@ def warm(derivatives: Sequence[E.Derivative], size_sets: Sequence[Mapping[str, i
     for d in derivatives:
         for sizes in size_sets:
             out = numel(concrete(d.of.shape, sizes))
-            plans.add("forward" if _mode(out, numel(concrete(shapes[d.wrt.name], sizes)))
-                      == "forward" else "batched" if out > PLAIN_PASSES else "plain")
+            inp = numel(concrete(shapes[d.wrt.name], sizes))
+            plans.add("forward" if _mode(out, inp) == "forward" else "plain"
+                      if out <= PLAIN_PASSES else "batched" if out * inp <= FUNC_MIN_ENTRIES
+                      else "large")
     if "batched" in plans:
+        torch.autograd.grad(x * 2.0, [x], grad_outputs=torch.ones(2, 2, 1, dtype=torch.float64),
+                            is_grads_batched=True)
+    if "large" in plans:
         _, pullback = torch.func.vjp(lambda w: w * 2.0, x.detach())
         torch.func.vmap(pullback)(torch.ones(2, 2, 1, dtype=torch.float64))
     if "forward" in plans:
@@ -339,7 +350,7 @@ def _rows(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]], sizes: Mappin
 
     chunk = max(1, limits.MAX_NUMERIC_NUMEL // (points * max(out_numel, leaves[0].numel())))
     parts: list[list[Any]] = [[] for _ in envs]
-    _, pullback = torch.func.vjp(stacked, *[w.detach() for w in leaves])
+    pullback = _pullback(stacked, leaves, out_numel * leaves[0].numel())
     for first in range(0, out_numel, chunk):
         rows = min(chunk, out_numel - first)
         basis = torch.zeros(rows, out_numel, dtype=dtype)
@@ -347,9 +358,32 @@ def _rows(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]], sizes: Mappin
         basis = basis.reshape(rows, 1, *out_shape)
         if points > 1:
             basis = basis.expand(rows, points, *out_shape)
-        for part, grad in zip(parts, torch.func.vmap(pullback)(basis)):
+        for part, grad in zip(parts, pullback(basis)):
             part.append(grad)
     return [part[0] if len(part) == 1 else torch.cat(part) for part in parts]
+
+
+def _pullback(stacked: Any, leaves: Sequence[Any], entries: int) -> Any:
+    """The batched pullback of ``stacked`` at ``leaves``: cotangents (a batch of
+    them, first axis) to the gradients by each leaf, each with the batch axis
+    first. Through ``torch.autograd.grad`` for Jacobians of up to
+    ``FUNC_MIN_ENTRIES`` entries, else through ``torch.func``."""
+    if entries > FUNC_MIN_ENTRIES:
+        _, pullback = torch.func.vjp(stacked, *[w.detach() for w in leaves])
+        return lambda basis: torch.func.vmap(pullback)(basis)
+    with torch.enable_grad():
+        out = stacked(*leaves)
+
+    def pull(basis: Any) -> tuple[Any, ...]:
+        if not out.requires_grad:  # no dependence on the variable
+            return tuple(torch.zeros(basis.shape[0], *w.shape, dtype=basis.dtype)
+                         for w in leaves)
+        grads = torch.autograd.grad(out, list(leaves), grad_outputs=basis, retain_graph=True,
+                                    allow_unused=True, is_grads_batched=True)
+        return tuple(torch.zeros(basis.shape[0], *w.shape, dtype=basis.dtype) if g is None
+                     else g for w, g in zip(leaves, grads))
+
+    return pull
 
 
 def outermost_derivatives(node: E.Expr) -> list[E.Derivative]:

@@ -303,6 +303,34 @@ def test_jacobians_of_all_points_at_once_match_one_at_a_time(
         torch.testing.assert_close(together, alone, rtol=1e-12, atol=1e-12)
 
 
+def test_small_batched_jacobians_match_jacrev_without_torch_dynamo() -> None:
+    """A Jacobian of more than PLAIN_PASSES rows takes batched backward passes;
+    at the sizes matcalc picks, through torch.autograd.grad's batched gradients,
+    since torch.func's pullback imports torch._dynamo on first use (seconds, in
+    every process). The rows must be torch.func.jacrev's."""
+    import subprocess
+    import sys
+
+    from matcalc import torcheval as T
+
+    decl = declare({"X": "n n"})
+    of = parse_expression("inv(X) @ X.T", decl.scope("numerator"))
+    gen = torch.Generator().manual_seed(5)
+    envs = [{"X": torch.randn(5, 5, dtype=torch.float64, generator=gen) + 5 * torch.eye(5)}
+            for _ in range(3)]
+    got = T.reverse_jacobians(of, "X", envs, {"n": 5})
+    assert got is not None
+    for env, jac in zip(envs, got):
+        want = torch.func.jacrev(lambda w: torch.linalg.inv(w) @ w.T)(env["X"])
+        torch.testing.assert_close(jac, want, rtol=1e-12, atol=1e-12)
+    script = ("import sys, matcalc\n"
+              "v = matcalc.verify('d(X @ A)/d(X) = kron(A.T, eye(n))', "
+              "vars={'X': 'n n', 'A': 'n n'}, layout='vec')\n"
+              "assert v.status == 'holds', v\n"
+              "assert 'torch._dynamo' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
 def test_d_is_a_variable_in_the_cookbooks_equation_82() -> None:
     # (B x + b)ᵀ C (D x + d): `d` is a vector here, and d(...)/d(x) still a derivative
     verdict = matcalc.verify(
