@@ -325,7 +325,9 @@ def size_kinks(exprs: Iterable[E.Expr], base: Mapping[str, int],
     """For each dimension name, the sizes around which a kink argument that
     depends on the sizes alone (``relu(n - 8)``, ``abs(trace(eye(n)) - 2)``)
     changes sign or vanishes, as a function of that name with the others at
-    ``base``: the sizes on both sides of every change, and 1. Exact arithmetic
+    ``base``: the sizes on both sides of every change, and 1. Likewise for the
+    arguments of log, sqrt, exp, ..., divisors and powers' bases (``log(n - 3)``
+    is defined from n = 4 on), where a change is found. Exact arithmetic
     (intervals for exp, log, ...); sizes up to ``SIZE_SCAN``, then powers of two
     up to ``largest``, with the changes between them found by bisection."""
     from .fields import ExactKit, IntervalKit, NotRational, OutOfDomain, base as plain
@@ -345,9 +347,7 @@ def size_kinks(exprs: Iterable[E.Expr], base: Mapping[str, int],
         return 0  # pragma: no cover - the interval kit evaluates everything
 
     found: dict[str, set[int]] = {}
-    for argument in arguments(exprs):
-        if any(isinstance(n, (E.Var, E.Derivative)) for n in E.walk(argument)):
-            continue
+    for argument, kinked in _size_arguments(exprs):
         for name in sorted(_size_names(argument)):
             if name not in base:
                 continue
@@ -359,7 +359,7 @@ def size_kinks(exprs: Iterable[E.Expr], base: Mapping[str, int],
                 tried.append(k)
                 k *= 2
             signs = {k: sign(argument, {**base, name: k}) for k in tried}
-            critical = found.setdefault(name, {1})
+            critical: set[int] = set()
             for low, high in zip(tried, tried[1:]):
                 while signs[low] != signs[high] and high - low > 1:
                     middle = (low + high) // 2
@@ -370,10 +370,35 @@ def size_kinks(exprs: Iterable[E.Expr], base: Mapping[str, int],
                         low = middle
                 if signs[low] != signs[high]:
                     critical |= {low, high}
-            critical |= {k for k, s in signs.items() if s == 0}
-            critical |= {k + 1 for k, s in signs.items() if s == 0}
-            critical |= {k - 1 for k, s in signs.items() if s == 0 and k > 1}
+            for k, s in signs.items():
+                if s == 0:
+                    critical |= {k - 1, k, k + 1} - {0}
+            if kinked or critical:
+                found.setdefault(name, set()).update(critical | {1})
     return {name: sorted(sizes) for name, sizes in found.items()}
+
+
+def _size_arguments(exprs: Iterable[E.Expr]) -> list[tuple[E.Expr, bool]]:
+    """Arguments that depend on the sizes alone where the sign matters: of the
+    kinked operations (True), and of those whose domain or form depends on it
+    (log, sqrt, a divisor, a power's base, exp, ...; False)."""
+    from .ops import REGISTRY
+
+    found: dict[E.Expr, bool] = {}
+    for expr in exprs:
+        for node in E.walk(expr):
+            if not isinstance(node, E.Apply):
+                continue
+            spec = REGISTRY[node.op]
+            kinked = node.op in KINK_OPS
+            if not (kinked or not spec.rational or spec.guard is not None):
+                continue
+            args = node.args[1:] if node.op == "div" else node.args[:1]
+            for a in args:
+                if _size_names(a) and not any(isinstance(n, (E.Var, E.Derivative))
+                                              for n in E.walk(a)):
+                    found[a] = found.get(a, False) or kinked
+    return list(found.items())
 
 
 def _size_names(node: E.Expr) -> set[str]:
