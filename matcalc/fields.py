@@ -67,11 +67,17 @@ class Mod:
     def lift(x: Any) -> Mod:
         if isinstance(x, Mod):
             return x
+        # a constant whose numerator or denominator is a multiple of P (constants
+        # have up to 60 digits, limits.MAX_CONSTANT) has no faithful image modulo P:
+        # the point is refused like a pole, so that 2**61 - 1 is never taken for 0
         if isinstance(x, Fraction):
-            if x.denominator % P == 0:
-                raise ZeroDivisionError("a denominator divisible by the modulus")
+            if x.denominator % P == 0 or x.numerator % P == 0 and x.numerator:
+                raise ZeroDivisionError("a constant divisible by the modulus")
             return Mod(x.numerator * pow(x.denominator, P - 2, P))
-        return Mod(int(x))
+        image = Mod(int(x))
+        if image.v == 0 and x:
+            raise ZeroDivisionError("a constant divisible by the modulus")
+        return image
 
     def _other(self, o: Any) -> Mod | None:
         if isinstance(o, Mod):

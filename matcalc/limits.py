@@ -16,8 +16,12 @@ MAX_NODES = 1000
 #: characters in one numeric literal, and its decimal exponent
 MAX_LITERAL_LENGTH = 40
 MAX_LITERAL_EXPONENT = 30
-#: numerator and denominator of any constant (after folding)
-MAX_CONSTANT = 10**15
+#: numerator and denominator of any constant's exact value (after folding): a
+#: bound on the digits the exact stage carries for it, not on its magnitude in
+#: float64 (small or precise constants such as 1e-16, 1e-30 and 2.0000001e-10 are
+#: ordinary inputs, and every fraction matcalc prints, 1/300000000000000000000,
+#: reads back)
+MAX_CONSTANT = 10**60
 #: absolute value of a constant exponent in '**'
 MAX_EXPONENT = 64
 #: any one dimension (declared, pinned or written in eye/ones/zeros)

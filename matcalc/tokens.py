@@ -93,10 +93,27 @@ def literal_value(token: Token) -> Fraction:
 
 
 def checked_constant(value: Fraction, pos: int, text: str) -> Fraction:
-    """``value``, unless its numerator or denominator is beyond ``limits.MAX_CONSTANT``."""
-    if abs(value.numerator) > limits.MAX_CONSTANT or value.denominator > limits.MAX_CONSTANT:
+    """``value``, unless its exact value is beyond the bounds of :mod:`matcalc.limits`:
+    its magnitude, the numerator of a fraction or its denominator beyond
+    ``MAX_CONSTANT``."""
+    if abs(value) > limits.MAX_CONSTANT:
         raise LimitError(
-            f"constant {text} is too large (limit {limits.MAX_CONSTANT:.0e})",
+            f"constant {text} is too large (limit {limits.MAX_CONSTANT:.0e} in magnitude)",
+            position=pos,
+            token=text,
+        )
+    if abs(value.numerator) > limits.MAX_CONSTANT:
+        raise LimitError(
+            f"constant {text} has too many significant digits: its exact value "
+            f"{value.numerator}/{value.denominator} has a numerator above "
+            f"{limits.MAX_CONSTANT:.0e}",
+            position=pos,
+            token=text,
+        )
+    if value.denominator > limits.MAX_CONSTANT:
+        raise LimitError(
+            f"constant {text} is too small or too precise: its exact value has a "
+            f"denominator above {limits.MAX_CONSTANT:.0e}",
             position=pos,
             token=text,
         )

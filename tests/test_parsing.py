@@ -145,6 +145,24 @@ BAD = [
 ]
 
 
+def test_small_and_precise_constants_are_ordinary_inputs() -> None:
+    """1e-16, 1e-30 and 2.0000001e-10 read exactly; a constant beyond the bound on
+    its exact value's digits (limits.MAX_CONSTANT) is refused with a message that
+    says which bound it breaks (adversary G2: 1e-16 was called "too large")."""
+    for text, value in (("1e-16", Fraction(1, 10**16)), ("1e-30", Fraction(1, 10**30)),
+                        ("2.0000001e-10", Fraction(20000001, 10**17)),
+                        ("1/300000000000000000000", Fraction(1, 3 * 10**20))):
+        lhs, _ = parse_identity(f"{text} * s = s", SCOPE)
+        assert lhs.args[0].value == value, text
+    for text, words in (("1e30 * 1e30 * 10", "too large"),
+                        ("1234567890.123456789", "too many significant digits"),
+                        ("1e-30 ** 3", "too small or too precise")):
+        with pytest.raises(LimitError) as info:
+            parse_identity(f"s * {text} = s", SCOPE)
+        assert words in str(info.value), str(info.value)
+        assert info.value.token and info.value.position is not None
+
+
 @pytest.mark.parametrize("text, error, position, token", BAD, ids=[b[0][:30] for b in BAD])
 def test_bad_input_names_token_and_position(text: str, error: type, position: int | None,
                                             token: str | None) -> None:
