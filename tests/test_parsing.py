@@ -154,8 +154,8 @@ def test_small_and_precise_constants_are_ordinary_inputs() -> None:
                         ("1/300000000000000000000", Fraction(1, 3 * 10**20))):
         lhs, _ = parse_identity(f"{text} * s = s", SCOPE)
         assert lhs.args[0].value == value, text
-    for text, words in (("1e30 * 1e30 * 10", "too large"),
-                        ("1234567890.123456789", "too many significant digits"),
+    for text, words in (("(1e30 * 1e30 * 10)", "too large"),
+                        ("(1e30 + 1e-30)", "too many significant digits"),
                         ("1e-30 ** 3", "too small or too precise")):
         with pytest.raises(LimitError) as info:
             parse_identity(f"s * {text} = s", SCOPE)
