@@ -258,6 +258,20 @@ def lift_unary(fn: Any, derivative: Any) -> Any:
 
 FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt", "sign")
 
+#: the values a transcendental function takes exactly at a rational argument,
+#: (function, argument) -> value; ``pow`` is any fractional power (1 ** c = 1).
+#: The modular kit uses them where the argument's image modulo P is that
+#: constant: an argument that is identically the constant (``det(Q @ Q.T)`` of
+#: an orthogonal ``Q``) then makes ``log`` exactly 0 instead of an independent
+#: atom, and the claim a rational one; an argument that is not identically the
+#: constant takes the constant's image at a random point with probability at
+#: most deg / P (Schwartz-Zippel, the same test), a term that the modular
+#: test's error bound includes (``DegreeKit.arguments``)
+EXACT_VALUES: dict[tuple[str, int], int] = {
+    ("log", 1): 0, ("exp", 0): 1, ("sin", 0): 0, ("cos", 0): 1, ("tanh", 0): 0,
+    ("sqrt", 1): 1, ("pow", 1): 1,
+}
+
 
 class ModKit:
     """Integers modulo P; transcendental values from a seeded random oracle."""
@@ -268,6 +282,10 @@ class ModKit:
         self.rng = random.Random(seed)
         self.oracle: dict[tuple[str, int], Mod] = {}
         self.met_atom = False
+        #: a function was given its exact value at a constant argument
+        #: (EXACT_VALUES): a vanishing difference is a proof (with the bound on
+        #: the constant test), a non-vanishing one no certain refutation
+        self.met_exact = False
 
     def const(self, value: Fraction) -> Mod:
         return Mod.lift(value)
@@ -280,9 +298,16 @@ class ModKit:
         return self.oracle[key]
 
     def function(self, kind: str, x: Mod) -> Mod:
+        known = EXACT_VALUES.get((kind, x.v))
+        if known is not None:
+            self.met_exact = True
+            return Mod(known)
         return self.atom(kind, x)
 
     def power(self, x: Mod, exponent: Fraction) -> Mod:
+        if x.v == 1:
+            self.met_exact = True
+            return Mod(1)
         return self.atom(f"pow{exponent}", x)
 
     def is_zero(self, x: Any) -> bool:
@@ -304,9 +329,13 @@ class ExactKit:
         return value
 
     def function(self, kind: str, x: Fraction) -> Any:
+        if x.denominator == 1 and (kind, x.numerator) in EXACT_VALUES:
+            return Fraction(EXACT_VALUES[kind, x.numerator])
         raise NotRational(kind)
 
     def power(self, x: Fraction, exponent: Fraction) -> Any:
+        if x == 1:
+            return Fraction(1)
         raise NotRational("a fractional power")
 
     def is_zero(self, x: Any) -> bool:
@@ -492,14 +521,23 @@ class DegreeKit:
 
     name = "degree"
 
+    def __init__(self) -> None:
+        #: the sum over the transcendental values met of the degree of their
+        #: argument minus a constant: a bound on the chance, times P, that some
+        #: argument takes a constant of EXACT_VALUES at a random point without
+        #: being that constant
+        self.arguments = 0
+
     def const(self, value: Fraction) -> Degree:
         return Degree(0, 0)
 
     def function(self, kind: str, x: Any) -> Degree:
+        x = Degree.of(x)
+        self.arguments += max(x.n, x.d)
         return Degree(1, 0)
 
     def power(self, x: Any, exponent: Fraction) -> Degree:
-        return Degree(1, 0)
+        return self.function("pow", x)
 
     def is_zero(self, x: Any) -> bool:
         return False

@@ -143,21 +143,28 @@ class PointTest:
                     continue
             else:
                 return self._everywhere_a_pole(reasons)
-            self.rational = not kit.met_atom
+            self.rational = not kit.met_atom and not kit.met_exact
             if any(v.v != 0 for v in diff):
-                if kit.met_atom:
+                if kit.met_atom or kit.met_exact:
                     return PointOutcome("hard", "lhs - rhs does not vanish as a rational "
                                         "function of the values of exp, log, sin, ...")
                 along = " contracted with a random vector" if self.along is not None else ""
                 return PointOutcome("refuted", "lhs - rhs is a non-zero rational function "
                                     f"(lhs - rhs{along} is not 0 at a random point modulo "
                                     "the prime 2**61 - 1)")
-        degree = self._degree()
-        if degree == 0:  # constants: 0 at one point is 0 everywhere
+        degree, arguments = self._degree()
+        if degree == 0 and not kit.met_exact:  # constants: 0 at one point is 0 everywhere
             return PointOutcome("proved", "every entry of lhs - rhs is a constant, and it is 0",
                                 proof="exact")
+        # with exact values of functions at constant arguments (log 1 = 0), each point
+        # may also have met such an argument by chance: at most `arguments` / P
+        if kit.met_exact:
+            degree += arguments
         bound = (degree / P) ** MOD_POINTS
         note = " (exp, log, sqrt, ... as independent variables)" if kit.met_atom else ""
+        if kit.met_exact:
+            note += (" (a function of an argument equal to a constant there, log(1), "
+                     "exp(0), ..., at its exact value)")
         if self.along is not None:
             note += ", the Jacobians contracted with a random vector"
         return PointOutcome("proved", f"polynomial identity test{note} at {MOD_POINTS} "
@@ -214,14 +221,16 @@ class PointTest:
             out[o] = out[o] + value * direction[k]
         return out
 
-    def _degree(self) -> int:
+    def _degree(self) -> tuple[int, int]:
+        """A bound on the degree of every entry of lhs - rhs, and the sum of the
+        degrees of the transcendental values' arguments (``DegreeKit.arguments``)."""
         kit = DegreeKit()
         params = {name: [Degree(1, 0)] * count for name, count in self.counts.items()}
         try:
             diff = self._difference(kit, params)
         except (OutOfDomain, ZeroDivisionError):  # pragma: no cover - degrees never fail
-            return 10**9
-        return max((d.n for d in diff if isinstance(d, Degree)), default=0)
+            return 10**9, 10**9
+        return max((d.n for d in diff if isinstance(d, Degree)), default=0), kit.arguments
 
     # -- 2. real points
 
