@@ -23,6 +23,7 @@ the closed form's check and the diagnosis' candidates.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,8 @@ class NumericSession:
         self._gens: list[Any] = []  # per size instantiation: its generator ...
         self._drawn: list[int] = []  # ... and how many points it has drawn
         self.rejected = 0
+        #: why the comparison found no rounding estimate, per inconclusive point
+        self.no_estimate: list[str] = []
         self.reasons: dict[str, int] = {}
         #: per size instantiation with kinks: (line scans, gaps not visited, patterns)
         self.scans: list[tuple[list, int, int]] = []
@@ -295,11 +298,12 @@ class NumericSession:
         counterexample = None
         if found:
             point, left, right = found[0]
+            shown = shown_pair(left, right)
             counterexample = Counterexample(
                 sizes=dict(point.sizes),
                 point={name: tensor_grid(v) for name, v in point.env.items()},
-                lhs=tensor_grid(left),
-                rhs=tensor_grid(right),
+                lhs=shown[0],
+                rhs=shown[1],
                 exact=False,
                 source="numeric",
             )
@@ -317,7 +321,7 @@ class NumericSession:
         if not decided:
             why = ("both sides were non-finite at every point" if not results else
                    f"at all {unsure} points an entry differs beyond the tolerance where its "
-                   "rounding error could not be estimated (float32 overflowed or underflowed)")
+                   f"rounding error could not be estimated ({self._no_estimate_why()})")
             return NumericEvidence("undecided", why, points=tuple(results), inconclusive=unsure,
                                    **common)
         failed = sum(1 for r in decided if not r.ok)
@@ -341,6 +345,11 @@ class NumericSession:
             **common,
         )
 
+    def _no_estimate_why(self) -> str:
+        """The most frequent reason the comparison found no rounding estimate."""
+        whys = Counter(self.no_estimate)
+        return whys.most_common(1)[0][0] if whys else "float32 failed"
+
     def _kink_text(self, kinks: tuple) -> str:
         """The kink record: the lines scanned (all sizes), or the sides seen."""
         one_side = [text for text, below, above in kinks if not (below and above)]
@@ -363,10 +372,12 @@ class NumericSession:
             self.rejected += 1
             return None
         judgement = judge(left, right, self.rtol, self.atol,
-                          lambda: _low_precision(point, lhs, rhs))
+                          lambda run: _low_precision(point, lhs, rhs, run))
         if judgement is None:  # a non-finite side
             self.rejected += 1
             return None
+        if judgement.why:
+            self.no_estimate.append(judgement.why)
         outcome = NumericPoint(dict(point.sizes), judgement.error,
                                judgement.status == "agrees", judgement.status == "inconclusive")
         return outcome, left, right, judgement.by_rounding
@@ -434,12 +445,27 @@ def _kink_record(kinked: Sequence[E.Apply], points: Sequence[_Point]) -> tuple:
     return K.record(kinked, seen)
 
 
-def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr) -> tuple[Any, Any] | None:
-    """Both sides at ``point`` evaluated in float32 (as float64 arrays), or None.
-    The float32 values and Jacobians are kept with the point for later claims."""
-    if point.low is None:
-        point.low = ({k: v.detach().to(torch.float32) for k, v in point.env.items()}, {}, {})
-    env, cache, memo = point.low
+def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr,
+                   run: int = 0) -> tuple[Any, Any] | None:
+    """Both sides at ``point`` evaluated in float32 (as float64 arrays), or None:
+    run 0 from the inputs rounded to nearest float32 (kept with the point, with
+    its values and Jacobians, for later claims), run ``k > 0`` from the inputs
+    each moved to a neighbouring float32 value, up or down at random (seeded by
+    ``k``; an entry exactly 0 stays 0, the structure of a diagonal or a zero
+    block), for a second opinion on the rounding error (:mod:`matcalc.agreement`)."""
+    if run == 0:
+        if point.low is None:
+            point.low = ({k: v.detach().to(torch.float32) for k, v in point.env.items()},
+                         {}, {})
+        env, cache, memo = point.low
+    else:
+        generator = torch.Generator().manual_seed(run)
+        env, cache, memo = {}, {}, {}
+        for name, value in sorted(point.env.items()):
+            rounded = value.detach().to(torch.float32)
+            up = torch.rand(rounded.shape, generator=generator) < 0.5
+            toward = torch.where(up, torch.inf, -torch.inf).to(torch.float32)
+            env[name] = torch.where(rounded == 0, rounded, torch.nextafter(rounded, toward))
     evaluator = Evaluator(env, point.sizes, jacobians=cache, memo=memo, dtype=torch.float32)
     try:
         return (evaluator.value(lhs).detach().to(torch.float64),
@@ -448,12 +474,26 @@ def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr) -> tuple[Any, Any] |
         return None
 
 
-def tensor_grid(t: Any) -> Grid:
+def tensor_grid(t: Any, digits: int = 6) -> Grid:
     """A tensor's values as text (6 significant digits), for records and reports."""
     t = t.detach()
     if t.dim() != 2:
         t = t.reshape(t.shape[0], -1) if t.dim() > 2 else t.reshape(1, -1)
-    return tuple(tuple(f"{v:.6g}" for v in row) for row in t.tolist())
+    return tuple(tuple(f"{v:.{digits}g}" for v in row) for row in t.tolist())
+
+
+def shown_pair(left: Any, right: Any) -> tuple[Grid, Grid]:
+    """Both sides of a counterexample as text, with enough significant digits
+    (6, or up to 17 where they differ only further down) that they visibly
+    differ. Only a point beyond the estimated rounding error of its computation
+    is a counterexample (:mod:`matcalc.agreement`), so that they differ in print
+    is necessary, not sufficient: 3.33e-16 against 0 differs in print and is
+    rounding when the computation's terms are of magnitude 1."""
+    for digits in (6, 9, 12, 17):
+        pair = tensor_grid(left, digits), tensor_grid(right, digits)
+        if pair[0] != pair[1]:
+            break
+    return pair
 
 
 def check_tolerances(rtol: float | None, atol: float | None) -> None:

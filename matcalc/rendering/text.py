@@ -39,6 +39,9 @@ def numeric_line(e: NumericEvidence) -> str:
 
 def counterexample_lines(ce: Counterexample) -> list[str]:
     kind = "exact" if ce.exact else "float64"
+    # a counterexample whose two sides print the same shows nothing (both engines
+    # print enough digits to tell them apart: pointtest and numeric's shown_pair)
+    assert ce.lhs != ce.rhs, "a counterexample whose true value and claim print the same"
     lines = [f"counterexample ({kind}, {sizes_text(ce.sizes)}):"]
     width = max([len(n) for n in ce.point] + [10])
     for name, value in ce.point.items():
