@@ -181,3 +181,45 @@ def test_the_numeric_stage_finds_points_inside_a_narrow_domain() -> None:
                              vars={"a": "k", "b": "k", "X": "k k"}, method="numeric")
     assert verdict.status == "holds"
     assert {p.sizes["k"] for p in verdict.numeric.points} >= {6, 7}
+
+
+def test_one_lucky_float32_evaluation_is_no_counterexample() -> None:
+    """The rounding estimate takes more than one float32 evaluation (adversary G1:
+    one float32 logdet gave 2e-14 where float64 gave 3e-16 and float32's own error
+    was 1e-7, so 3e-16 against an exact 0 looked like a counterexample). Values by
+    hand: the truth 3.3e-16 comes from terms of size 1; float32 evaluations err by
+    ~1e-7 except a lucky first one."""
+    from matcalc.agreement import judge
+
+    t = lambda v: torch.tensor([[v]], dtype=torch.float64)  # noqa: E731
+    truth, claim = t(3.3306690738754686e-16), t(0.0)
+    lows = {0: (t(-2.1316282072803006e-14), t(0.0)), 1: (t(1.19e-7), t(0.0)),
+            2: (t(-5.96e-8), t(0.0))}
+    calls: list[int] = []
+
+    def low(run: int) -> tuple:
+        calls.append(run)
+        return lows[run]
+
+    assert judge(truth, claim, 1e-8, 0.0, low).status == "agrees"
+    assert calls == [0, 1]  # the second estimate explains it: no third evaluation
+    # a false claim of the same size is beyond every estimate: 1e-10 * x is not 2e-10 * x
+    assert judge(t(2e-10), t(1e-10), 1e-8, 0.0,
+                 lambda run: (t(2e-10 + 1e-17), t(1e-10 - 1e-17))).status == "disagrees"
+    # no estimate at all (float32 kept no digit): inconclusive, never a counterexample
+    none = judge(truth, claim, 1e-8, 0.0, lambda run: (t(0.0), t(0.0)))
+    assert none.status == "inconclusive" and "no digit" in none.why
+
+
+@pytest.mark.parametrize("claim, expected", [
+    ("0", "holds"),
+    # a false claim a few thousand ulps of the computation's magnitude (1) away
+    ("0.000000000001", "fails"),
+])
+def test_cancellation_to_rounding_noise(claim: str, expected: str) -> None:
+    """logdet(Q @ Q.T) is exactly 0 for every orthogonal Q (Q Q.T = I); float64
+    gives ~1e-16 from entries of size 1, which is rounding; 1e-12 is not."""
+    for seed in (0, 1, 2, 3):
+        verdict = numeric(f"logdet(Q @ Q.T) = {claim}", {"Q": "n n"},
+                          assume={"Q": ["orthogonal"]}, seed=seed)
+        assert verdict.status == expected, str(verdict)

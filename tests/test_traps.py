@@ -21,7 +21,13 @@ central differences; determinants of integer points are computed exactly
 (Bareiss elimination on integers). A claim is
 false when some entry differs from the truth by more than 1e-6 of the largest
 entry compared at that point, true when every entry agrees to 1e-8 of it;
-anything in between fails the test (the oracle must be decisive). Traps marked ``hand``
+anything in between fails the test (the oracle must be decisive). Where the
+values cancel to rounding noise (``logdet(Q @ Q.T)`` is 0 for an orthogonal
+``Q``, float64 gives 3e-16), a trap names the magnitude of its computation, the
+largest intermediate the compared values are computed from (the entries of
+``Q @ Q.T``, of size 1), and the comparison is relative to that magnitude too:
+float64's rounding error is a few ulps of it, far below 1e-8 of it. The
+algebra of these traps is written out in ``how``. Traps marked ``hand``
 state the algebra as well (e.g. a skew matrix of odd order is singular,
 because det(S) = det(Sᵀ) = det(-S) = (-1)ⁿ det(S)); the oracle confirms it.
 
@@ -129,6 +135,9 @@ class Trap:
     how: str = "checker"
     #: the sizes the oracle tries for a free dimension (default 2..7)
     size_range: tuple[int, int] | None = None
+    #: the magnitude of the computation at a point (the largest intermediate the
+    #: compared values are computed from), where it exceeds the values themselves
+    magnitude: Callable[[Values], float] | None = None
 
 
 def xdet(m: T) -> T:
@@ -177,6 +186,8 @@ def establish(trap: Trap) -> str:
                 rhs, dtype=torch.float64)
             assert lhs.shape == rhs.shape or lhs.numel() == rhs.numel() == 1
             size = max(lhs.abs().max().item(), rhs.abs().max().item())
+            if trap.magnitude is not None:
+                size = max(size, float(trap.magnitude(values)))
             error = (lhs.reshape(-1) - rhs.reshape(-1)).abs().max().item()
             if error > 1e-6 * size:
                 verdict = "fails"
@@ -336,6 +347,63 @@ TRAPS = [
     Trap("huge-linear", "scale", "d(1e8 * sum(exp(x)))/d(x) = 1e8 * exp(x).T", {"x": "n"},
          "holds", lambda v: (numerator(lambda x: 1e8 * torch.exp(x).sum(), v["x"]),
                              1e8 * torch.exp(v["x"]).T)),
+    # -- rounding: true identities whose exact value is 0 or an integer but whose
+    # float64 value is off by a few ulps of the computation (adversary G1), with false
+    # twins of the same shapes; tiny and precise constants (adversary G2)
+    Trap("orthogonal-logdet-gram", "orthogonal", "logdet(Q @ Q.T) = 0", {"Q": "n n"}, "holds",
+         lambda v: (torch.logdet(v["Q"] @ v["Q"].T), one(0.0)), assume={"Q": ["orthogonal"]},
+         magnitude=lambda v: (v["Q"] @ v["Q"].T).abs().max(),
+         how="hand: Q Q.T = I for every orthogonal Q (rotation or reflection), so "
+             "logdet(Q Q.T) = log 1 = 0; float64 gives ~1e-16 from entries of size 1"),
+    Trap("orthogonal-logdet-gram-scaled", "orthogonal", "logdet(2 * Q @ Q.T) = 0",
+         {"Q": "n n"}, "fails",
+         lambda v: (torch.logdet(2 * v["Q"] @ v["Q"].T), one(0.0)), assume={"Q": ["orthogonal"]},
+         how="hand: det(2 Q Q.T) = 2^n, so logdet(2 Q Q.T) = n log 2"),
+    Trap("orthogonal-det-gram", "orthogonal", "det(Q @ Q.T) = 1", {"Q": "n n"}, "holds",
+         lambda v: (det(v["Q"] @ v["Q"].T), one(1.0)), assume={"Q": ["orthogonal"]},
+         how="hand: det(Q Q.T) = det(Q)^2 = (+-1)^2 = 1"),
+    Trap("orthogonal-det-gram-sign", "orthogonal", "det(Q @ Q.T) = det(Q)", {"Q": "n n"},
+         "fails", lambda v: (det(v["Q"] @ v["Q"].T), det(v["Q"])), assume={"Q": ["orthogonal"]},
+         how="hand: det(Q Q.T) = 1 while det(Q) = -1 for a reflection"),
+    Trap("orthogonal-trace-pinned", "pinned", "trace(Q.T @ Q) = n", {"Q": "n n"}, "holds",
+         lambda v: (tr(v["Q"].T @ v["Q"]), one(v["Q"].shape[0])), assume={"Q": ["orthogonal"]},
+         sizes={"n": 9}, how="hand: Q.T Q = I, whose trace is n"),
+    Trap("orthogonal-trace-pinned-wrong", "pinned", "trace(Q @ Q.T) = n - 1", {"Q": "n n"},
+         "fails", lambda v: (tr(v["Q"] @ v["Q"].T), one(v["Q"].shape[0] - 1)),
+         assume={"Q": ["orthogonal"]}, sizes={"n": 12}, how="hand: the trace is n"),
+    Trap("inverse-logdet", "scale", "logdet(X @ inv(X)) = 0", {"X": "n n"}, "holds",
+         lambda v: (torch.logdet(v["X"] @ inv(v["X"])), one(0.0)), assume={"X": ["invertible"]},
+         magnitude=lambda v: (v["X"].abs() @ inv(v["X"]).abs()).max(),
+         how="hand: X inv(X) = I, so its logdet is log 1 = 0; float64's error is a few "
+             "ulps of the products' terms |X| |inv(X)|"),
+    Trap("inverse-logdet-shifted", "scale", "logdet(X @ inv(X) + eye(n)) = 0", {"X": "n n"},
+         "fails", lambda v: (torch.logdet(v["X"] @ inv(v["X"]) + torch.eye(
+             v["X"].shape[0], dtype=torch.float64)), one(0.0)), assume={"X": ["invertible"]},
+         how="hand: X inv(X) + I = 2 I, whose logdet is n log 2"),
+    Trap("cancel-huge-constant", "scale", "(1000000000000 + s) - 1000000000000 = s", {"s": ""},
+         "holds", lambda v: ((1e12 + v["s"]) - 1e12, v["s"]), magnitude=lambda v: 1e12,
+         how="hand: exact rational arithmetic; float64 keeps s to ~1e-4 only (terms of 1e12)"),
+    Trap("cancel-huge-constant-wrong", "scale", "(1000000000000 + s) - 1000000000000 = 2 * s",
+         {"s": ""}, "fails", lambda v: ((1e12 + v["s"]) - 1e12, 2 * v["s"]),
+         how="hand: the left side is s (to ~1e-4 in float64), not 2 s"),
+    Trap("tiny-constant", "scale", "d(1e-16 * s)/d(s) = 1e-16", {"s": ""}, "holds",
+         lambda v: (numerator(lambda s: 1e-16 * s, v["s"]), one(1e-16))),
+    Trap("tiny-constant-wrong", "scale", "d(1e-16 * s ** 2)/d(s) = 1e-16 * s", {"s": ""},
+         "fails", lambda v: (numerator(lambda s: 1e-16 * s ** 2, v["s"]), 1e-16 * v["s"]),
+         how="hand: the derivative is 2e-16 s"),
+    Trap("precise-constant", "scale", "d(2.0000001e-10 * x.T @ x)/d(x) = 4.0000002e-10 * x.T",
+         {"x": "n"}, "holds",
+         lambda v: (numerator(lambda x: 2.0000001e-10 * x.T @ x, v["x"]), 4.0000002e-10 * v["x"].T)),
+    Trap("huge-both-sides", "scale", "d(1e20 * s ** 2)/d(s) = 2e20 * s", {"s": ""}, "holds",
+         lambda v: (numerator(lambda s: 1e20 * s ** 2, v["s"]), 2e20 * v["s"])),
+    Trap("huge-both-sides-wrong", "scale", "d(1e20 * s ** 2)/d(s) = 1e20 * s", {"s": ""},
+         "fails", lambda v: (numerator(lambda s: 1e20 * s ** 2, v["s"]), 1e20 * v["s"]),
+         how="hand: the derivative is 2e20 s"),
+    Trap("tiny-both-sides", "scale", "d(1e-20 * s ** 3)/d(s) = 3e-20 * s ** 2", {"s": ""},
+         "holds", lambda v: (numerator(lambda s: 1e-20 * s ** 3, v["s"]), 3e-20 * v["s"] ** 2)),
+    Trap("tiny-both-sides-wrong", "scale", "d(1e-20 * s ** 3)/d(s) = 3e-20 * s", {"s": ""},
+         "fails", lambda v: (numerator(lambda s: 1e-20 * s ** 3, v["s"]), 3e-20 * v["s"]),
+         how="hand: the derivative is 3e-20 s^2, not 3e-20 s (they agree only at s = 0, 1)"),
     # -- kinks far from the origin
     Trap("abs-far", "kink", "d(sum(abs(x - 20)))/d(x) = -ones(1, n)", {"x": "n"}, "fails",
          lambda v: (numerator(lambda x: (x - 20).abs().sum(), v["x"]),
@@ -529,6 +597,36 @@ def test_matcalc_gives_the_expected_verdict(trap: Trap) -> None:
     else:
         assert verdict.status != "holds", f"a false identity holds:\n{verdict}"
         assert verdict.status == "fails", str(verdict)
+
+
+#: traps whose float64 values cancel to rounding noise, with their false twins: the
+#: numeric stage alone must hold the true ones (the rounding estimate must not be
+#: fooled by one lucky float32 evaluation, adversary G1) and refute the false ones
+ROUNDING_TRAPS = ("orthogonal-logdet-gram", "orthogonal-logdet-gram-scaled",
+                  "orthogonal-det-gram", "orthogonal-det-gram-sign", "orthogonal-trace-pinned",
+                  "orthogonal-trace-pinned-wrong", "inverse-logdet", "inverse-logdet-shifted",
+                  "tiny-quadratic", "tiny-quadratic-true", "tiny-constant-wrong",
+                  "huge-both-sides-wrong", "tiny-both-sides-wrong")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("trap", [t for t in TRAPS if t.id in ROUNDING_TRAPS],
+                         ids=[t.id for t in TRAPS if t.id in ROUNDING_TRAPS])
+def test_numeric_stage_alone_within_rounding(trap: Trap, seed: int) -> None:
+    verdict = matcalc.verify(trap.identity, vars=trap.vars, assume=trap.assume,
+                             sizes=trap.sizes, diagnose=False, method="numeric", seed=seed)
+    assert verdict.status == ("holds" if trap.expected == "holds" else "fails"), str(verdict)
+
+
+def test_cancellation_beyond_float32_is_no_overflow() -> None:
+    """(1e12 + s) - 1e12 = s: float32 keeps no digit of s, float64 keeps s to ~1e-4
+    (terms of 1e12); the numeric stage alone cannot estimate that rounding and says
+    why, without calling it an overflow; both engines prove it."""
+    text, declared = "(1000000000000 + s) - 1000000000000 = s", {"s": ""}
+    with pytest.raises(matcalc.UndecidedError) as info:
+        matcalc.verify(text, vars=declared, method="numeric", diagnose=False)
+    assert "float32 kept no digit" in str(info.value) and "overflow" not in str(info.value)
+    assert matcalc.verify(text, vars=declared, diagnose=False).status == "holds"
 
 
 # ---------------------------------------------------------------------------
