@@ -42,13 +42,20 @@ STEPS = tuple(2.0 ** k for k in range(-6, 13))
 RESOLUTION = 1e-12
 #: random places tried per stretch next to a region (halving it each time)
 PICKS = 40
+#: float64: searches for the dips of a kink argument's magnitude nested in one
+#: stretch, and parabola steps per search
+DIP_DEPTH = 400
+DIP_STEPS = 30
 #: halvings of a grid cell while showing it free of roots (scan_line's ``enclose``)
 CERTIFY_DEPTH = 40
 #: float64 roots closer together than this (relative) are taken as one
 MERGE = 1e-14
 #: evaluations of the kink arguments per line, and new sign patterns tried per line
 BUDGET = 400
-REGIONS = 64
+REGIONS = 512
+#: ... at least this many evaluations per kink entry (two roots each, found and
+#: isolated)
+PROBES_PER_ENTRY = 24
 #: places tried in one region before it counts as not visited
 TRIES = 6
 
@@ -168,7 +175,17 @@ def scan_line(probe: Probe, steps: Sequence[Any], resolution: Any, budget: int,
         a, b, depth, shown = cells.pop()
         pa, pb = pattern(at(a)), pattern(at(b))
         if pa == pb:
-            if enclose is None or pa is None:
+            if pa is None:
+                continue
+            if enclose is None:  # float64: look into the dips of |argument|
+                if len(values) >= budget or shown >= DIP_DEPTH:
+                    scan.missed += 1  # not looked into
+                    continue
+                t, complete = _dip(at, a, b, pa, budget - len(values))
+                if t is not None:
+                    cells += [(a, t, depth + 1, shown + 1), (t, b, depth + 1, shown + 1)]
+                elif not complete:
+                    scan.missed += 1
                 continue
             box = enclose(a, b)
             if box is not None and None not in box and box == pa:
@@ -188,6 +205,26 @@ def scan_line(probe: Probe, steps: Sequence[Any], resolution: Any, budget: int,
         changed = [i for i, (x, y) in enumerate(zip(pa, pb)) if x != y]
         if len(changed) == 1:
             i = changed[0]
+            # the other entries may hide two roots each in here as well
+            if enclose is not None:
+                box = enclose(a, b)
+                hidden = box is None or any(box[j] is None or box[j] != pa[j]
+                                            for j in range(len(pa)) if j != i)
+            elif len(values) < budget and shown < DIP_DEPTH:
+                t, complete = _dip(at, a, b, pa, budget - len(values), skip=i)
+                if t is not None:
+                    cells += [(a, t, depth + 1, shown + 1), (t, b, depth + 1, shown + 1)]
+                    continue
+                hidden = not complete
+            else:
+                hidden = True
+            if hidden and len(values) < budget and shown < CERTIFY_DEPTH and enclose:
+                m = (a + b) / 2
+                cells += [(a, m, depth + 1, shown + 1), (m, b, depth + 1, shown + 1)]
+                continue
+            if hidden:
+                scan.missed += 1
+                scan.certified = False
             if pa[i] == 0 or pb[i] == 0:  # met exactly: counted once, from both sides
                 scan.exact_roots.add(a if pa[i] == 0 else b)
             else:
@@ -228,6 +265,68 @@ def scan_line(probe: Probe, steps: Sequence[Any], resolution: Any, budget: int,
         scan.regions.append((_candidates(run, places, at, pick), pattern(values[places[run[0]]])))
     scan.roots += len(scan.exact_roots)
     return scan
+
+
+def _dip(at: Callable[[Any], Any], a: float, b: float, signs: tuple,
+         budget: int, skip: int | None = None) -> tuple[float | None, bool]:
+    """In float64, where no interval arithmetic shows a stretch free of roots: for
+    each entry whose magnitude may dip inside ``[a, b]`` (the parabola through its
+    values at both ends and the middle bends towards 0, with its vertex inside), a
+    search for its smallest magnitude (successive parabolas). Returns a
+    place where some entry's sign differs from ``signs`` (two roots, as in
+    ``abs(s*s - 1e-12)``) or None, and whether every search ran to its end. The
+    entry ``skip`` (one that changes sign between the ends) is left out."""
+
+    def differs(v: tuple | None) -> bool:
+        p = pattern(v)
+        return p is not None and any(x != y for j, (x, y) in enumerate(zip(p, signs))
+                                     if j != skip)
+
+    m = (a + b) / 2
+    vm, va, vb = at(m), at(a), at(b)
+    if vm is None:
+        return None, True
+    if differs(vm):
+        return m, True
+    dips = [i for i, (x, y, z) in enumerate(zip(va, vm, vb))
+            if i != skip and None not in (x, y, z) and signs[i] and _bends(x, y, z, signs[i])]
+    for i in dips:
+        # successive parabolic interpolation of signs[i] * entry i (exact for a parabola)
+        (x0, f0), (x1, f1), (x2, f2) = ((t, signs[i] * v[i]) for t, v in
+                                        ((a, va), (m, vm), (b, vb)))
+        for _ in range(DIP_STEPS):
+            if budget < 1:
+                return None, False
+            denominator = (x1 - x0) * (f1 - f2) - (x1 - x2) * (f1 - f0)
+            if denominator == 0:
+                break
+            u = x1 - ((x1 - x0) ** 2 * (f1 - f2) - (x1 - x2) ** 2 * (f1 - f0)) / (
+                2 * denominator)
+            if not x0 < u < x2 or u == x1:
+                break
+            budget -= 1
+            vu = at(u)
+            if differs(vu):
+                return u, True
+            if vu is None or vu[i] is None:
+                break
+            fu = signs[i] * vu[i]
+            if fu >= f1 - 1e-9 * abs(f1):  # no lower: the smallest magnitude is found
+                break
+            if u < x1:
+                x1, x2, f1, f2 = u, x1, fu, f1
+            else:
+                x0, x1, f0, f1 = x1, u, f1, fu
+    return None, True
+
+
+def _bends(x: float, y: float, z: float, sign: int) -> bool:
+    """Whether the parabola through ``x, y, z`` (at -1, 0, 1) turns towards 0
+    (for an entry of ``sign``) with its vertex inside; rounding is no bend."""
+    curve = x - 2 * y + z
+    if sign * curve <= 1e-12 * max(abs(x), abs(y), abs(z)):
+        return False
+    return abs(z - x) < 2 * abs(curve)  # the vertex -(z - x) / (2 curve) within (-1, 1)
 
 
 def _candidates(run: list[int], places: list[Any], at: Callable[[Any], Any],

@@ -125,6 +125,7 @@ class NumericSession:
         """Up to ``count`` further points of size instantiation ``index``,
         continuing its schedule of scales."""
         sizes, gen = self.size_sets[index], self._gens[index]
+        arguments = K.arguments(exprs)
         here: list[_Point] = []
         misses = 0
         for _ in range(MAX_DRAWS):
@@ -133,7 +134,7 @@ class NumericSession:
                 break
             env = self._draw(sizes, gen, self._drawn[index], misses)
             try:
-                here.append(self._admit(env, sizes, exprs))
+                here.append(self._admit(env, sizes, exprs, arguments or None))
                 self._drawn[index] += 1
                 misses = 0
             except Reject as reject:
@@ -178,8 +179,9 @@ class NumericSession:
     def _admit(self, env: dict[str, Any], sizes: Mapping[str, int],
                exprs: Sequence[E.Expr], kinks: Sequence[E.Expr] | None = None) -> _Point:
         """The point, if every guard accepts it (raises :class:`Reject`); with
-        ``kinks`` (their arguments), the kinks are not kept at the guards' margin
-        but their signs must be certain (:func:`certain_kinks`)."""
+        ``kinks`` (their arguments: every kink of ``exprs``), the kinks are not kept
+        at the guards' margin but their signs must be certain (:func:`certain_kinks`):
+        a vector of 200 entries is never 0.01 away from every kink at once."""
         cache: dict[Any, Any] = {}
         # the functions of small Jacobians keep their graphs, for prefill to reuse
         targets = differentiated(exprs, sizes)
@@ -221,7 +223,9 @@ class NumericSession:
             def probe(t: float, base: _Point = base, direction: dict = direction) -> Any:
                 return _kink_values(K.move(base.env, direction, t, self.tags), sizes, arguments)
 
-            scan = K.scan_line(probe, K.STEPS, K.RESOLUTION, K.BUDGET, exact=False,
+            entries = len(patterns and next(iter(patterns)) or ())
+            scan = K.scan_line(probe, K.STEPS, K.RESOLUTION,
+                               max(K.BUDGET, K.PROBES_PER_ENTRY * entries), exact=False,
                                pick=lambda: float(torch.rand((), generator=gen,
                                                              dtype=torch.float64)))
             scans.append(scan)
