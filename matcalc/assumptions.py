@@ -82,6 +82,7 @@ from fractions import Fraction
 from typing import Any
 
 from ._lazy import np, torch
+from .conditioning import CERTIFY_MIN_N, UNIT_ROUNDOFF, vouch
 from .errors import DeclarationError, UnknownNameError, did_you_mean
 from .shapes import Shape, fmt, kind
 
@@ -289,6 +290,25 @@ def spd_point(r: list[list[Fraction]], rng: random.Random, positive: bool,
 NUMPY_NORMAL_MIN = 1 << 16
 
 
+def _vouch_spd(a: Any, r: Any, shift: float) -> None:
+    """Tell the guards (:func:`matcalc.conditioning.vouch`) what the construction
+    proves about ``a = (R Rᵀ / n + I / 2 + shift 1 1ᵀ) * scale``, exactly symmetric:
+    its eigenvalues lie in ``[1/2, top] * scale``, ``top = |R|_F² / n + 1/2 +
+    shift n``, moved by at most ``δ = 8 (n + 2) u top * scale`` by the rounding of
+    its entries (the product's error is below ``n u |R|_F²``, each later step's
+    below ``u |a|_F``), so ``cond(a) <= (top + δ) / (1/2 - δ)``: the guards need
+    no factorization of it."""
+    n = a.shape[0]
+    if n < CERTIFY_MIN_N:  # small: the guards' own decision is cheap
+        return
+    flat = r.reshape(-1)
+    frobenius = float(torch.dot(flat, flat)) * (1 + 2 * n * n * UNIT_ROUNDOFF)
+    top = frobenius / n + 0.5 + shift * n
+    delta = 8 * (n + 2) * UNIT_ROUNDOFF * top
+    if math.isfinite(top) and delta < 0.25:
+        vouch(a, (top + delta) / (0.5 - delta))
+
+
 def gaussian(gen: Any, *size: int) -> Any:
     """Standard normal float64 entries of ``size``, drawn from ``gen``."""
     if math.prod(size) < NUMPY_NORMAL_MIN:
@@ -358,10 +378,14 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
         a = torch.mm(r, r.T).div_(rows)
         a = (a + a.T).div_(2)  # exactly symmetric
         a.diagonal().add_(0.5)
+        shift = 0.0
         if "positive" in tags:
             margin = float(torch.rand((), generator=gen, dtype=f64)) * 0.5 + 0.05
-            a.add_(torch.clamp(-a.min(), min=0.0).item() + margin)
-        return a.mul_(scale)
+            shift = torch.clamp(-a.min(), min=0.0).item() + margin
+            a.add_(shift)
+        a.mul_(scale)
+        _vouch_spd(a, r, shift)
+        return a
     if struct == "symmetric":
         r = draw(rows, rows)
         return (r + r.T) / 2

@@ -25,8 +25,11 @@ SVD accepts. The certificate succeeds for the spd matrices the sampler draws
 (their condition numbers are below 10) and fails quickly for most others (a
 Cholesky factorization stops at its first non-positive pivot).
 
-The results for the last few matrices are kept (per thread): ``logdet(X)`` and
-``inv(X)`` in one claim ask about the same tensor.
+The answers for the last few matrices are kept (per thread, for the same data:
+storage, shape, strides and version; ``logdet(X)`` and ``inv(X)`` in one claim
+ask about the same matrix), and the sampler may *vouch* for a matrix it built
+(:func:`vouch`): the spd points ``R Rᵀ / n + I / 2`` have every eigenvalue in
+``[1/2, |R|_F² / n + 1/2]`` times their scale, a bound it proves in O(n²).
 """
 
 from __future__ import annotations
@@ -40,14 +43,14 @@ from ._lazy import torch
 
 #: below this order the SVD is cheaper than the certificate's several small steps
 CERTIFY_MIN_N = 48
-_UNIT_ROUNDOFF = 2.0 ** -53
-_KEEP = 8  # answers
+UNIT_ROUNDOFF = 2.0 ** -53
+_KEEP = 16  # answers kept per thread
 _recent = threading.local()
 
 
 def well_conditioned(a: Any, bound: float) -> bool:
     """``cond(a) <= bound`` in the 2-norm (False for a singular or non-finite ``a``)."""
-    if _remembered(a, ("certified", bound), lambda: certified(a, bound)):
+    if _vouched(a, bound) or _remembered(a, ("certified", bound), lambda: certified(a, bound)):
         return True
     return _remembered(a, ("conditioned", bound), lambda: _conditioned(a, bound))
 
@@ -57,10 +60,27 @@ def positive_determinant(a: Any, bound: float) -> bool:
     conditioned has one: its symmetric part is positive definite, so every
     eigenvalue has a positive real part. (The sign comes from the LU
     factorization: a determinant too small for a float64 is still positive.)"""
-    if _remembered(a, ("certified", bound), lambda: certified(a, bound)):
+    if _vouched(a, bound) or _remembered(a, ("certified", bound), lambda: certified(a, bound)):
         return True
     return _remembered(a, ("sign",), lambda: _finite(a) and
                        bool(torch.linalg.slogdet(a).sign.item() > 0))
+
+
+def vouch(a: Any, condition: float) -> None:
+    """Record that ``a`` is symmetric positive definite with ``cond(a) <= condition``,
+    proved by whoever built it: the guards then accept it without a factorization
+    while its data is unchanged."""
+    _keep(a, ("vouched",), condition)
+
+
+def vouched(a: Any) -> float | None:
+    """The condition number vouched for ``a`` (:func:`vouch`), or None."""
+    return _answer(a, ("vouched",))
+
+
+def _vouched(a: Any, bound: float) -> bool:
+    condition = vouched(a)
+    return condition is not None and condition <= bound
 
 
 def _finite(a: Any) -> bool:
@@ -81,26 +101,48 @@ def certified(a: Any, bound: float) -> bool:
     beta = math.sqrt(float(magnitudes.sum(0).max()) * float(magnitudes.sum(1).max()))
     if not (beta > 0 and math.isfinite(beta)):  # nan or inf entries, or a zero matrix
         return False
-    beta *= 1 + 4 * n * _UNIT_ROUNDOFF  # the rounding of the sums
+    beta *= 1 + 4 * n * UNIT_ROUNDOFF  # the rounding of the sums
     mu = beta / bound
-    delta = 4 * (n + 1) ** 2 * _UNIT_ROUNDOFF * (beta + mu)
+    delta = 4 * (n + 1) ** 2 * UNIT_ROUNDOFF * (beta + mu)
     doubled = a + a.mT  # 2 s: the factor 2 changes no sign and rounds nothing
     doubled.diagonal().sub_(2 * (mu + delta))
     _, info = torch.linalg.cholesky_ex(doubled)
     return int(info) == 0
 
 
-def _remembered(a: Any, key: tuple, compute: Any) -> bool:
-    """``compute()``, kept for the last few tensors (by identity and version,
-    held weakly: a kept answer never keeps a large matrix alive)."""
-    recent = getattr(_recent, "items", None)
-    if recent is None:
-        recent = _recent.items = []
-    version = a._version
-    for tensor, seen, question, answer in recent:
-        if tensor() is a and seen == version and question == key:
+def _same(kept: Any, version: int, a: Any) -> bool:
+    """Whether ``a`` holds the data of the tensor kept, unchanged since: the same
+    storage (alive, so it cannot have been reused), place, shape, strides and
+    type, at the version it had (a ``detach``-ed tensor shares the counter)."""
+    t = kept()
+    return (t is not None and a._version == version and t.data_ptr() == a.data_ptr()
+            and t.shape == a.shape and t.stride() == a.stride() and t.dtype == a.dtype)
+
+
+def _items() -> list:
+    items = getattr(_recent, "items", None)
+    if items is None:
+        items = _recent.items = []
+    return items
+
+
+def _answer(a: Any, key: tuple) -> Any:
+    for kept, version, question, answer in _items():
+        if question == key and _same(kept, version, a):
             return answer
-    answer = compute()
-    recent.insert(0, (weakref.ref(a), version, key, answer))
-    del recent[_KEEP:]
+    return None
+
+
+def _keep(a: Any, key: tuple, answer: Any) -> None:
+    items = _items()
+    items.insert(0, (weakref.ref(a), a._version, key, answer))
+    del items[_KEEP:]
+
+
+def _remembered(a: Any, key: tuple, compute: Any) -> bool:
+    """``compute()``, kept for the last few matrices."""
+    answer = _answer(a, key)
+    if answer is None:
+        answer = compute()
+        _keep(a, key, answer)
     return answer

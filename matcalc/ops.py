@@ -234,10 +234,10 @@ def _t_matmul(a: Any, b: Any) -> Any:
     """``a @ b``, with a product by a column (or of a row) as ``torch.mv``: the same
     numbers, but a backward pass that torch batches (under ``torch.func.vmap``,
     taking a Jacobian row by row) into one matrix product rather than one per row."""
-    if b.shape[1] == 1:
-        return torch.mv(a, b[:, 0]).unsqueeze(1)
+    if b.shape[1] == 1:  # (a reshape, not an index: its backward is a view, not a copy)
+        return torch.mv(a, b.reshape(-1)).unsqueeze(1)
     if a.shape[0] == 1:
-        return torch.mv(b.mT, a[0]).unsqueeze(0)
+        return torch.mv(b.mT, a.reshape(-1)).unsqueeze(0)
     return a @ b
 
 

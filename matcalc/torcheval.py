@@ -179,9 +179,10 @@ def output_problem(op: str, result: Any) -> str | None:
     underflowed (then a claim could agree with the truth by both being 0), or it
     saturated (then its derivative is rounding noise in both precisions)."""
     magnitude = result.abs()
-    if not math.isfinite(float(magnitude.max())):  # nan propagates through max
+    smallest, largest = (float(m) for m in torch.aminmax(magnitude))
+    if not math.isfinite(largest):  # nan propagates through aminmax
         return f"{op} is not finite here"
-    if float(magnitude.min()) < _F64_NEAR_UNDERFLOW and \
+    if smallest < _F64_NEAR_UNDERFLOW and \
             bool(((magnitude > 0) & (magnitude < _F64_NEAR_UNDERFLOW)).any()):
         return f"{op} is near float64 underflow here"
     if op in _POSITIVE_OPS and bool((magnitude == 0).any()):
@@ -310,8 +311,9 @@ def plain_jacobians(outs: Sequence[Any], leaves: Sequence[Any], out_shape: tuple
                                         retain_graph=keep or k + 1 < out_numel)
             for rows, grad in zip(rows_of, grads):
                 rows.append(torch.zeros(*shape, dtype=dtype) if grad is None else grad)
-    for i, rows in zip(live, rows_of):
-        results[i] = torch.stack(rows).reshape(*out_shape, *shape)
+    for i, rows in zip(live, rows_of):  # (one row, the gradient of a scalar: no copy)
+        whole = rows[0].unsqueeze(0) if len(rows) == 1 else torch.stack(rows)
+        results[i] = whole.reshape(*out_shape, *shape)
     return results
 
 
@@ -489,6 +491,9 @@ def guard_tree(evaluator: Evaluator, node: E.Expr) -> None:
     for sub in derivatives:
         evaluator.value(sub.of)
     if not derivatives:  # no derivative is taken through a kink: zeros are no kinks
+        if not any(isinstance(n, E.Apply) and n.op in KINK_OPS for n in E.walk(node)):
+            evaluator.value(node)  # no kink: the same guards, and the values kept
+            return
         Evaluator(evaluator.env, evaluator.sizes, guards=True, dtype=evaluator.dtype,
                   kink_guards=evaluator.kink_guards, zero_kinks=True).value(node)
 

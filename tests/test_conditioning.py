@@ -99,3 +99,27 @@ def test_answers_follow_the_tensor() -> None:
     other = torch.eye(n, dtype=F64)
     other[1, 1] = 0.0
     assert not C.well_conditioned(other, MAX_CONDITION)
+
+
+@pytest.mark.parametrize("tags", [{"spd"}, {"spd", "positive"}])
+@pytest.mark.parametrize("scale", [1e-2, 1.0, 1e2])
+def test_the_sampler_vouches_only_for_what_holds(tags: set[str], scale: float) -> None:
+    """The sampler vouches for its spd points (matcalc.assumptions): the bound it
+    states is at least the condition number (eigenvalues computed here), and a
+    change in place ends the voucher."""
+    from matcalc.assumptions import sample_tensor
+
+    g = torch.Generator().manual_seed(7)
+    for n in (C.CERTIFY_MIN_N, 150):
+        x = sample_tensor(frozenset(tags | {"symmetric", "invertible"}), (n, n), g, scale)
+        stated = C.vouched(x)
+        assert stated is not None and stated <= MAX_CONDITION
+        assert torch.equal(x, x.T)
+        eigenvalues = torch.linalg.eigvalsh(x)
+        assert eigenvalues.min() > 0
+        assert (eigenvalues.max() / eigenvalues.min()).item() <= stated
+        assert C.vouched(x.detach()) == stated  # the same data
+        assert C.vouched(x.clone()) is None  # other data, though equal
+        x.diagonal().mul_(-1.0)  # no longer spd
+        assert C.vouched(x) is None
+        assert C.positive_determinant(x, MAX_CONDITION) == (torch.linalg.slogdet(x).sign > 0)
