@@ -467,6 +467,45 @@ class IntervalKit:
         raise OutOfDomain("a kink (abs, sign, relu) at an argument not certainly non-zero")
 
 
+class HybridKit(ExactKit):
+    """Fractions until a transcendental function is met, intervals (:class:`Iv`)
+    from there on. For the domain checks at large sizes (is every operation
+    defined at this point?), where det and inv in fractions are cheap and in
+    300-bit intervals are not. A value whose sign is uncertain is not positive,
+    and a kink at an argument of 0 is outside the domain, as in the other kits."""
+
+    name = "hybrid"
+
+    def __init__(self) -> None:
+        self.intervals = IntervalKit()
+
+    def _iv(self, x: Any) -> Iv:
+        return x if isinstance(x, Iv) else self.intervals.const(Fraction(x))
+
+    def function(self, kind: str, x: Any) -> Iv:
+        return self.intervals.function(kind, self._iv(x))
+
+    def power(self, x: Any, exponent: Fraction) -> Iv:
+        return self.intervals.power(self._iv(x), exponent)
+
+    def is_zero(self, x: Any) -> bool:
+        value = base(x)
+        return self.intervals.is_zero(value) if isinstance(value, Iv) else value == 0
+
+    def positive(self, x: Any) -> bool | None:
+        value = base(x)
+        if isinstance(value, Iv):
+            return self.intervals.positive(value) is True
+        return value > 0
+
+    def sign(self, x: Any) -> int:
+        if isinstance(x, Iv):
+            return self.intervals.sign(x)
+        if x == 0:
+            raise OutOfDomain("a kink (abs, sign, relu) at an argument of 0")
+        return (x > 0) - (x < 0)
+
+
 class Degree:
     """A bound on the degrees of the numerator and denominator of a rational
     function (of the point's parameters and the transcendental atoms). Run

@@ -37,10 +37,12 @@ from typing import Any
 from . import limits
 from ._lazy import np
 from .budget import check_time
-from .fields import P, Degree, Dual, Mod, OutOfDomain, Unevaluated, base
+from .fields import P, Degree, Dual, Iv, Mod, OutOfDomain, Unevaluated, base
 
 #: up to this many rows the plain forms are used (their cost grows faster than n^3)
 SMALL = limits.MAX_SYMBOLIC_DIM
+#: the kits whose rational values are fractions
+_FRACTIONS = ("exact", "hybrid")
 
 
 def array(rows: int, cols: int, entry: Any) -> Any:
@@ -127,7 +129,7 @@ def det(a: Any, kit: Any) -> Any:
         split = _split_mod(a)
         if split is not None:
             return _mod_det(*split)
-    if kit.name == "exact" and all(isinstance(x, (int, Fraction)) for x in a.flat):
+    if kit.name in _FRACTIONS and all(isinstance(x, (int, Fraction)) for x in a.flat):
         return _fraction_free(a, want_inverse=False)
     return _eliminated_det(a, kit)
 
@@ -142,7 +144,7 @@ def inverse(a: Any, kit: Any) -> Any:
         split = _split_mod(a)
         if split is not None:
             return _mod_inv(*split)
-    if n > SMALL and kit.name == "exact" and all(isinstance(x, (int, Fraction)) for x in a.flat):
+    if n > SMALL and kit.name in _FRACTIONS and all(isinstance(x, (int, Fraction)) for x in a.flat):
         return _fraction_free(a, want_inverse=True)
     return gauss_jordan(a, kit)
 
@@ -160,7 +162,7 @@ def matmul(a: Any, b: Any, kit: Any) -> Any:
         if kit.name == "degree" and all(isinstance(x, Degree) for x in a.flat) \
                 and all(isinstance(x, Degree) for x in b.flat):
             return _degree_matmul(a, b)
-        if kit.name == "exact" and all(isinstance(x, (int, Fraction)) for x in a.flat) \
+        if kit.name in _FRACTIONS and all(isinstance(x, (int, Fraction)) for x in a.flat) \
                 and all(isinstance(x, (int, Fraction)) for x in b.flat):
             return _fraction_matmul(a, b)
     zero = kit.const(Fraction(0))
@@ -187,7 +189,7 @@ def _eliminated_det(a: Any, kit: Any) -> Any:
             if any(isinstance(x, Dual) for x in a.flat):
                 raise Unevaluated(f"the derivative of det at a singular matrix is only "
                                   f"evaluated up to n = {SMALL}")
-            if kit.name == "interval":
+            if kit.name == "interval" or any(isinstance(x, Iv) for x in a.flat):
                 raise OutOfDomain("det of a matrix that may be singular")
             return kit.const(Fraction(0))  # singular: exactly 0
         if pivot != col:

@@ -41,8 +41,8 @@ from . import kinks as K
 from ._lazy import np
 from .budget import check_time
 from .evidence import Counterexample, Grid
-from .fields import (BITS, P, Iv, DegreeKit, Degree, ExactKit, IntervalKit, Mod, ModKit,
-                     NotRational, OutOfDomain, base)
+from .fields import (BITS, P, Iv, DegreeKit, Degree, ExactKit, HybridKit, IntervalKit, Mod,
+                     ModKit, NotRational, OutOfDomain, base)
 from .jets import Jets, environment, parameter_counts
 from .layout import arrange, layout_plan
 from .shapes import Shape, concrete
@@ -402,7 +402,9 @@ class PointTest:
             seen: dict[tuple, set[int]], domain_only: bool = False) -> bool | PointOutcome:
         """Evaluate at one point: a PointOutcome if it refutes, else whether it was
         valid (with ``domain_only``, only whether it is valid)."""
-        for kit in (ExactKit(), IntervalKit()):
+        # the domain alone at large sizes: fractions as long as the values are rational
+        kits = (ExactKit(), HybridKit() if domain_only and self.large else IntervalKit())
+        for kit in kits:
             try:
                 values = {n: [kit.const(v) for v in vs] for n, vs in params.items()}
                 env = environment(kit, self.shapes, self.tags, self.sizes, values,

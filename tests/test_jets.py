@@ -96,3 +96,29 @@ def test_modular_values_are_field_elements() -> None:
     assert x * 7 == Mod(3)
     assert kit.function("exp", Mod(5)) == kit.function("exp", Mod(5))
     assert kit.function("exp", Mod(5)) != kit.function("exp", Mod(6))
+
+
+def test_the_hybrid_kit_keeps_fractions_until_a_transcendental_value() -> None:
+    from matcalc.fields import HybridKit, Iv
+
+    kit = HybridKit()
+    assert kit.const(Fraction(1, 3)) * 3 == 1  # fractions stay exact
+    log2 = kit.function("log", Fraction(2))
+    assert isinstance(log2, Iv) and kit.positive(log2) and not kit.is_zero(log2)
+    assert kit.positive(kit.function("log", Fraction(1, 2))) is False
+    assert kit.positive(log2 - log2) is False  # an interval around 0 is not positive
+
+
+def test_large_pinned_sizes_decide_det_inv_and_their_derivatives() -> None:
+    """Beyond the small sizes (matcalc.linalg): elimination modulo P, and a
+    derivative compared along a random direction."""
+    import matcalc
+
+    cases = [("d(logdet(X))/d(X) = inv(X)", {"X": ["spd"]}, 30, "holds"),
+             ("d(trace(A @ inv(X)))/d(X) = -inv(X) @ A @ inv(X)", {}, 40, "holds"),
+             ("d(trace(A @ inv(X)))/d(X) = -inv(X) @ A.T @ inv(X)", {}, 40, "fails")]
+    for text, assume, n, status in cases:
+        verdict = matcalc.verify(text, vars={"X": "n n", "A": "n n"}, assume=assume,
+                                 sizes={"n": n}, method="symbolic", diagnose=False)
+        assert verdict.status == status, str(verdict)
+        assert verdict.symbolic.status == ("proved" if status == "holds" else "refuted")
