@@ -13,7 +13,8 @@ and the schoolbook product. Beyond it (sizes pinned up to
   (ZeroDivisionError, so the modular test draws another point). Derivatives
   follow ``d det(A) = det(A) tr(inv(A) dA)`` and ``d inv(A) = -inv(A) dA inv(A)``,
   which need ``A`` invertible at the point (an inverse at a singular one is
-  another draw; the derivative of det there is not evaluated: :class:`Unevaluated`);
+  another draw; the derivative of det there comes from elimination over the
+  dual numbers, :func:`_singular_slope`);
 * fractions, intervals and deeper duals: elimination on the kit's own values,
   pivoting on an entry the kit knows is non-zero (for intervals the largest);
   the derivative of det at a singular matrix is not evaluated there either;
@@ -386,14 +387,54 @@ def _mod_det(tag: int | None, count: int, values: list[list[int]],
     value, inv = _int_det_inv(values, want_inverse=tag is not None)
     if tag is None:
         return Mod(value)
-    if inv is None:  # singular at a random point: as a polynomial, det is 0 here
-        raise Unevaluated(f"the derivative of det at a singular matrix is only evaluated "
-                          f"up to n = {SMALL}")
+    if inv is None:  # singular at this point: the derivative needs more care
+        if count > limits.MAX_EXACT_DIRECTIONS:  # pragma: no cover - directions are few here
+            raise Unevaluated(f"the derivative of det at a singular matrix in more than "
+                              f"{limits.MAX_EXACT_DIRECTIONS} directions")
+        return _joined(tag, 0, [_singular_slope(values, t) for t in tangents])
     n = len(values)
     # d det = det * tr(inv(A) dA) = det * sum_ij inv[j][i] dA[i][j]
     slopes = [value * sum(inv[j][i] * t[i][j] for i in range(n) for j in range(n)) % P
               for t in tangents]
     return _joined(tag, value, slopes)
+
+
+def _singular_slope(values: list[list[int]], tangent: list[list[int]]) -> int:
+    """The derivative of det at ``A`` (singular modulo P) along ``T``: the
+    coefficient of e in det(A + e T) over the ring of ``a + b e`` with ``e**2 = 0``.
+    Elimination pivots on units (``a != 0``) as over a field; a column whose
+    remaining entries are all multiples of e gives det = e * det(that block with
+    the column replaced by its e-parts, the rest by their values), computed
+    modulo P. (``det(X - X.T)`` is 0 at every X of odd order, and so is its
+    derivative: a check of this path.)"""
+    n = len(values)
+    va = [row[:] for row in values]
+    vb = [row[:] for row in tangent]
+    da, db = 1, 0  # the determinant so far, a + b e
+    for col in range(n):
+        check_time()
+        pivot = next((r for r in range(col, n) if va[r][col] % P), None)
+        if pivot is None:
+            block = [[vb[r][col]] + va[r][col + 1:] for r in range(col, n)]
+            rest, _ = _int_det_inv(block, want_inverse=False)
+            return da * rest % P
+        if pivot != col:
+            va[col], va[pivot] = va[pivot], va[col]
+            vb[col], vb[pivot] = vb[pivot], vb[col]
+            da, db = -da, -db
+        p, q = va[col][col] % P, vb[col][col] % P
+        da, db = da * p % P, (da * q + db * p) % P
+        inverse_p = pow(p, P - 2, P)
+        for r in range(col + 1, n):
+            a, b = va[r][col] % P, vb[r][col] % P
+            if not (a or b):
+                continue
+            fa = a * inverse_p % P  # (a + b e) / (p + q e)
+            fb = (b * p - a * q) * inverse_p * inverse_p % P
+            head_a, head_b = va[col], vb[col]
+            va[r] = [(x - fa * h) % P for x, h in zip(va[r], head_a)]
+            vb[r] = [(y - fa * k - fb * h) % P for y, k, h in zip(vb[r], head_b, head_a)]
+    return db % P
 
 
 def _mod_inv(tag: int | None, count: int, values: list[list[int]],

@@ -213,6 +213,18 @@ def ones_row(n: int) -> T:
     return torch.ones(1, n, dtype=torch.float64)
 
 
+def skew_det_slopes(x: T) -> T:
+    """Two entries of d det(X - X.T) / dX, exactly: det((X + t E) - (X + t E).T) is a
+    quadratic in t (E has one non-zero entry), so its slope at 0 is (f(1) - f(-1)) / 2."""
+    slopes = []
+    for i, j in ((0, 1), (2, 0)):
+        e = torch.zeros_like(x)
+        e[i, j] = 1.0
+        up, down = x + e, x - e
+        slopes.append((xdet(up - up.T) - xdet(down - down.T)) / 2)
+    return torch.cat(slopes).reshape(1, 2)
+
+
 TRAPS = [
     # -- parity in each dimension position (integer points, determinants exact)
     Trap("det-neg", "parity", "det(-X) = -det(X)", {"X": "n n"}, "fails",
@@ -543,6 +555,14 @@ TRAPS = [
     Trap("pinned-skew-sign-odd", "pinned", "det(X.T - X) = det(X - X.T)", {"X": "n n"}, "holds",
          lambda v: (xdet(v["X"].T - v["X"]), xdet(v["X"] - v["X"].T)), sizes={"n": 71},
          integer=True, how="hand: both sides are determinants of skew matrices of odd order: 0"),
+    Trap("pinned-skew-gradient-odd", "pinned", "d(det(X - X.T))/d(X) = zeros(n, n)",
+         {"X": "n n"}, "holds", lambda v: (skew_det_slopes(v["X"]), torch.zeros(1, 2)),
+         sizes={"n": 61}, integer=True,
+         how="hand: det(X - X.T) is 0 for every X of odd order, so is its derivative "
+             "(the derivative of det is taken where its argument is singular)"),
+    Trap("pinned-skew-gradient-even", "pinned", "d(det(X - X.T))/d(X) = zeros(n, n)",
+         {"X": "n n"}, "fails", lambda v: (skew_det_slopes(v["X"]), torch.zeros(1, 2)),
+         sizes={"n": 60}, integer=True),
     Trap("pinned-inv-trace", "pinned", "trace(inv(X) @ X) = n", {"X": "n n"}, "holds",
          lambda v: (tr(inv(v["X"]) @ v["X"]), one(v["X"].shape[0])), sizes={"n": 80},
          how="hand: inv(X) @ X = I"),
@@ -677,7 +697,8 @@ def test_issue_table_rows(row: tuple, capsys: pytest.CaptureFixture) -> None:
 EXACT_PINNED = {"skew-singular-odd", "skew-singular-even-pinned", "pinned-det-even",
                 "pinned-det-odd", "pinned-det-neg-odd", "pinned-det-neg-even",
                 "pinned-skew-sign-odd", "pinned-inv-trace", "pinned-inv-trace-transposed",
-                "pinned-det-inv", "pinned-det-gradient", "pinned-det-gradient-transposed"}
+                "pinned-det-inv", "pinned-det-gradient", "pinned-det-gradient-transposed",
+                "pinned-skew-gradient-odd", "pinned-skew-gradient-even"}
 
 
 @pytest.mark.parametrize("trap", [t for t in TRAPS if t.id in EXACT_PINNED],
