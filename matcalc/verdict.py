@@ -195,7 +195,9 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
             summary = (f"holds at {proved_at} (proved) but fails at "
                        f"{', '.join(failing)}: the identity depends on the size")
         elif sym is False:
-            summary = "the claim differs from the true value (a counterexample is below)"
+            summary = "the claim differs from the true value " + (
+                "(a counterexample is below)" if counterexample is not None else
+                "(refuted exactly; no counterexample is shown at this size)")
         else:
             summary = "the claim differs from torch's Jacobian (numeric evidence only: " + (
                 symbolic.detail if symbolic else "symbolic stage not run") + ")"

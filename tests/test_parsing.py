@@ -220,6 +220,8 @@ INTERNAL_EXCEPTIONS = {
     "matcalc.rewrites._TooMany": "an expansion past its term limit; the expression is kept",
     "matcalc.fields.NotRational": "exact evaluation met exp, log, ...; intervals take over",
     "matcalc.fields.OutOfDomain": "a point outside an operation's domain; another is drawn",
+    "matcalc.fields.Unevaluated": "a value the exact evaluator does not compute at this size; "
+                                  "the exact stage is undecided there",
     "matcalc.jets.NoExactForm": "an operation without an exact form; SymPy decides instead",
 }
 
