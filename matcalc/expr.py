@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from . import limits
 from . import ops as _ops
 from .layout import layout_plan
 from .shapes import SCALAR, Dim, Shape, fmt, kind
@@ -175,7 +176,17 @@ def _fraction_text(value: Fraction) -> str:
         text = f"{float(value):.{digits}f}".rstrip("0")
         if Fraction(text) == value:
             return text
-    return f"{value.numerator}/{value.denominator}"
+    fraction = f"{value.numerator}/{value.denominator}"
+    if den == 1:  # scientific notation where shorter: 1e-16, 2.0000001e-10 (not 7.8125e-3)
+        scale = max(twos, fives)
+        mantissa = str(abs(value.numerator) * 10 ** scale // value.denominator)
+        exponent = len(mantissa) - 1 - scale
+        text = ("-" if value < 0 else "") + mantissa[0] + (
+            "." + mantissa[1:].rstrip("0") if mantissa[1:].rstrip("0") else "") + f"e{exponent}"
+        if len(text) < len(fraction) and len(text) <= limits.MAX_LITERAL_LENGTH \
+                and abs(exponent) <= limits.MAX_LITERAL_EXPONENT and Fraction(text) == value:
+            return text
+    return fraction
 
 
 _ATOM = 100
