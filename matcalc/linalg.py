@@ -160,9 +160,11 @@ def matmul(a: Any, b: Any, kit: Any) -> Any:
             if left is not None and right is not None and (
                     left[0] is None or right[0] is None or left[0:2] == right[0:2]):
                 return _mod_matmul(left, right)
-        if kit.name == "degree" and all(isinstance(x, Degree) for x in a.flat) \
-                and all(isinstance(x, Degree) for x in b.flat):
-            return _degree_matmul(a, b)
+        if kit.name == "degree":
+            left, right = _split_degree(a), _split_degree(b)
+            if left is not None and right is not None and (
+                    left[0] is None or right[0] is None or left[0:2] == right[0:2]):
+                return _degree_dual_matmul(left, right)
         if kit.name in _FRACTIONS and all(isinstance(x, (int, Fraction)) for x in a.flat) \
                 and all(isinstance(x, (int, Fraction)) for x in b.flat):
             return _fraction_matmul(a, b)
@@ -337,13 +339,29 @@ def _joined(tag: int | None, value: int, tangents: list[int]) -> Any:
     return Dual(tag, Mod(value), [Mod(t) for t in tangents])
 
 
+#: bits per limb of a residue in :func:`_int_product` (three limbs hold 61 bits)
+_LIMB = 21
+
+
 def _int_product(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
-    columns = list(zip(*b))
-    out = []
-    for row in a:
-        check_time()
-        out.append([sum(map(mul, row, col)) % P for col in columns])
-    return out
+    """``a @ b`` modulo P for residues (0 <= x < P): each residue split into three
+    21-bit limbs, the nine limb products by exact int64 matrix products (a sum of
+    ``inner`` products below 2**42 stays below 2**63), recombined modulo P."""
+    inner = len(b)
+    if not a or not inner or not b[0] or inner >= 2 ** (63 - 2 * _LIMB):
+        columns = list(zip(*b))  # pragma: no cover - empty or absurdly long products
+        return [[sum(map(mul, row, col)) % P for col in columns] for row in a]
+    check_time()
+    mask = (1 << _LIMB) - 1
+    left = np.array(a, dtype=object).reshape(len(a), inner)
+    right = np.array(b, dtype=object).reshape(inner, len(b[0]))
+    left_limbs = [((left >> (_LIMB * i)) & mask).astype(np.int64) for i in range(3)]
+    right_limbs = [((right >> (_LIMB * j)) & mask).astype(np.int64) for j in range(3)]
+    total = np.zeros((len(a), len(b[0])), dtype=object)
+    for i in range(3):
+        for j in range(3):
+            total += (left_limbs[i] @ right_limbs[j]).astype(object) << (_LIMB * (i + j))
+    return [[int(x) % P for x in row] for row in total]
 
 
 def _int_det_inv(a: list[list[int]], want_inverse: bool) -> tuple[int, list[list[int]] | None]:
@@ -520,6 +538,47 @@ def _degree_inv(a: Any) -> Any:
     slopes = [bound * _total(t.flat, Degree(0, 0)) * bound for t in tangents]
     entry = Dual(tag, bound, slopes)
     return array(n, n, lambda i, j: entry)
+
+
+def _split_degree(a: Any) -> tuple[int | None, int, Any, list[Any]] | None:
+    """``(tag, count, values, tangents)`` when every entry is a degree bound or a
+    dual of one tag over them (a plain entry's tangents: 0, of degree 0), else None."""
+    tag, count = None, 0
+    for x in a.flat:
+        if isinstance(x, Dual):
+            if tag is None:
+                tag, count = x.tag, len(x.tan)
+            if x.tag != tag or len(x.tan) != count or not isinstance(x.val, Degree) \
+                    or not all(isinstance(t, Degree) for t in x.tan):
+                return None
+        elif not isinstance(x, Degree):
+            return None
+    if tag is None:
+        return None, 0, a, []
+    values, tangents = _split_duals(a, tag)
+    return tag, count, values, tangents
+
+
+def _degree_dual_matmul(left: tuple, right: tuple) -> Any:
+    """Bounds of ``a @ b`` and of its tangents ``da @ b + a @ db``."""
+    tag = left[0] if left[0] is not None else right[0]
+    count = max(left[1], right[1])
+    a, b = left[2], right[2]
+    value = _degree_matmul(a, b)
+    if tag is None:
+        return value
+    slopes = []
+    for k in range(count):
+        parts = []
+        if left[0] is not None:
+            parts.append(_degree_matmul(left[3][k], b))
+        if right[0] is not None:
+            parts.append(_degree_matmul(a, right[3][k]))
+        slopes.append(parts[0] if len(parts) == 1 else parts[0] + parts[1])
+    out = np.empty(value.shape, dtype=object)
+    for index in np.ndindex(value.shape):
+        out[index] = Dual(tag, value[index], [s[index] for s in slopes])
+    return out
 
 
 def _degree_matmul(a: Any, b: Any) -> Any:
