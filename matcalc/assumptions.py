@@ -32,10 +32,11 @@ assumption            exact engine (structure; points)            numeric engine
 symmetric             every symmetric matrix: one symbol per      ``(R + R.T) / 2``, R Gaussian: every
                       upper entry, mirrored; any signs (so        symmetric matrix has positive density
                       indefinite and nearly singular ones too)
-spd                   the symmetric structure, diagonal symbols   ``R R.T / n + I / 2`` times a scale in
-                      positive; rational points                   [1e-2, 1e2]: every spd matrix has
-                      ``R R.T / s + I / t`` (s, t >= 1): every    positive density (eigenvalues of any
-                      spd matrix, eigenvalues near 0 too          size above 0)
+spd                   the symmetric structure, diagonal symbols   ``R R.T / n + u I`` times a scale c in
+                      positive; rational points                   [1e-2, 1e2], u = 1/2 or log-uniform in
+                      ``R R.T / s + I / t`` (s, t >= 1): every    [5e-4, 1/2]: every spd matrix with
+                      spd matrix, eigenvalues near 0 too          eigenvalues above c u has positive
+                                                                  density (above 5e-6 over the scales)
 invertible            every square matrix; points off det = 0     Gaussian R, condition number <= 1e4
 orthogonal            both components: the Cayley transform       Haar measure on O(n) (QR with the sign
                       ``(I - S)(I + S)^-1`` of a skew S reaches   of R's diagonal fixed), made a rotation
@@ -290,23 +291,23 @@ def spd_point(r: list[list[Fraction]], rng: random.Random, positive: bool,
 NUMPY_NORMAL_MIN = 1 << 16
 
 
-def _vouch_spd(a: Any, r: Any, shift: float) -> None:
+def _vouch_spd(a: Any, r: Any, floor: float, shift: float) -> None:
     """Tell the guards (:func:`matcalc.conditioning.vouch`) what the construction
-    proves about ``a = (R Rᵀ / n + I / 2 + shift 1 1ᵀ) * scale``, exactly symmetric:
-    its eigenvalues lie in ``[1/2, top] * scale``, ``top = |R|_F² / n + 1/2 +
-    shift n``, moved by at most ``δ = 8 (n + 2) u top * scale`` by the rounding of
-    its entries (the product's error is below ``n u |R|_F²``, each later step's
-    below ``u |a|_F``), so ``cond(a) <= (top + δ) / (1/2 - δ)``: the guards need
-    no factorization of it."""
+    proves about ``a = (R Rᵀ / n + floor I + shift 1 1ᵀ) * scale``, exactly
+    symmetric: its eigenvalues lie in ``[floor, top] * scale``, ``top = |R|_F² / n
+    + floor + shift n``, moved by at most ``δ = 8 (n + 2) u top * scale`` by the
+    rounding of its entries (the product's error is below ``n u |R|_F²``, each
+    later step's below ``u |a|_F``), so ``cond(a) <= (top + δ) / (floor - δ)``:
+    the guards need no factorization of it."""
     n = a.shape[0]
     if n < CERTIFY_MIN_N:  # small: the guards' own decision is cheap
         return
     flat = r.reshape(-1)
     frobenius = float(torch.dot(flat, flat)) * (1 + 2 * n * n * UNIT_ROUNDOFF)
-    top = frobenius / n + 0.5 + shift * n
+    top = frobenius / n + floor + shift * n
     delta = 8 * (n + 2) * UNIT_ROUNDOFF * top
-    if math.isfinite(top) and delta < 0.25:
-        vouch(a, (top + delta) / (0.5 - delta))
+    if math.isfinite(top) and delta < floor / 2:
+        vouch(a, (top + delta) / (floor - delta))
 
 
 def gaussian(gen: Any, *size: int) -> Any:
@@ -324,12 +325,12 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
     Entries are standard normal (both signs) times ``scale``; ``positive``
     entries are log-normal (``exp`` of a standard normal, every positive value
     has positive density) times ``scale``. Every assumption is kept at every
-    ``scale > 0``: ``spd`` is ``(R Rᵀ / n + I / 2) * scale`` (its condition
-    number does not depend on the scale; with ``positive``, ``c 11ᵀ`` is added
-    to make every entry positive), ``symmetric`` is ``(R + Rᵀ) / 2``,
-    ``diagonal`` keeps only a diagonal, ``invertible`` is a Gaussian matrix
-    (singular with probability 0; the numeric guards reject badly conditioned
-    ones). The orthogonal structures ignore the scale, and ``reflect`` (when not
+    ``scale > 0``: ``spd`` is ``(R Rᵀ / n + u I) * scale`` with ``u`` 1/2 or
+    log-uniform in [5e-4, 1/2] (its condition number does not depend on the
+    scale; with ``positive``, ``c 11ᵀ`` is added to make every entry
+    positive), ``symmetric`` is ``(R + Rᵀ) / 2``, ``diagonal`` keeps only a
+    diagonal, ``invertible`` is a Gaussian matrix (singular with probability
+    0; the numeric guards reject badly conditioned ones). The orthogonal structures ignore the scale, and ``reflect`` (when not
     None) chooses their determinant: -1 when true, +1 when false. ``orthogonal``
     is the Q of a QR factorization with the signs fixed (Haar distributed over
     the whole group), a column negated if its determinant is not the one asked
@@ -377,14 +378,16 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
         r = gaussian(gen, rows, rows)
         a = torch.mm(r, r.T).div_(rows)
         a = (a + a.T).div_(2)  # exactly symmetric
-        a.diagonal().add_(0.5)
+        u = torch.rand(2, generator=gen, dtype=f64)
+        floor = 0.5 if u[0] < 0.5 else 0.5 * 10.0 ** (-3.0 * float(u[1]))  # down to 5e-4
+        a.diagonal().add_(floor)
         shift = 0.0
         if "positive" in tags:
             margin = float(torch.rand((), generator=gen, dtype=f64)) * 0.5 + 0.05
             shift = torch.clamp(-a.min(), min=0.0).item() + margin
             a.add_(shift)
         a.mul_(scale)
-        _vouch_spd(a, r, shift)
+        _vouch_spd(a, r, floor, shift)
         return a
     if struct == "symmetric":
         r = draw(rows, rows)

@@ -35,6 +35,7 @@ checks each named member with our own Fraction arithmetic (no matcalc code):
 
 from __future__ import annotations
 
+import itertools
 import random
 from fractions import Fraction
 
@@ -322,3 +323,48 @@ def test_numeric_points_are_members_and_reach_both_determinants(given: str, n: i
         assert dets == {1} and traces == {n}
     if given == "orthogonal,symmetric":
         assert len(traces) >= min(n + 1, 4)  # several ranks, not only +-I
+
+
+# ---------------------------------------------------------------------------
+# Several variables: every combination of their components is reached. By hand:
+# each det(Qi) is +1 or -1, so (1 + s1 det(Q1)) (1 + s2 det(Q2)) (1 + s3 det(Q3))
+# is 8 when det(Qi) = si for every i and 0 otherwise: false on exactly one of the
+# eight combinations (and before the components were combined in full, the
+# combination (-1, -1, +1) was never tried by either engine: a false holds).
+
+THREE = {"Q1": "n n", "Q2": "n n", "Q3": "n n"}
+
+
+@pytest.mark.parametrize("signs", list(itertools.product((1, -1), repeat=3)),
+                         ids=lambda s: "".join("+" if x > 0 else "-" for x in s))
+@pytest.mark.parametrize("method", ["symbolic", "numeric"])
+def test_every_combination_of_components_is_reached(signs: tuple[int, ...],
+                                                    method: str) -> None:
+    product = " * ".join(f"(1 {'+' if s > 0 else '-'} det(Q{i + 1}))"
+                         for i, s in enumerate(signs))
+    assume = {name: "orthogonal" for name in THREE}
+    verdict = matcalc.verify(f"{product} = 0", vars=THREE, assume=assume, method=method,
+                             diagnose=False)
+    assert verdict.status == "fails", verdict
+
+
+def test_a_size_counts_as_exact_only_when_every_component_was_proved() -> None:
+    verdict = matcalc.verify("abs(det(Q)) = 1", vars=Q, assume={"Q": "orthogonal,symmetric"},
+                             diagnose=False)
+    assert verdict.holds
+    detail = verdict.symbolic.detail
+    for sizes in verdict.exact_sizes:
+        assert f"undecided at n = {sizes['n']} (" not in detail
+        assert f"skipped at n = {sizes['n']}" not in detail
+
+
+def test_numeric_spd_points_reach_nearly_singular_ones() -> None:
+    """``R R.T / n + I / 2`` alone keeps every eigenvalue above half the scale."""
+    gen = torch.Generator().manual_seed(0)
+    tags = _tags("spd")
+    ratios = []
+    for _ in range(200):
+        eig = torch.linalg.eigvalsh(A.sample_tensor(tags, (4, 4), gen))
+        assert eig.min() > 0
+        ratios.append((eig.min() / eig.max()).item())
+    assert min(ratios) < 1e-3

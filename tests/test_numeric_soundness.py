@@ -109,7 +109,9 @@ def test_orthogonal_points_reach_both_components() -> None:
 
 
 def test_points_spread_over_scales_with_both_signs() -> None:
-    s, decl = session({"x": "n", "X": "n n"}, {"X": "spd"}, {"n": 6})
+    # eight points: the schedule alternates scales below and above 1 (three points
+    # would show the spread only by the luck of the stream)
+    s, decl = session({"x": "n", "X": "n n"}, {"X": "spd"}, {"n": 6}, points_per_size=8)
     points = s.sample([parse_expression("x.T @ X @ x", decl.scope("numerator"))])
     scales = [p.env["x"].abs().max().item() for p in points]
     assert min(scales) < 0.5 and max(scales) > 5
