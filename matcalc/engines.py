@@ -322,7 +322,8 @@ class Engines:
                         incomplete.append(sizes)
                         continue
                     if found.status == "refuted":
-                        decided = _unique([s for s, _, _ in proved] + [sizes])
+                        decided = _unique([s for s, _, _ in proved if s not in incomplete]
+                                          + [sizes])
                         return dataclasses.replace(
                             found, size_sets=decided, detail=found.detail + note,
                             seconds=time.perf_counter() - start)
