@@ -34,9 +34,11 @@ symmetric             every symmetric matrix: one symbol per      ``(R + R.T) / 
                       indefinite and nearly singular ones too)
 spd                   the symmetric structure, diagonal symbols   ``R R.T / n + u I`` times a scale c in
                       positive; rational points                   [1e-2, 1e2], u = 1/2 or log-uniform in
-                      ``R R.T / s + I / t`` (s, t >= 1): every    [5e-4, 1/2]: every spd matrix with
-                      spd matrix, eigenvalues near 0 too          eigenvalues above c u has positive
-                                                                  density (above 5e-6 over the scales)
+                      ``R R.T / s + I / t`` (s, t >= 1): every    [5e-4, 1/2] ([n / 2000, 1/2] from n = 48
+                      spd matrix, eigenvalues near 0 too          up: the guards' bound): every spd
+                                                                  matrix with eigenvalues above c u has
+                                                                  positive density (above 5e-6 over
+                                                                  the scales at the usual sizes)
 invertible            every square matrix; points off det = 0     Gaussian R, condition number <= 1e4
 orthogonal            both components: the Cayley transform       Haar measure on O(n) (QR with the sign
                       ``(I - S)(I + S)^-1`` of a skew S reaches   of R's diagonal fixed), made a rotation
@@ -326,7 +328,7 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
     entries are log-normal (``exp`` of a standard normal, every positive value
     has positive density) times ``scale``. Every assumption is kept at every
     ``scale > 0``: ``spd`` is ``(R Rᵀ / n + u I) * scale`` with ``u`` 1/2 or
-    log-uniform in [5e-4, 1/2] (its condition number does not depend on the
+    log-uniform in [5e-4, 1/2] (from n = 48 up: [n / 2000, 1/2]) (its condition number does not depend on the
     scale; with ``positive``, ``c 11ᵀ`` is added to make every entry
     positive), ``symmetric`` is ``(R + Rᵀ) / 2``, ``diagonal`` keeps only a
     diagonal, ``invertible`` is a Gaussian matrix (singular with probability
@@ -378,8 +380,11 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
         r = gaussian(gen, rows, rows)
         a = torch.mm(r, r.T).div_(rows)
         a = (a + a.T).div_(2)  # exactly symmetric
+        # the eigenvalue floor: 1/2, or log-uniform down to 5e-4 (to n / 2000 from
+        # CERTIFY_MIN_N up, so that the bound vouched for stays below 1e4 / 2)
         u = torch.rand(2, generator=gen, dtype=f64)
-        floor = 0.5 if u[0] < 0.5 else 0.5 * 10.0 ** (-3.0 * float(u[1]))  # down to 5e-4
+        low = 5e-4 if rows < CERTIFY_MIN_N else min(0.5, rows / 2000)
+        floor = 0.5 if u[0] < 0.5 else 0.5 * (low / 0.5) ** float(u[1])
         a.diagonal().add_(floor)
         shift = 0.0
         if "positive" in tags:
