@@ -329,7 +329,7 @@ class _Check:
     # -- the verdict
 
     def verdict(self, diagnose: bool, seconds: float) -> Verdict:
-        from .numeric import tensor_grid
+        from .numeric import shown_pair, tensor_grid
 
         if not self.points:
             raise DeclarationError("no point around the examples could be checked")
@@ -345,12 +345,11 @@ class _Check:
             error, ok = self.agrees(point.truth, claim)
             results.append(NumericPoint({}, error, ok))
             if not ok and counterexample is None:
+                shown = shown_pair(point.truth, point.raw if claim is None else claim)
                 counterexample = Counterexample(
                     sizes={},
                     point={n: tensor_grid(self.fn.matrix(v)) for n, v in point.env.items()},
-                    lhs=tensor_grid(point.truth),
-                    rhs=tensor_grid(point.raw if claim is None else claim), exact=False,
-                    source=self.truth_name)
+                    lhs=shown[0], rhs=shown[1], exact=False, source=self.truth_name)
         failed = sum(not r.ok for r in results)
         where = f"the examples and {len(results) - 1} random points around them"
         numeric = NumericEvidence(

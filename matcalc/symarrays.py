@@ -43,7 +43,7 @@ def rational(value: Fraction) -> Any:
     return sp.Rational(value.numerator, value.denominator)
 
 
-def _number_text(value: Any) -> str:
+def _number_text(value: Any, digits: int = 6) -> str:
     if value.is_Integer:
         return str(int(value))
     if value.is_Rational:
@@ -51,17 +51,30 @@ def _number_text(value: Any) -> str:
     if value.free_symbols:
         return str(value)
     try:
+        if digits > 15:
+            return str(value.evalf(digits))
         number = complex(value.evalf(15))
     except (TypeError, ValueError):
         return str(value)
     if abs(number.imag) > 1e-12:
         return str(value)
-    return f"{number.real:.6g}"
+    return f"{number.real:.{digits}g}"
 
 
-def as_grid(a: Any) -> Grid:
-    """An array of SymPy values as text, for records and reports."""
+def as_grid(a: Any, digits: int = 6) -> Grid:
+    """An array of SymPy values as text (numbers to ``digits`` significant
+    digits), for records and reports."""
     if a.ndim != 2:
         a = a.reshape(a.shape[0], -1) if a.ndim > 2 else a.reshape(1, -1)
-    return tuple(tuple(_number_text(e) if not e.free_symbols else str(e) for e in row)
+    return tuple(tuple(_number_text(e, digits) if not e.free_symbols else str(e) for e in row)
                  for row in a)
+
+
+def shown_grids(left: Any, right: Any) -> tuple[Grid, Grid]:
+    """Both arrays as text with enough digits that they visibly differ (6, then
+    more where they agree to 6 digits)."""
+    for digits in (6, 12, 30, 60):
+        pair = as_grid(left, digits), as_grid(right, digits)
+        if pair[0] != pair[1]:
+            break
+    return pair

@@ -34,7 +34,7 @@ from ._lazy import sp
 from .budget import check_time
 from .evidence import Counterexample
 from .ops import sgn_function
-from .symarrays import as_grid, map_array, rational
+from .symarrays import map_array, rational, shown_grids
 
 if TYPE_CHECKING:
     from .symbolic import SymbolicSession
@@ -220,11 +220,13 @@ class Decider:
 
     def refuted(self, point: Mapping[Any, Fraction], where: str) -> _Decision:
         exact = sympy_point(point)
+        lhs, rhs = shown_grids(map_array(lambda e: e.xreplace(exact), self.left),
+                               map_array(lambda e: e.xreplace(exact), self.right))
         ce = Counterexample(
             sizes=dict(self.session.sizes),
             point=self.session.point_values(exact),
-            lhs=as_grid(map_array(lambda e: e.xreplace(exact), self.left)),
-            rhs=as_grid(map_array(lambda e: e.xreplace(exact), self.right)),
+            lhs=lhs,
+            rhs=rhs,
             exact=True,
             source="symbolic",
         )

@@ -225,3 +225,13 @@ def test_cancellation_to_rounding_noise(claim: str, expected: str) -> None:
         verdict = numeric(f"logdet(Q @ Q.T) = {claim}", {"Q": "n n"},
                           assume={"Q": ["orthogonal"]}, seed=seed)
         assert verdict.status == expected, str(verdict)
+
+
+def test_a_counterexample_prints_sides_that_differ() -> None:
+    """The claim is off by 5e-8 of the truth (2.0000001e-10 against 2e-10, by
+    hand): six significant digits would print both sides alike."""
+    verdict = numeric("d(1e-10 * (x.T @ x))/d(x) = 2.0000001e-10 * x.T", VECTOR)
+    assert verdict.status == "fails", str(verdict)
+    ce = verdict.counterexample
+    assert ce is not None and ce.lhs != ce.rhs
+    assert "claim" in str(verdict)
