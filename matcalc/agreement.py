@@ -40,6 +40,22 @@ fails (1) without any estimate is *inconclusive* at that point: it neither
 agrees nor disagrees. A point *disagrees* only with an entry beyond both (1)
 and (2), that is beyond the estimated rounding error; that is also the only
 kind of point that can make the engines disagree.
+
+The default tolerance is only a margin for rounding, so an entry *within* (1)
+can still be a real difference: ``inv(X).T + 1e-9 * eye(n)`` is within 1e-8 of
+``inv(X).T`` for a well-conditioned ``X``, and ``(1 + 2.4e-11) * x`` is within
+it of ``x``. With a tolerance no looser than the default (``rtol <= 1e-8``,
+``atol <= 0``), every entry whose difference exceeds ``HIDDEN_FLOOR`` of its
+magnitude is estimated as well, and one beyond (2) is a difference the
+tolerance would hide: the point disagrees (``Judgement.hidden`` counts such
+entries). The safety factor is (2)'s own, ``ROUNDING_SLACK = 2**10``, about
+1e3 times the estimate; an ill-conditioned true identity (logdet or inv of a
+nearly singular matrix, exp of large arguments) is kept, because float32
+re-evaluation grows with the conditioning as float64's error does. An entry
+within ``HIDDEN_FLOOR`` (2**-43, 1024 units in the last place of float64) of
+its magnitude is accepted without an estimate: that is the smallest relative
+difference the comparison sees. A tolerance the user loosens (``rtol=1e-6``)
+says that differences within it are acceptable, and they are accepted.
 """
 
 from __future__ import annotations
@@ -69,6 +85,11 @@ ROUNDING_RUNS = 3
 _CLEARLY = 1 - 2.0 ** -40
 #: entries per block of the comparison's first pass
 _BLOCK = 1 << 16
+#: with a tolerance no looser than the default, an entry whose difference exceeds
+#: this fraction of its magnitude is checked against the rounding estimate even
+#: inside the tolerance (1024 units in the last place of float64: at most
+#: ROUNDING_SLACK times float64's own rounding of the entry)
+HIDDEN_FLOOR = 2.0 ** -43
 #: smallest normal float32
 F32_TINY = 1.1754943508222875e-38
 
@@ -83,6 +104,10 @@ class Judgement:
     by_rounding: int = 0
     #: for "inconclusive": why float32 gave no estimate (NO_ESTIMATE's values)
     why: str = ""
+    #: for "disagrees": entries within the tolerance but beyond the rounding
+    #: estimate (a real difference the tolerance hides); 0 when some entry is
+    #: beyond both
+    hidden: int = 0
 
 
 #: why an entry has no rounding estimate
@@ -99,19 +124,23 @@ def judge(left: Any, right: Any, rtol: float, atol: float,
     one shape. ``low_precision(k)`` evaluates both again in float32 (returned as
     float64 arrays, or None when that failed), ``k = 0`` from the inputs rounded
     to nearest, ``k > 0`` from neighbouring float32 inputs; it is only called
-    while some entry fails test (1) beyond the estimates so far. None when either
-    side has a non-finite entry."""
+    while some entry fails test (1), or (with a tolerance no looser than the
+    default) differs by more than ``HIDDEN_FLOOR``, beyond the estimates so far.
+    None when either side has a non-finite entry."""
     error = _largest_relative(left, right)
     if error is None:  # a non-finite entry (nan propagates; inf - inf is nan)
         return None
+    strict = rtol <= DEFAULT_RTOL and atol <= DEFAULT_ATOL
     # the common case: every diff / scale is clearly within rtol (the margin covers
-    # the rounding of the quotient), so every entry passes test (1)
-    if error <= rtol * _CLEARLY:
+    # the rounding of the quotient), so every entry passes test (1), and (strict)
+    # clearly within HIDDEN_FLOOR, so none hides a difference
+    if error <= (HIDDEN_FLOOR if strict else rtol) * _CLEARLY:
         return Judgement("agrees", error)
     diff = (left - right).abs_()
     scale = torch.maximum(left.abs(), right.abs())
     bad = diff > scale * rtol + atol
-    if not bool(bad.any()):
+    suspect = bad | (diff > scale * HIDDEN_FLOOR) if strict else bad
+    if not bool(suspect.any()):
         return Judgement("agrees", error)
     estimate = torch.zeros_like(diff)
     estimated = torch.zeros_like(bad)
@@ -124,11 +153,13 @@ def judge(left: Any, right: Any, rtol: float, atol: float,
         here = (left32 - left).abs() + (right32 - right).abs()
         estimate = torch.where(usable, torch.maximum(estimate, here), estimate)
         estimated |= usable
-        if not bool((bad & (diff > estimate * (ROUNDING_SLACK * F64_PER_F32))).any()):
-            break  # every entry outside (1) is within an estimate
-    beyond = bad & estimated & (diff > estimate * (ROUNDING_SLACK * F64_PER_F32))
-    if bool(beyond.any()):
-        return Judgement("disagrees", _relative(diff, scale, beyond))
+        if not bool((suspect & (diff > estimate * (ROUNDING_SLACK * F64_PER_F32))).any()):
+            break  # every suspect entry is within an estimate
+    beyond = suspect & estimated & (diff > estimate * (ROUNDING_SLACK * F64_PER_F32))
+    if bool((beyond & bad).any()):
+        return Judgement("disagrees", _relative(diff, scale, beyond & bad))
+    if bool(beyond.any()):  # within the tolerance, beyond rounding: a real difference
+        return Judgement("disagrees", _relative(diff, scale, beyond), hidden=int(beyond.sum()))
     unexplained = bad & ~estimated
     if bool(unexplained.any()):
         lows = low_precision(0)

@@ -94,6 +94,8 @@ class NumericSession:
         self.rejected = 0
         #: why the comparison found no rounding estimate, per inconclusive point
         self.no_estimate: list[str] = []
+        #: points that disagreed only within the tolerance, beyond the rounding estimate
+        self.hidden = 0
         self.reasons: dict[str, int] = {}
         #: per size instantiation with kinks: (line scans, gaps not visited, patterns)
         self.scans: list[tuple[list, int, int]] = []
@@ -273,6 +275,7 @@ class NumericSession:
         results: list[NumericPoint] = []
         found: list[tuple[_Point, Any, Any]] = []  # disagreeing points
         by_rounding = 0
+        self.hidden = 0
         todo = list(points)
         for _ in range(1 + REFILLS):
             for point in todo:
@@ -332,6 +335,10 @@ class NumericSession:
         status = "disagrees" if failed else "agrees"
         detail = (f"lhs and rhs agree at all {len(decided)} points" if not failed else
                   f"lhs and rhs differ at {failed} of {len(decided)} points")
+        if self.hidden:
+            detail += (f" ({'all' if self.hidden == failed else self.hidden} beyond the "
+                       "estimated rounding error of their computation but within the "
+                       f"tolerance {self.rtol:g}: a difference the tolerance would hide)")
         if by_rounding:
             detail += (f" ({by_rounding} entries only within the estimated rounding error "
                        "of their computation)")
@@ -382,6 +389,7 @@ class NumericSession:
             return None
         if judgement.why:
             self.no_estimate.append(judgement.why)
+        self.hidden += judgement.hidden > 0
         outcome = NumericPoint(dict(point.sizes), judgement.error,
                                judgement.status == "agrees", judgement.status == "inconclusive")
         return outcome, left, right, judgement.by_rounding
