@@ -234,8 +234,8 @@ def declare(variables: Mapping[str, Any] | None = None,
                 token=str(dim),
                 hint=did_you_mean(str(dim), dims) or "dimensions are the names in the shapes",
             )
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            value = int(value)  # a signed integer is an integer (-3 is out of range)
         if isinstance(value, bool) or not isinstance(value, int):
             raise DeclarationError(f"size of '{dim}' must be an integer, not {value!r}")
         if not 1 <= value <= limits.MAX_DIM:

@@ -244,10 +244,28 @@ def constant_value(node: E.Expr, sizes: Mapping[str, int]) -> Fraction | None:
         return node.value
     if isinstance(node, E.Size):
         return Fraction(node.dim.size(sizes))
-    if isinstance(node, E.Apply) and node.op == "neg":
+    if not isinstance(node, E.Apply):
+        return None
+    if node.op == "neg":
         inner = constant_value(node.args[0], sizes)
         return None if inner is None else -inner
-    return None
+    if node.op not in ("add", "sub", "mul", "div", "pow") or len(node.args) != 2:
+        return None
+    # arithmetic of constants and sizes (n / 2, n * (n - 1) / 2): a constant at each size
+    a, b = (constant_value(arg, sizes) for arg in node.args)
+    if a is None or b is None:
+        return None
+    if node.op == "add":
+        return a + b
+    if node.op == "sub":
+        return a - b
+    if node.op == "mul":
+        return a * b
+    if node.op == "div":
+        return None if b == 0 else a / b
+    if b.denominator != 1 or abs(b) > 64 or (a == 0 and b < 0):  # pow
+        return None
+    return a ** int(b)
 
 
 # ---------------------------------------------------------------------------
@@ -274,7 +292,9 @@ def _pow(ev: Jets, node: E.Apply) -> Any:
             ev.require_nonzero(a, f"a negative power needs {_text(node.args[0])} != 0")
         return _map(lambda x: x ** k, a)
     if exponent is not None:
-        ev.require_positive(a, f"a fractional power needs {_text(node.args[0])} > 0")
+        at = "" if isinstance(node.args[1], E.Const) else (
+            f" ({_text(node.args[1])} is {exponent} here)")
+        ev.require_positive(a, f"a fractional power{at} needs {_text(node.args[0])} > 0")
         c = exponent
         power = lift_unary(lambda x: ev.kit.power(x, c), lambda x, fx: ev.const(c) * fx / x)
         return _map(power, a)
