@@ -21,7 +21,7 @@ from . import expr as E
 from . import limits
 from ._lazy import load, sp, torch
 from .budget import Timeout, time_budget
-from .declarations import Declarations
+from .declarations import MAX_CRITICAL, Declarations
 from .errors import MatcalcError, ShapeError, UndecidedError
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
@@ -202,13 +202,16 @@ class Engines:
         """Sizes where a kink whose argument depends on the sizes alone changes
         sign (``relu(n - 8) * x = 0 * x`` fails from n = 9 on), decided by both
         engines besides the usual ones (:func:`matcalc.kinks.size_kinks`)."""
-        from .kinks import size_kinks
+        from .kinks import size_kinks, size_value_sizes
 
         self._sized = True
         d = self.declarations
         if self._numeric is not None or not d.dims():
             return
         critical = size_kinks([lhs, rhs], d.symbolic_sizes(), LARGEST_CRITICAL)
+        for name, sizes in size_value_sizes([lhs, rhs], MAX_CRITICAL).items():
+            if name not in dict(d.pinned):  # sizes as values: a polynomial in the size
+                critical[name] = sorted(set(critical.get(name, [])) | set(sizes))
         if critical:
             self.declarations = d.with_critical(critical)
 

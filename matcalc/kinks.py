@@ -477,6 +477,70 @@ def size_kinks(exprs: Iterable[E.Expr], base: Mapping[str, int],
     return {name: sorted(sizes) for name, sizes in found.items()}
 
 
+#: the degree in a size assumed for a size-only subexpression that is no
+#: polynomial in it (``2 ** n``, ``log(n)``): as many sizes as Declarations allows
+UNBOUNDED_DEGREE = 64
+
+
+def size_value_sizes(exprs: Iterable[E.Expr], largest: int) -> dict[str, list[int]]:
+    """Sizes at which to decide a claim that uses a dimension's size as a value
+    (a ``Size`` node: ``(n - 2) * (n - 3) * 1e-12 * x``), for each such name:
+    ``1, 2, ..., D + 4`` (at most ``largest``), where ``D`` bounds the claim's
+    degree in the size through those values (the sum over the maximal
+    size-only subexpressions of their degrees). Through its shapes alone a
+    claim is decided at the usual three sizes; a polynomial of degree ``D`` in
+    the size that vanishes at ``D + 1`` further sizes vanishes at all, so
+    ``x = (1 + (n-2)*(n-3)*(n-4)*1e-12) * x``, zero at the usual sizes 2, 3, 4,
+    is refuted at n = 1 and 5. A claim without sizes as values gets none."""
+    total: dict[str, int] = {}
+    for expr in exprs:
+        for sub in _size_only_maximal(expr):
+            for name, degree in _size_degree(sub).items():
+                total[name] = total.get(name, 0) + degree
+    return {name: list(range(1, min(degree + 4, largest) + 1))
+            for name, degree in total.items() if degree}
+
+
+def _size_only_maximal(expr: E.Expr) -> list[E.Expr]:
+    """The largest subexpressions made of constants and sizes only, with a size."""
+    found: list[E.Expr] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, E.Size) or (
+                isinstance(node, E.Apply) and node.args and all(
+                    isinstance(n, (E.Size, E.Const)) or (isinstance(n, E.Apply) and n.args)
+                    for n in E.walk(node)) and any(isinstance(n, E.Size) for n in E.walk(node))):
+            found.append(node)
+        elif isinstance(node, E.Apply):
+            stack.extend(node.args)
+        elif isinstance(node, E.Derivative):
+            stack.extend(E.children(node))
+    return found
+
+
+def _size_degree(node: E.Expr) -> dict[str, int]:
+    """A bound on the degree in each size name of a size-only expression (a
+    quotient counts numerator and denominator: p / q = r / s is p s = q r)."""
+    if isinstance(node, E.Size):
+        degree: dict[str, int] = {}
+        for name in node.dim.names:
+            degree[name] = degree.get(name, 0) + 1
+        return degree
+    if not isinstance(node, E.Apply):
+        return {}
+    parts = [_size_degree(a) for a in node.args]
+    names = {name for part in parts for name in part}
+    if node.op in ("neg", "add", "sub"):
+        return {name: max(p.get(name, 0) for p in parts) for name in names}
+    if node.op in ("mul", "div"):
+        return {name: sum(p.get(name, 0) for p in parts) for name in names}
+    if node.op == "pow" and not parts[1] and isinstance(node.args[1], E.Const) \
+            and node.args[1].value.denominator == 1 and 0 <= node.args[1].value <= 64:
+        return {name: d * int(node.args[1].value) for name, d in parts[0].items()}
+    return {name: UNBOUNDED_DEGREE for name in names}
+
+
 def _size_arguments(exprs: Iterable[E.Expr]) -> list[tuple[E.Expr, bool]]:
     """Arguments that depend on the sizes alone where the sign matters: of the
     kinked operations (True), and of those whose domain or form depends on it

@@ -27,7 +27,12 @@ values cancel to rounding noise (``logdet(Q @ Q.T)`` is 0 for an orthogonal
 largest intermediate the compared values are computed from (the entries of
 ``Q @ Q.T``, of size 1), and the comparison is relative to that magnitude too:
 float64's rounding error is a few ulps of it, far below 1e-8 of it. The
-algebra of these traps is written out in ``how``. Traps marked ``hand``
+algebra of these traps is written out in ``how``. Traps whose false claim differs
+from the truth by a small but exact amount (``inv(X).T + 1e-9 * eye(n)`` against the
+derivative of ``logdet``, a factor ``1 + 6e-12``: differences the default tolerance
+alone would hide) name their own decisive bounds in ``decisive`` (e.g. true below
+1e-13, false above 1e-11 of the largest entry): their oracle's own float64 error is
+far below both (a well-conditioned inverse, a product with one factor). Traps marked ``hand``
 state the algebra as well (e.g. a skew matrix of odd order is singular,
 because det(S) = det(Sᵀ) = det(-S) = (-1)ⁿ det(S)); the oracle confirms it.
 
@@ -138,6 +143,8 @@ class Trap:
     #: the magnitude of the computation at a point (the largest intermediate the
     #: compared values are computed from), where it exceeds the values themselves
     magnitude: Callable[[Values], float] | None = None
+    #: (true at most, false above) this fraction of the magnitude
+    decisive: tuple[float, float] = (1e-8, 1e-6)
 
 
 def xdet(m: T) -> T:
@@ -189,10 +196,11 @@ def establish(trap: Trap) -> str:
             if trap.magnitude is not None:
                 size = max(size, float(trap.magnitude(values)))
             error = (lhs.reshape(-1) - rhs.reshape(-1)).abs().max().item()
-            if error > 1e-6 * size:
+            true_below, false_above = trap.decisive
+            if error > false_above * size:
                 verdict = "fails"
             else:
-                assert error <= 1e-8 * size or error < 1e-300, \
+                assert error <= true_below * size or error < 1e-300, \
                     f"{trap.id}: indecisive at {sizes} (error {error:.1e}, magnitude {size:.1e})"
         if len(free) == 0:
             break
@@ -211,6 +219,22 @@ def one(value: T | float) -> T:
 
 def ones_row(n: int) -> T:
     return torch.ones(1, n, dtype=torch.float64)
+
+
+def logdet_gradient(x: T) -> T:
+    """d logdet(X) / dX in numerator layout by torch autograd (no central differences:
+    their error, ~1e-10, is above the 1e-9 differences these traps are about)."""
+    x = x.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(torch.logdet(x), x)
+    return g.T
+
+
+def size_poly(n: int, *roots: int) -> float:
+    """The product of (n - r) over the roots, exactly (Python integers)."""
+    value = 1
+    for r in roots:
+        value *= n - r
+    return float(value)
 
 
 def skew_det_slopes(x: T) -> T:
@@ -388,6 +412,25 @@ TRAPS = [
          magnitude=lambda v: (v["X"].abs() @ inv(v["X"]).abs()).max(),
          how="hand: X inv(X) = I, so its logdet is log 1 = 0; float64's error is a few "
              "ulps of the products' terms |X| |inv(X)|"),
+    # -- differences within the default tolerance but far beyond rounding (adversary
+    # G5): the oracle takes the derivative of logdet by torch autograd (its float64
+    # error at these well-conditioned spd points is ~1e-15 of the entries)
+    Trap("logdet-gradient-shift-pinned", "scale",
+         "d(logdet(X))/d(X) = inv(X).T + 1e-9 * eye(n)", {"X": "n n"}, "fails",
+         lambda v: (logdet_gradient(v["X"]), inv(v["X"]).T + 1e-9 * torch.eye(
+             v["X"].shape[0], dtype=torch.float64)), assume={"X": ["spd"]},
+         sizes={"n": 100}, decisive=(1e-13, 1e-11),
+         how="hand: d logdet(X) / dX[i, j] = inv(X)[j, i], so the numerator layout is "
+             "inv(X) (= inv(X).T for symmetric X); the claim adds 1e-9 on the diagonal"),
+    Trap("logdet-gradient-shift", "scale", "d(logdet(X))/d(X) = inv(X).T + 1e-9 * eye(n)",
+         {"X": "n n"}, "fails",
+         lambda v: (logdet_gradient(v["X"]), inv(v["X"]).T + 1e-9 * torch.eye(
+             v["X"].shape[0], dtype=torch.float64)), assume={"X": ["spd"]},
+         sizes={"n": 5}, decisive=(1e-13, 1e-11), how="as above, at n = 5"),
+    Trap("logdet-gradient-pinned-true", "scale", "d(logdet(X))/d(X) = inv(X).T",
+         {"X": "n n"}, "holds", lambda v: (logdet_gradient(v["X"]), inv(v["X"]).T),
+         assume={"X": ["spd"]}, sizes={"n": 100}, decisive=(1e-13, 1e-11),
+         how="as above, without the shift"),
     Trap("inverse-logdet-shifted", "scale", "logdet(X @ inv(X) + eye(n)) = 0", {"X": "n n"},
          "fails", lambda v: (torch.logdet(v["X"] @ inv(v["X"]) + torch.eye(
              v["X"].shape[0], dtype=torch.float64)), one(0.0)), assume={"X": ["invertible"]},
@@ -514,6 +557,27 @@ TRAPS = [
          lambda v: (max(v["x"].shape[0] - 8, 0) * v["x"],
                     (v["x"].shape[0] - 8 + abs(v["x"].shape[0] - 8)) / 2 * v["x"]),
          size_range=(1, 12)),
+    # a polynomial in the size vanishing at the small sizes, times a constant below
+    # the default tolerance (adversary F5): false at n = 1 (a factor 1 - 6e-12) and
+    # from n = 5 on (1 + 6e-12, 2.4e-11, ...); the oracle's error is one rounding
+    Trap("size-poly-tiny", "size", "x = (1 + (n-2)*(n-3)*(n-4)*1e-12) * x", {"x": "n"},
+         "fails", lambda v: (v["x"], (1 + size_poly(v["x"].shape[0], 2, 3, 4) * 1e-12)
+                             * v["x"]),
+         size_range=(1, 8), decisive=(1e-14, 1e-13),
+         how="hand: (n-2)(n-3)(n-4) is -6 at n = 1 and 6 at n = 5"),
+    Trap("size-poly-tiny-true", "size", "x = (1 + (n-2)*(n-3)*(n-4)*(n-2)*0) * x",
+         {"x": "n"}, "holds", lambda v: (v["x"], v["x"]), size_range=(1, 8),
+         decisive=(1e-14, 1e-13), how="hand: the product has the factor 0"),
+    Trap("size-poly-wide", "size",
+         "x = (1 + (n-2)*(n-3)*(n-4)*(n-6)*(n-7)*1e-12) * x", {"x": "n"}, "fails",
+         lambda v: (v["x"], (1 + size_poly(v["x"].shape[0], 2, 3, 4, 6, 7) * 1e-12)
+                    * v["x"]),
+         size_range=(1, 8), decisive=(1e-14, 1e-13),
+         how="hand: the polynomial vanishes at 2, 3, 4, 6, 7 only (-720 at n = 1)"),
+    Trap("size-trace-eye", "size", "trace(eye(n)) * x = n * x", {"x": "n"}, "holds",
+         lambda v: (tr(torch.eye(v["x"].shape[0], dtype=torch.float64)) * v["x"],
+                    v["x"].shape[0] * v["x"]), size_range=(1, 8),
+         how="hand: the trace of the identity is n"),
     Trap("size-abs", "size", "abs(n - 2) * x = (n - 2) * x", {"x": "n"}, "fails",
          lambda v: (abs(v["x"].shape[0] - 2) * v["x"], (v["x"].shape[0] - 2) * v["x"]),
          size_range=(1, 8), how="hand: at n = 1, |n - 2| = 1 but n - 2 = -1"),
