@@ -210,8 +210,10 @@ class Engines:
             return
         critical = size_kinks([lhs, rhs], d.symbolic_sizes(), LARGEST_CRITICAL)
         for name, sizes in size_value_sizes([lhs, rhs], MAX_CRITICAL).items():
-            if name not in dict(d.pinned):  # sizes as values: a polynomial in the size
-                critical[name] = sorted(set(critical.get(name, [])) | set(sizes))
+            if name not in dict(d.pinned):  # sizes as values (the kinks' sizes first)
+                kinked = set(critical.get(name, []))
+                room = MAX_CRITICAL - len(kinked)
+                critical[name] = sorted(kinked | set([k for k in sizes if k not in kinked][:room]))
         if critical:
             self.declarations = d.with_critical(critical)
 
