@@ -2,14 +2,23 @@
 
 A value is a NumPy object array of scalars of one *kit*:
 
-* :class:`ModKit` -- integers modulo the prime ``P = 2**61 - 1`` (:class:`Mod`).
-  A rational function that is not identically zero is non-zero at a random
-  point with probability at least ``1 - degree / P`` (Schwartz-Zippel), so a
-  zero at random points is a proof with a stated error bound and a non-zero
-  value a certain refutation. ``exp(u)``, ``log(u)``, ``sin(u)``, ... stand as
-  independent random values, one per function and value of ``u`` (a random
-  oracle): an identity that vanishes as a rational function of them vanishes,
-  whatever relations hold between them.
+* :class:`ModKit` -- integers modulo a prime ``p`` drawn at random for each
+  test from the primes in ``[2**61, 2**62)`` (:func:`random_prime`, from the
+  test's seeded generator; :class:`Mod`). A rational function that is not
+  identically zero is non-zero at a random point with probability at least
+  ``1 - degree / p`` (Schwartz-Zippel) *provided that it is not zero modulo
+  p*, i.e. that ``p`` does not divide every integer coefficient of its
+  numerator; a prime fixed in advance could be met on purpose
+  (``2048 ** 6 * x = 32 * x``: ``2**66 - 2**5 = 32 (2**61 - 1)``), a random one
+  divides a given non-zero integer ``C`` with probability at most
+  ``log2|C| / 61 / PRIMES_IN_RANGE`` (:func:`content_error`), and the sizes of
+  the coefficients are bounded by running the evaluation on :class:`Degree`,
+  which carries bit sizes besides degrees. So a zero at random points is a
+  proof with a stated error bound and a non-zero value a certain refutation.
+  ``exp(u)``, ``log(u)``, ``sin(u)``, ... stand as independent random values,
+  one per function and value of ``u`` modulo p (a random oracle): an identity
+  that vanishes as a rational function of them vanishes, whatever relations
+  hold between them.
 * :class:`ExactKit` -- Python fractions: exact values at rational points, for
   counterexamples a person can check. Transcendental functions raise
   :class:`NotRational`.
@@ -25,11 +34,12 @@ their ``tag`` (the newest derivative is the outermost dual).
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-#: the prime of the modular field
-P = 2**61 - 1
+from .residues import Mod, content_error, random_prime, residue_class
+
 #: working precision of interval evaluation, in bits (about 90 digits)
 BITS = 300
 
@@ -45,114 +55,6 @@ class OutOfDomain(Exception):
 class Unevaluated(Exception):
     """The evaluator does not evaluate this value here (a limit of matcalc, not a
     property of the claim: the exact stage is then undecided at these sizes)."""
-
-
-# ---------------------------------------------------------------------------
-# Integers modulo P
-
-_new = object.__new__
-
-
-class Mod:
-    """An integer modulo P. The arithmetic between two of them is written out
-    (no conversion, no second reduction): the modular test spends most of its
-    time here."""
-
-    __slots__ = ("v",)
-
-    def __init__(self, v: int) -> None:
-        self.v = v % P
-
-    @staticmethod
-    def lift(x: Any) -> Mod:
-        if isinstance(x, Mod):
-            return x
-        # a constant whose numerator or denominator is a multiple of P (constants
-        # have up to 60 digits, limits.MAX_CONSTANT) has no faithful image modulo P:
-        # the point is refused like a pole, so that 2**61 - 1 is never taken for 0
-        if isinstance(x, Fraction):
-            if x.denominator % P == 0 or x.numerator % P == 0 and x.numerator:
-                raise ZeroDivisionError("a constant divisible by the modulus")
-            return Mod(x.numerator * pow(x.denominator, P - 2, P))
-        image = Mod(int(x))
-        if image.v == 0 and x:
-            raise ZeroDivisionError("a constant divisible by the modulus")
-        return image
-
-    def _other(self, o: Any) -> Mod | None:
-        if isinstance(o, Mod):
-            return o
-        if isinstance(o, (int, Fraction)):
-            return Mod.lift(o)
-        return None
-
-    def __add__(self, o: Any) -> Any:
-        if o.__class__ is Mod:
-            total = self.v + o.v
-            out = _new(Mod)
-            out.v = total - P if total >= P else total
-            return out
-        m = self._other(o)
-        return NotImplemented if m is None else Mod(self.v + m.v)
-
-    __radd__ = __add__
-
-    def __sub__(self, o: Any) -> Any:
-        if o.__class__ is Mod:
-            difference = self.v - o.v
-            out = _new(Mod)
-            out.v = difference + P if difference < 0 else difference
-            return out
-        m = self._other(o)
-        return NotImplemented if m is None else Mod(self.v - m.v)
-
-    def __rsub__(self, o: Any) -> Any:
-        m = self._other(o)
-        return NotImplemented if m is None else Mod(m.v - self.v)
-
-    def __mul__(self, o: Any) -> Any:
-        if o.__class__ is Mod:
-            out = _new(Mod)
-            out.v = self.v * o.v % P
-            return out
-        m = self._other(o)
-        return NotImplemented if m is None else Mod(self.v * m.v)
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, o: Any) -> Any:
-        m = self._other(o)
-        if m is None:
-            return NotImplemented
-        if m.v == 0:
-            raise ZeroDivisionError("division by zero modulo P")
-        return Mod(self.v * pow(m.v, P - 2, P))
-
-    def __rtruediv__(self, o: Any) -> Any:
-        m = self._other(o)
-        return NotImplemented if m is None else m / self
-
-    def __neg__(self) -> Mod:
-        out = _new(Mod)
-        out.v = P - self.v if self.v else 0
-        return out
-
-    def __pow__(self, k: int) -> Mod:
-        if k < 0:
-            if self.v == 0:
-                raise ZeroDivisionError("a negative power of zero modulo P")
-            return Mod(pow(pow(self.v, P - 2, P), -k, P))
-        return Mod(pow(self.v, k, P))
-
-    def __eq__(self, o: object) -> bool:
-        m = self._other(o)
-        return m is not None and m.v == self.v
-
-    def __hash__(self) -> int:
-        return hash(self.v)
-
-    def __repr__(self) -> str:
-        return f"Mod({self.v})"
 
 
 # ---------------------------------------------------------------------------
@@ -260,13 +162,15 @@ FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt", "sign")
 
 #: the values a transcendental function takes exactly at a rational argument,
 #: (function, argument) -> value; ``pow`` is any fractional power (1 ** c = 1).
-#: The modular kit uses them where the argument's image modulo P is that
+#: The modular kit uses them where the argument's image modulo p is that
 #: constant: an argument that is identically the constant (``det(Q @ Q.T)`` of
 #: an orthogonal ``Q``) then makes ``log`` exactly 0 instead of an independent
 #: atom, and the claim a rational one; an argument that is not identically the
 #: constant takes the constant's image at a random point with probability at
-#: most deg / P (Schwartz-Zippel, the same test), a term that the modular
-#: test's error bound includes (``DegreeKit.arguments``)
+#: most deg / p (Schwartz-Zippel, the same test), or at every point if p divides
+#: every coefficient of the numerator of argument - constant (``log(2**61)`` for
+#: p = 2**61 - 1: no fixed prime), terms that the modular test's error bound
+#: includes (``DegreeKit.arguments``, ``DegreeKit.argument_bits``)
 EXACT_VALUES: dict[tuple[str, int], int] = {
     ("log", 1): 0, ("exp", 0): 1, ("sin", 0): 0, ("cos", 0): 1, ("tanh", 0): 0,
     ("sqrt", 1): 1, ("pow", 1): 1,
@@ -274,12 +178,18 @@ EXACT_VALUES: dict[tuple[str, int], int] = {
 
 
 class ModKit:
-    """Integers modulo P; transcendental values from a seeded random oracle."""
+    """Integers modulo a random prime (``p``, drawn from ``seed``, with its
+    class of residues ``Mod``); transcendental values from a seeded random
+    oracle."""
 
     name = "modular"
 
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        #: the modulus of this kit, a prime drawn uniformly from [2**61, 2**62)
+        self.p = random_prime(self.rng)
+        #: its residues' class (:func:`residue_class`)
+        self.Mod = residue_class(self.p)
         self.oracle: dict[tuple[str, int], Mod] = {}
         self.met_atom = False
         #: a function was given its exact value at a constant argument
@@ -287,34 +197,38 @@ class ModKit:
         #: the constant test), a non-vanishing one no certain refutation
         self.met_exact = False
 
+    def random(self, rng: random.Random) -> Mod:
+        """A residue drawn uniformly with ``rng``."""
+        return self.Mod(rng.randrange(self.p))
+
     def const(self, value: Fraction) -> Mod:
-        return Mod.lift(value)
+        return self.Mod.lift(value)
 
     def atom(self, kind: str, x: Mod) -> Mod:
         self.met_atom = True
         key = (kind, x.v)
         if key not in self.oracle:
-            self.oracle[key] = Mod(self.rng.randrange(1, P))
+            self.oracle[key] = self.Mod(self.rng.randrange(1, self.p))
         return self.oracle[key]
 
     def function(self, kind: str, x: Mod) -> Mod:
         known = EXACT_VALUES.get((kind, x.v))
         if known is not None:
             self.met_exact = True
-            return Mod(known)
+            return self.Mod(known)
         return self.atom(kind, x)
 
     def power(self, x: Mod, exponent: Fraction) -> Mod:
         if x.v == 1:
             self.met_exact = True
-            return Mod(1)
+            return self.Mod(1)
         return self.atom(f"pow{exponent}", x)
 
     def is_zero(self, x: Any) -> bool:
         return base(x).v == 0
 
     def positive(self, x: Any) -> bool | None:
-        return None  # no order modulo P
+        return None  # no order modulo p
 
     def sign(self, x: Mod) -> Mod:
         return self.atom("sign", x)
@@ -507,25 +421,41 @@ class HybridKit(ExactKit):
 
 
 class Degree:
-    """A bound on the degrees of the numerator and denominator of a rational
-    function (of the point's parameters and the transcendental atoms). Run
-    through the same evaluation as the other kits, it bounds the degree of
-    every entry, derivatives included: the error bound of the modular test."""
+    """Bounds on a rational function ``N / D`` (of the point's parameters and
+    the transcendental atoms, ``N`` and ``D`` integer polynomials, not
+    necessarily coprime): the degrees of ``N`` and ``D`` (``n``, ``d``) and the
+    bit sizes ``hn``, ``hd`` of their coefficients, ``||N||_1 <= 2**hn`` (the
+    sum of the absolute values of the coefficients; it bounds every
+    coefficient, and it is submultiplicative: ``||AB|| <= ||A|| ||B||``).
+    Run through the same evaluation as the other kits, it bounds every entry,
+    derivatives included: the degrees bound the chance of a zero at a random
+    point (Schwartz-Zippel), the bit sizes the chance that the random prime
+    divides every coefficient of a numerator (:func:`content_error`). The
+    rules follow ``N1/D1 + N2/D2 = (N1 D2 + N2 D1) / (D1 D2)`` (one more bit for
+    the sum), ``N1/D1 * N2/D2 = N1 N2 / (D1 D2)`` and the swap of a division; a
+    constant ``a/b`` has ``hn``, ``hd`` the bit lengths of ``|a|``, ``b``."""
 
-    __slots__ = ("n", "d")
+    __slots__ = ("n", "d", "hn", "hd")
 
-    def __init__(self, n: int, d: int) -> None:
-        self.n, self.d = n, d
+    def __init__(self, n: int, d: int, hn: int = 0, hd: int = 0) -> None:
+        self.n, self.d, self.hn, self.hd = n, d, hn, hd
 
     @staticmethod
     def of(x: Any) -> Degree:
-        return x if isinstance(x, Degree) else Degree(0, 0)
+        if isinstance(x, Degree):
+            return x
+        if isinstance(x, Fraction):
+            return Degree(0, 0, abs(x.numerator).bit_length(), x.denominator.bit_length())
+        if isinstance(x, int):
+            return Degree(0, 0, abs(x).bit_length(), 0)
+        return Degree(0, 0)  # pragma: no cover - the evaluation mixes no other numbers
 
     def __add__(self, o: Any) -> Any:
         if isinstance(o, Dual):
             return NotImplemented
         o = Degree.of(o)
-        return Degree(max(self.n + o.d, o.n + self.d), self.d + o.d)
+        return Degree(max(self.n + o.d, o.n + self.d), self.d + o.d,
+                      max(self.hn + o.hd, o.hn + self.hd) + 1, self.hd + o.hd)
 
     __radd__ = __add__
     __sub__ = __add__
@@ -535,7 +465,7 @@ class Degree:
         if isinstance(o, Dual):
             return NotImplemented
         o = Degree.of(o)
-        return Degree(self.n + o.n, self.d + o.d)
+        return Degree(self.n + o.n, self.d + o.d, self.hn + o.hn, self.hd + o.hd)
 
     __rmul__ = __mul__
 
@@ -543,7 +473,7 @@ class Degree:
         if isinstance(o, Dual):
             return NotImplemented
         o = Degree.of(o)
-        return Degree(self.n + o.d, self.d + o.n)
+        return Degree(self.n + o.d, self.d + o.n, self.hn + o.hd, self.hd + o.hn)
 
     def __rtruediv__(self, o: Any) -> Any:
         return Degree.of(o) / self
@@ -552,27 +482,56 @@ class Degree:
         return self
 
     def __pow__(self, k: int) -> Degree:
-        return Degree(k * self.n, k * self.d) if k >= 0 else Degree(-k * self.d, -k * self.n)
+        if k >= 0:
+            return Degree(k * self.n, k * self.d, k * self.hn, k * self.hd)
+        return Degree(-k * self.d, -k * self.n, -k * self.hd, -k * self.hn)
 
 
 class DegreeKit:
-    """Degree bounds: every transcendental value is a new variable (degree 1)."""
+    """Degree and bit-size bounds: every transcendental value (and every kink's
+    sign) is a new variable (degree 1, coefficient 1). It also bounds what the
+    modular kit's treatment of their arguments may cost:
+
+    * a function at an argument equal to a constant of EXACT_VALUES modulo p
+      takes that constant's exact value, and a kink at an argument that is 0
+      modulo p is taken for a structural zero: an argument ``g`` that is not
+      that constant ``c`` meets it at a random point with probability at most
+      ``deg(g - c) / p``, or at every point if p divides every coefficient of
+      the numerator of ``g - c``;
+    * the random oracle gives one value per function and argument modulo p: two
+      different arguments ``g``, ``h`` of one function share it where
+      ``g - h`` vanishes modulo p.
+
+    ``arguments`` and ``collisions`` sum those degrees (``deg(g - c) <= max(n,
+    d)``, ``deg(g - h) <= (n + d)(g) + (n + d)(h)``), ``argument_bits`` their
+    numerators' bit sizes (``max(hn, hd) + 1``, and ``(hn + hd)(g) + (hn +
+    hd)(h) + 1`` per pair)."""
 
     name = "degree"
 
     def __init__(self) -> None:
-        #: the sum over the transcendental values met of the degree of their
-        #: argument minus a constant: a bound on the chance, times P, that some
-        #: argument takes a constant of EXACT_VALUES at a random point without
-        #: being that constant
         self.arguments = 0
+        self.argument_bits = 0
+        #: per function: (arguments met, sum of their n + d, sum of their hn + hd)
+        self._kinds: dict[str, tuple[int, int, int]] = {}
+
+    @property
+    def collisions(self) -> int:
+        return sum((m - 1) * degrees for m, degrees, _ in self._kinds.values())
+
+    @property
+    def collision_bits(self) -> int:
+        return sum((m - 1) * bits + m * (m - 1) // 2 for m, _, bits in self._kinds.values())
 
     def const(self, value: Fraction) -> Degree:
-        return Degree(0, 0)
+        return Degree.of(Fraction(value))
 
     def function(self, kind: str, x: Any) -> Degree:
         x = Degree.of(x)
         self.arguments += max(x.n, x.d)
+        self.argument_bits += max(x.hn, x.hd) + 1
+        m, degrees, bits = self._kinds.get(kind, (0, 0, 0))
+        self._kinds[kind] = (m + 1, degrees + x.n + x.d, bits + x.hn + x.hd)
         return Degree(1, 0)
 
     def power(self, x: Any, exponent: Fraction) -> Degree:
@@ -585,4 +544,38 @@ class DegreeKit:
         return None
 
     def sign(self, x: Any) -> Degree:
-        return Degree(1, 0)
+        return self.function("sign", x)
+
+    def bounds(self, difference: list[Any]) -> Bounds:
+        """The bounds of this evaluation, whose entries of lhs - rhs are ``difference``."""
+        entries = [Degree.of(d) for d in difference]
+        return Bounds(degree=max((d.n for d in entries), default=0),
+                      bits=max((d.hn for d in entries), default=0),
+                      arguments=self.arguments + self.collisions,
+                      argument_bits=self.argument_bits + self.collision_bits,
+                      exact_arguments=self.arguments)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What the degree pass bounds (:class:`DegreeKit`): the
+    degree of the numerator of every entry of lhs - rhs and the bit size of its
+    coefficients, and the degrees and bit sizes of what the modular kit's
+    functions and kinks may meet (``arguments``, ``argument_bits``: constants of
+    EXACT_VALUES, structural zeros, two arguments sharing an oracle value;
+    ``exact_arguments``: the degrees without the pairs)."""
+
+    degree: int
+    bits: int
+    arguments: int
+    argument_bits: int
+    exact_arguments: int
+
+    def error(self, points: int) -> float:
+        """The chance that a claim that is false passes the test at ``points``
+        points: the random prime divides a numerator's coefficients (one of
+        ``bits + argument_bits`` bits in all), or some point is a zero of a
+        numerator that is not zero modulo the prime (Schwartz-Zippel, prime
+        >= 2**61)."""
+        per_point = min(1.0, (self.degree + self.arguments) / 2.0 ** 61)
+        return min(1.0, content_error(self.bits + self.argument_bits) + per_point ** points)

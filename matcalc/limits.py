@@ -31,7 +31,7 @@ MAX_SYMBOLIC_DIM = 7
 #: ... and differentiates at most this many (output entry, input entry) pairs
 MAX_SYMBOLIC_PAIRS = 4096
 #: Beyond MAX_SYMBOLIC_DIM, a size the user pins is still decided exactly, by
-#: evaluation at random points (modulo the prime 2**61 - 1, then fractions), up to
+#: evaluation at random points (modulo a random 62-bit prime, then fractions), up to
 #: MAX_EXACT_PINNED when the identity is cheap at any size there (no det, inv or
 #: logdet; derivatives forward-mode in every direction) ...
 MAX_EXACT_PINNED = 50

@@ -6,10 +6,11 @@ derivative of det need not vanish), Gauss-Jordan elimination for the inverse
 and the schoolbook product. Beyond it (sizes pinned up to
 ``limits.MAX_EXACT_PINNED_LINALG``) every form costs O(n^3) per evaluation:
 
-* integers modulo P (:class:`~matcalc.fields.Mod`, and one level of duals over
-  them): elimination on plain Python integers. A column without a non-zero
-  pivot means the matrix is singular modulo P: its determinant is then exactly
-  0 (the value at the point, modulo P) and its inverse does not exist
+* integers modulo the test's prime p (:class:`~matcalc.residues.Mod`, and one
+  level of duals over them): elimination on plain Python integers. A column
+  without a non-zero pivot means the matrix is singular modulo p: its
+  determinant is then exactly 0 (the value at the point, modulo p) and its
+  inverse does not exist
   (ZeroDivisionError, so the modular test draws another point). Derivatives
   follow ``d det(A) = det(A) tr(inv(A) dA)`` and ``d inv(A) = -inv(A) dA inv(A)``,
   which need ``A`` invertible at the point (an inverse at a singular one is
@@ -18,15 +19,8 @@ and the schoolbook product. Beyond it (sizes pinned up to
 * fractions, intervals and deeper duals: elimination on the kit's own values,
   pivoting on an entry the kit knows is non-zero (for intervals the largest);
   the derivative of det at a singular matrix is not evaluated there either;
-* degree bounds (:class:`~matcalc.fields.Degree`): elimination would double the
-  bounds at every step, so the bounds come from the rows instead. Row ``r``
-  times the product ``Q_r`` of its denominators (degree ``D_r``) is polynomial,
-  of degree at most ``N_r = D_r + max(0, max_j (n_rj - d_rj))``. Hence
-  ``det(A) = det(diag(Q) A) / prod(Q)`` has degrees at most ``(sum N, sum D)``,
-  every cofactor shares that denominator with a numerator of degree at most
-  ``sum N``, and ``inv(A) = adj(A) / det(A)`` has degrees at most
-  ``(sum N, sum N)`` with one common denominator. The derivatives'
-  bounds follow from the two rules above with those common denominators.
+* degree and coefficient-size bounds (:class:`~matcalc.fields.Degree`): from
+  the rows, without elimination (:mod:`matcalc.degreebounds`).
 """
 
 from __future__ import annotations
@@ -38,7 +32,9 @@ from typing import Any
 from . import limits
 from ._lazy import np
 from .budget import check_time
-from .fields import P, Degree, Dual, Iv, Mod, OutOfDomain, Unevaluated, base
+from .degreebounds import degree_det, degree_dual_matmul, degree_inv, split_degree
+from .fields import Degree, Dual, Iv, OutOfDomain, Unevaluated, base
+from .residues import Mod
 
 #: up to this many rows the plain forms are used (their cost grows faster than n^3)
 SMALL = limits.MAX_SYMBOLIC_DIM
@@ -123,7 +119,7 @@ def det(a: Any, kit: Any) -> Any:
     """``det(a)`` in ``kit`` (see the module docstring for the method by size)."""
     n = a.shape[0]
     if kit.name == "degree" and n > SMALL:
-        return _degree_det(a)
+        return degree_det(a)
     if n <= SMALL:
         return bird_det(a)
     if kit.name == "modular":
@@ -136,11 +132,11 @@ def det(a: Any, kit: Any) -> Any:
 
 
 def inverse(a: Any, kit: Any) -> Any:
-    """``inv(a)`` in ``kit``; OutOfDomain (ZeroDivisionError modulo P) where
+    """``inv(a)`` in ``kit``; OutOfDomain (ZeroDivisionError modulo p) where
     the matrix is singular."""
     n = a.shape[0]
     if n > SMALL and kit.name == "degree":
-        return _degree_inv(a)
+        return degree_inv(a)
     if n > SMALL and kit.name == "modular":
         split = _split_mod(a)
         if split is not None:
@@ -151,7 +147,7 @@ def inverse(a: Any, kit: Any) -> Any:
 
 
 def matmul(a: Any, b: Any, kit: Any) -> Any:
-    """``a @ b`` in ``kit``: integers modulo P and degree bounds in bulk when
+    """``a @ b`` in ``kit``: integers modulo p and degree bounds in bulk when
     large, the schoolbook product otherwise."""
     rows, inner, cols = a.shape[0], a.shape[1], b.shape[1]
     if rows * inner * cols > SMALL ** 3:
@@ -161,10 +157,10 @@ def matmul(a: Any, b: Any, kit: Any) -> Any:
                     left[0] is None or right[0] is None or left[0:2] == right[0:2]):
                 return _mod_matmul(left, right)
         if kit.name == "degree":
-            left, right = _split_degree(a), _split_degree(b)
+            left, right = split_degree(a), split_degree(b)
             if left is not None and right is not None and (
                     left[0] is None or right[0] is None or left[0:2] == right[0:2]):
-                return _degree_dual_matmul(left, right)
+                return degree_dual_matmul(left, right)
         if kit.name in _FRACTIONS and all(isinstance(x, (int, Fraction)) for x in a.flat) \
                 and all(isinstance(x, (int, Fraction)) for x in b.flat):
             return _fraction_matmul(a, b)
@@ -310,12 +306,14 @@ def _gcd(a: int, b: int) -> int:
 
 
 # ---------------------------------------------------------------------------
-# Integers modulo P: plain values and one level of duals
+# Integers modulo p: plain values and one level of duals
 
 
-def _split_mod(a: Any) -> tuple[int | None, int, list[list[int]], list[list[list[int]]]] | None:
-    """``(tag, count, values, tangents)`` as Python integers when every entry is
-    a Mod or a dual of one tag over Mods (``tag`` None: no duals), else None."""
+def _split_mod(a: Any) -> tuple[int | None, int, list[list[int]], list[list[list[int]]],
+                                type[Mod]] | None:
+    """``(tag, count, values, tangents, residues)`` as Python integers when every
+    entry is a Mod or a dual of one tag over Mods (``tag`` None: no duals), else
+    None; ``residues`` is the entries' class (its ``modulus`` the prime)."""
     tag, count = None, 0
     for x in a.flat:
         if isinstance(x, Dual):
@@ -330,27 +328,28 @@ def _split_mod(a: Any) -> tuple[int | None, int, list[list[int]], list[list[list
     values = [[base(a[i, j]).v for j in range(cols)] for i in range(rows)]
     tangents = [[[a[i, j].tan[k].v if isinstance(a[i, j], Dual) else 0 for j in range(cols)]
                  for i in range(rows)] for k in range(count)]
-    return tag, count, values, tangents
+    return tag, count, values, tangents, type(base(a[0, 0]))
 
 
-def _joined(tag: int | None, value: int, tangents: list[int]) -> Any:
+def _joined(residue: type[Mod], tag: int | None, value: int, tangents: list[int]) -> Any:
     if tag is None:
-        return Mod(value)
-    return Dual(tag, Mod(value), [Mod(t) for t in tangents])
+        return residue(value)
+    return Dual(tag, residue(value), [residue(t) for t in tangents])
 
 
-#: bits per limb of a residue in :func:`_int_product` (three limbs hold 61 bits)
+#: bits per limb of a residue in :func:`_int_product` (three limbs hold the 62 bits
+#: of a residue modulo the test's prime)
 _LIMB = 21
 
 
-def _int_product(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
-    """``a @ b`` modulo P for residues (0 <= x < P): each residue split into three
+def _int_product(a: list[list[int]], b: list[list[int]], p: int) -> list[list[int]]:
+    """``a @ b`` modulo p for residues (0 <= x < p < 2**63): each residue split into three
     21-bit limbs, the nine limb products by exact int64 matrix products (a sum of
-    ``inner`` products below 2**42 stays below 2**63), recombined modulo P."""
+    ``inner`` products below 2**42 stays below 2**63), recombined modulo p."""
     inner = len(b)
     if not a or not inner or not b[0] or inner >= 2 ** (63 - 2 * _LIMB):
         columns = list(zip(*b))  # pragma: no cover - empty or absurdly long products
-        return [[sum(map(mul, row, col)) % P for col in columns] for row in a]
+        return [[sum(map(mul, row, col)) % p for col in columns] for row in a]
     check_time()
     mask = (1 << _LIMB) - 1
     left = np.array(a, dtype=object).reshape(len(a), inner)
@@ -361,11 +360,12 @@ def _int_product(a: list[list[int]], b: list[list[int]]) -> list[list[int]]:
     for i in range(3):
         for j in range(3):
             total += (left_limbs[i] @ right_limbs[j]).astype(object) << (_LIMB * (i + j))
-    return [[int(x) % P for x in row] for row in total]
+    return [[int(x) % p for x in row] for row in total]
 
 
-def _int_det_inv(a: list[list[int]], want_inverse: bool) -> tuple[int, list[list[int]] | None]:
-    """The determinant modulo P and (if wanted and it exists) the inverse, by
+def _int_det_inv(a: list[list[int]], want_inverse: bool,
+                 p: int) -> tuple[int, list[list[int]] | None]:
+    """The determinant modulo p and (if wanted and it exists) the inverse, by
     Gaussian (Gauss-Jordan) elimination on integers. Each update subtracts a
     product of two reduced integers, so the entries grow additively and are only
     reduced where they are read (pivots, factors) and at the end."""
@@ -378,7 +378,7 @@ def _int_det_inv(a: list[list[int]], want_inverse: bool) -> tuple[int, list[list
     result = 1
     for col in range(n):
         check_time()
-        column = m[col:, col] % P
+        column = m[col:, col] % p
         found = np.flatnonzero(column != 0)
         if not len(found):
             return 0, None
@@ -386,44 +386,45 @@ def _int_det_inv(a: list[list[int]], want_inverse: bool) -> tuple[int, list[list
         if pivot != col:
             m[[col, pivot]] = m[[pivot, col]]
             result = -result
-        head = m[col, col:] % P
-        result = result * int(head[0]) % P
-        head = head * pow(int(head[0]), P - 2, P) % P
+        head = m[col, col:] % p
+        result = result * int(head[0]) % p
+        head = head * pow(int(head[0]), p - 2, p) % p
         m[col, col:] = head
         start = 0 if want_inverse else col + 1
-        factors = m[start:, col] % P
+        factors = m[start:, col] % p
         if want_inverse:
             factors[col] = 0
         m[start:, col:] -= np.outer(factors, head)
     if not want_inverse:
-        return result % P, None
-    return result % P, [[int(x) % P for x in row[n:]] for row in m]
+        return result % p, None
+    return result % p, [[int(x) % p for x in row[n:]] for row in m]
 
 
 def _mod_det(tag: int | None, count: int, values: list[list[int]],
-             tangents: list[list[list[int]]]) -> Any:
-    value, inv = _int_det_inv(values, want_inverse=tag is not None)
+             tangents: list[list[list[int]]], residue: type[Mod]) -> Any:
+    p = residue.modulus
+    value, inv = _int_det_inv(values, want_inverse=tag is not None, p=p)
     if tag is None:
-        return Mod(value)
+        return residue(value)
     if inv is None:  # singular at this point: the derivative needs more care
         if count > limits.MAX_EXACT_DIRECTIONS:  # pragma: no cover - directions are few here
             raise Unevaluated(f"the derivative of det at a singular matrix in more than "
                               f"{limits.MAX_EXACT_DIRECTIONS} directions")
-        return _joined(tag, 0, [_singular_slope(values, t) for t in tangents])
+        return _joined(residue, tag, 0, [_singular_slope(values, t, p) for t in tangents])
     n = len(values)
     # d det = det * tr(inv(A) dA) = det * sum_ij inv[j][i] dA[i][j]
-    slopes = [value * sum(inv[j][i] * t[i][j] for i in range(n) for j in range(n)) % P
+    slopes = [value * sum(inv[j][i] * t[i][j] for i in range(n) for j in range(n)) % p
               for t in tangents]
-    return _joined(tag, value, slopes)
+    return _joined(residue, tag, value, slopes)
 
 
-def _singular_slope(values: list[list[int]], tangent: list[list[int]]) -> int:
-    """The derivative of det at ``A`` (singular modulo P) along ``T``: the
+def _singular_slope(values: list[list[int]], tangent: list[list[int]], modulus: int) -> int:
+    """The derivative of det at ``A`` (singular modulo the prime) along ``T``: the
     coefficient of e in det(A + e T) over the ring of ``a + b e`` with ``e**2 = 0``.
     Elimination pivots on units (``a != 0``) as over a field; a column whose
     remaining entries are all multiples of e gives det = e * det(that block with
     the column replaced by its e-parts, the rest by their values), computed
-    modulo P. (``det(X - X.T)`` is 0 at every X of odd order, and so is its
+    modulo the prime. (``det(X - X.T)`` is 0 at every X of odd order, and so is its
     derivative: a check of this path.)"""
     n = len(values)
     va = [row[:] for row in values]
@@ -431,168 +432,56 @@ def _singular_slope(values: list[list[int]], tangent: list[list[int]]) -> int:
     da, db = 1, 0  # the determinant so far, a + b e
     for col in range(n):
         check_time()
-        pivot = next((r for r in range(col, n) if va[r][col] % P), None)
+        pivot = next((r for r in range(col, n) if va[r][col] % modulus), None)
         if pivot is None:
             block = [[vb[r][col]] + va[r][col + 1:] for r in range(col, n)]
-            rest, _ = _int_det_inv(block, want_inverse=False)
-            return da * rest % P
+            rest, _ = _int_det_inv(block, want_inverse=False, p=modulus)
+            return da * rest % modulus
         if pivot != col:
             va[col], va[pivot] = va[pivot], va[col]
             vb[col], vb[pivot] = vb[pivot], vb[col]
             da, db = -da, -db
-        p, q = va[col][col] % P, vb[col][col] % P
-        da, db = da * p % P, (da * q + db * p) % P
-        inverse_p = pow(p, P - 2, P)
+        p, q = va[col][col] % modulus, vb[col][col] % modulus
+        da, db = da * p % modulus, (da * q + db * p) % modulus
+        inverse_p = pow(p, modulus - 2, modulus)
         for r in range(col + 1, n):
-            a, b = va[r][col] % P, vb[r][col] % P
+            a, b = va[r][col] % modulus, vb[r][col] % modulus
             if not (a or b):
                 continue
-            fa = a * inverse_p % P  # (a + b e) / (p + q e)
-            fb = (b * p - a * q) * inverse_p * inverse_p % P
+            fa = a * inverse_p % modulus  # (a + b e) / (p + q e)
+            fb = (b * p - a * q) * inverse_p * inverse_p % modulus
             head_a, head_b = va[col], vb[col]
-            va[r] = [(x - fa * h) % P for x, h in zip(va[r], head_a)]
-            vb[r] = [(y - fa * k - fb * h) % P for y, k, h in zip(vb[r], head_b, head_a)]
-    return db % P
+            va[r] = [(x - fa * h) % modulus for x, h in zip(va[r], head_a)]
+            vb[r] = [(y - fa * k - fb * h) % modulus for y, k, h in zip(vb[r], head_b, head_a)]
+    return db % modulus
 
 
 def _mod_inv(tag: int | None, count: int, values: list[list[int]],
-             tangents: list[list[list[int]]]) -> Any:
-    _, inv = _int_det_inv(values, want_inverse=True)
+             tangents: list[list[list[int]]], residue: type[Mod]) -> Any:
+    p = residue.modulus
+    _, inv = _int_det_inv(values, want_inverse=True, p=p)
     if inv is None:
-        raise ZeroDivisionError("inv of a matrix singular modulo P")
+        raise ZeroDivisionError("inv of a matrix singular modulo the prime")
     n = len(values)
-    slopes = [_int_product(_int_product(inv, t), inv) for t in tangents]  # -inv dA inv
-    return array(n, n, lambda i, j: _joined(tag, inv[i][j], [-s[i][j] for s in slopes]))
+    slopes = [_int_product(_int_product(inv, t, p), inv, p) for t in tangents]  # -inv dA inv
+    return array(n, n, lambda i, j: _joined(residue, tag, inv[i][j],
+                                            [-s[i][j] for s in slopes]))
 
 
 def _mod_matmul(left: tuple, right: tuple) -> Any:
     tag = left[0] if left[0] is not None else right[0]
     count = max(left[1], right[1])
-    a, b = left[2], right[2]
-    value = _int_product(a, b)
+    a, b, residue = left[2], right[2], left[4]
+    p = residue.modulus
+    value = _int_product(a, b, p)
     slopes = []
     for k in range(count):  # d(AB) = dA B + A dB
         parts = []
         if left[0] is not None:
-            parts.append(_int_product(left[3][k], b))
+            parts.append(_int_product(left[3][k], b, p))
         if right[0] is not None:
-            parts.append(_int_product(a, right[3][k]))
-        slopes.append([[sum(p[i][j] for p in parts) for j in range(len(b[0]))]
+            parts.append(_int_product(a, right[3][k], p))
+        slopes.append([[sum(part[i][j] for part in parts) for j in range(len(b[0]))]
                        for i in range(len(a))])
-    return array(len(a), len(b[0]), lambda i, j: _joined(tag, value[i][j],
+    return array(len(a), len(b[0]), lambda i, j: _joined(residue, tag, value[i][j],
                                                         [s[i][j] for s in slopes]))
-
-
-# ---------------------------------------------------------------------------
-# Degree bounds
-
-
-def _top_tag(a: Any) -> int | None:
-    tags = [x.tag for x in a.flat if isinstance(x, Dual)]
-    return max(tags) if tags else None
-
-
-def _split_duals(a: Any, tag: int) -> tuple[Any, list[Any]]:
-    """The values under the duals of ``tag`` and one array of tangents per direction."""
-    count = next(len(x.tan) for x in a.flat if isinstance(x, Dual) and x.tag == tag)
-    values = np.empty(a.shape, dtype=object)
-    tangents = [np.empty(a.shape, dtype=object) for _ in range(count)]
-    for index in np.ndindex(a.shape):
-        x = a[index]
-        own = isinstance(x, Dual) and x.tag == tag
-        values[index] = x.val if own else x
-        for k in range(count):
-            tangents[k][index] = x.tan[k] if own else Degree(0, 0)
-    return values, tangents
-
-
-def _row_bound(a: Any) -> tuple[int, int]:
-    """``(sum N, sum D)`` of the module docstring, for plain degree bounds."""
-    total_n = total_d = 0
-    for row in a:
-        entries = [Degree.of(x) for x in row]
-        d = sum(e.d for e in entries)
-        total_d += d
-        total_n += d + max(0, max(e.n - e.d for e in entries))
-    return total_n, total_d
-
-
-def _degree_det(a: Any) -> Any:
-    tag = _top_tag(a)
-    if tag is None:
-        return Degree(*_row_bound(a))
-    values, tangents = _split_duals(a, tag)
-    value = _degree_det(values)  # bounds every cofactor too, over one common denominator
-    return Dual(tag, value, [value * _total(t.flat, Degree(0, 0)) for t in tangents])
-
-
-def _degree_inv(a: Any) -> Any:
-    n = a.shape[0]
-    tag = _top_tag(a)
-    if tag is None:
-        total_n, _ = _row_bound(a)
-        bound = Degree(total_n, total_n)
-        return array(n, n, lambda i, j: bound)
-    values, tangents = _split_duals(a, tag)
-    bound = _degree_inv(values)[0, 0]  # every entry: one common denominator
-    slopes = [bound * _total(t.flat, Degree(0, 0)) * bound for t in tangents]
-    entry = Dual(tag, bound, slopes)
-    return array(n, n, lambda i, j: entry)
-
-
-def _split_degree(a: Any) -> tuple[int | None, int, Any, list[Any]] | None:
-    """``(tag, count, values, tangents)`` when every entry is a degree bound or a
-    dual of one tag over them (a plain entry's tangents: 0, of degree 0), else None."""
-    tag, count = None, 0
-    for x in a.flat:
-        if isinstance(x, Dual):
-            if tag is None:
-                tag, count = x.tag, len(x.tan)
-            if x.tag != tag or len(x.tan) != count or not isinstance(x.val, Degree) \
-                    or not all(isinstance(t, Degree) for t in x.tan):
-                return None
-        elif not isinstance(x, Degree):
-            return None
-    if tag is None:
-        return None, 0, a, []
-    values, tangents = _split_duals(a, tag)
-    return tag, count, values, tangents
-
-
-def _degree_dual_matmul(left: tuple, right: tuple) -> Any:
-    """Bounds of ``a @ b`` and of its tangents ``da @ b + a @ db``."""
-    tag = left[0] if left[0] is not None else right[0]
-    count = max(left[1], right[1])
-    a, b = left[2], right[2]
-    value = _degree_matmul(a, b)
-    if tag is None:
-        return value
-    slopes = []
-    for k in range(count):
-        parts = []
-        if left[0] is not None:
-            parts.append(_degree_matmul(left[3][k], b))
-        if right[0] is not None:
-            parts.append(_degree_matmul(a, right[3][k]))
-        slopes.append(parts[0] if len(parts) == 1 else parts[0] + parts[1])
-    out = np.empty(value.shape, dtype=object)
-    for index in np.ndindex(value.shape):
-        out[index] = Dual(tag, value[index], [s[index] for s in slopes])
-    return out
-
-
-def _degree_matmul(a: Any, b: Any) -> Any:
-    """Sums of products of degree bounds, as the schoolbook product would
-    combine them (``(n, d) + (n', d') = (max(n + d', n' + d), d + d')``, so a
-    sum's excess ``n - d`` is the largest excess, and 0 for the sum's start)."""
-    an = np.array([[x.n for x in row] for row in a], dtype=object)
-    ad = np.array([[x.d for x in row] for row in a], dtype=object)
-    bn = np.array([[x.n for x in row] for row in b], dtype=object)
-    bd = np.array([[x.d for x in row] for row in b], dtype=object)
-    check_time()
-    excess = (an - ad)[:, :, None] + (bn - bd)[None, :, :]  # rows x inner x cols
-    top = np.maximum(excess.max(axis=1), 0)
-    denominators = ad.sum(axis=1)[:, None] + bd.sum(axis=0)[None, :]
-    rows, cols = top.shape
-    return array(rows, cols, lambda i, j: Degree(int(top[i, j] + denominators[i, j]),
-                                                 int(denominators[i, j])))

@@ -3,11 +3,24 @@
 The exact engine's first pass (:mod:`matcalc.jets` evaluates both sides and
 their derivatives; nothing is expanded):
 
-1. **Modular test.** Both sides at random points modulo the prime
-   ``2**61 - 1`` (transcendental values as independent random values). If
-   every entry of ``lhs - rhs`` vanishes at every point, the identity holds
-   with error probability at most ``(degree / P) ** points`` (Schwartz-Zippel;
-   the degree bound comes from running the same evaluation on degree bounds).
+1. **Modular test.** Both sides at random points modulo a prime ``p`` drawn
+   at random for the test from the primes in ``[2**61, 2**62)``
+   (:mod:`matcalc.residues`; transcendental values as independent random
+   values). If every entry of ``lhs - rhs`` vanishes at every point, the
+   identity holds with error probability at most
+   ``content + (degree / 2**61) ** points``: ``content`` bounds the chance that
+   ``p`` divides every integer coefficient of the numerator of ``lhs - rhs``
+   (which would make it vanish modulo p everywhere; with a fixed prime a user
+   could arrange it: ``2048 ** 6 * x = 32 * x`` for ``2**61 - 1``),
+   ``log2|C| / 61`` over the number of primes in the range for a coefficient
+   ``C``, and the second term is Schwartz-Zippel's. Both the degree and the
+   size in bits of the coefficients are bounded by running the same
+   evaluation on bounds (:class:`~matcalc.fields.Degree`: the sizes come from
+   the constants, at most 60 digits each (``limits.MAX_CONSTANT``), through
+   every sum, product and power, so they are finite and exact bounds however
+   large). The same terms bound the functions' arguments that meet a constant
+   (``log(1) = 0``), kinks taken for structural zeros and two arguments of one
+   function that the random oracle cannot tell apart.
    A non-zero entry with no transcendental value involved is a certain
    refutation; one with them may be a relation between them
    (``exp(2x) = exp(x)**2``) and is decided at real points. A pole at every
@@ -41,7 +54,7 @@ from . import kinks as K
 from ._lazy import np
 from .budget import check_time
 from .evidence import Counterexample, Grid
-from .fields import (BITS, P, Iv, DegreeKit, Degree, ExactKit, HybridKit, IntervalKit, Mod,
+from .fields import (BITS, Bounds, Iv, DegreeKit, Degree, ExactKit, HybridKit, IntervalKit,
                      ModKit, NotRational, OutOfDomain, base)
 from .jets import Jets, environment, parameter_counts
 from .layout import arrange, layout_plan
@@ -49,7 +62,7 @@ from .shapes import Shape, concrete
 
 #: random points of the modular test
 MOD_POINTS = 2
-#: random points modulo P tried before concluding that every point is a pole
+#: random points modulo the prime tried before concluding that every point is a pole
 POLE_ATTEMPTS = 6
 #: draws of real points, and how many valid ones are evaluated
 DRAWS = 60
@@ -131,7 +144,7 @@ class PointTest:
         for point in range(MOD_POINTS):
             reasons: Counter = Counter()
             for _attempt in range(POLE_ATTEMPTS):
-                params = {name: [Mod(self.rng.randrange(P)) for _ in range(count)]
+                params = {name: [kit.random(self.rng) for _ in range(count)]
                           for name, count in self.counts.items()}
                 try:
                     if reasons:  # a pole already: the values alone find the next one cheaply
@@ -151,16 +164,23 @@ class PointTest:
                 along = " contracted with a random vector" if self.along is not None else ""
                 return PointOutcome("refuted", "lhs - rhs is a non-zero rational function "
                                     f"(lhs - rhs{along} is not 0 at a random point modulo "
-                                    "the prime 2**61 - 1)")
-        degree, arguments = self._degree()
-        if degree == 0 and not kit.met_exact:  # constants: 0 at one point is 0 everywhere
-            return PointOutcome("proved", "every entry of lhs - rhs is a constant, and it is 0",
-                                proof="exact")
+                                    f"the random prime {kit.p})")
+        bounds = self._degree()
+        degree = bounds.degree
+        if degree == 0 and not kit.met_atom and not kit.met_exact:
+            # constants: one exact evaluation decides (their residues may all be 0 for
+            # a prime that divides the constant)
+            exact = self.real_points(wanted=1, lines=False)
+            if exact.status == "refuted":
+                return exact
+            if exact.status == "vanishes":
+                return PointOutcome("proved", "every entry of lhs - rhs is a constant, and "
+                                    "it is 0 (exact arithmetic)", proof="exact")
         # with exact values of functions at constant arguments (log 1 = 0), each point
-        # may also have met such an argument by chance: at most `arguments` / P
+        # may also have met such an argument by chance: at most `arguments` / 2**61
         if kit.met_exact:
-            degree += arguments
-        bound = (degree / P) ** MOD_POINTS
+            degree += bounds.exact_arguments
+        bound = bounds.error(MOD_POINTS)
         note = " (exp, log, sqrt, ... as independent variables)" if kit.met_atom else ""
         if kit.met_exact:
             note += (" (a function of an argument equal to a constant there, log(1), "
@@ -168,12 +188,13 @@ class PointTest:
         if self.along is not None:
             note += ", the Jacobians contracted with a random vector"
         return PointOutcome("proved", f"polynomial identity test{note} at {MOD_POINTS} "
-                            f"random points modulo 2**61 - 1, degree <= {degree}, error "
-                            f"probability <= {bound:.1e}", error_bound=bound,
+                            f"random points modulo a random 62-bit prime, degree <= {degree}, "
+                            f"coefficients <= 2**{bounds.bits}, error probability <= "
+                            f"{bound:.1e}", error_bound=bound,
                             proof="polynomial identity test")
 
     def _everywhere_a_pole(self, reasons: Counter) -> PointOutcome:
-        """Every random point modulo P was a pole: a denominator (or the
+        """Every random point modulo the prime was a pole: a denominator (or the
         determinant of a matrix inverted) vanished at each of them, so as a
         polynomial it is zero (Schwartz-Zippel), and it is zero at every real
         point as well: the claim is defined nowhere at these sizes (``k x k``
@@ -182,8 +203,8 @@ class PointTest:
         before the pole is met), so none are drawn."""
         common = reasons.most_common(1)[0][0] if reasons else "no reason recorded"
         return PointOutcome("no-point", f"no valid point in {POLE_ATTEMPTS} random draws "
-                            f"modulo 2**61 - 1 (most often: {common}): a denominator that "
-                            "vanishes at random points vanishes everywhere",
+                            f"modulo a random 62-bit prime (most often: {common}): a "
+                            "denominator that vanishes at random points vanishes everywhere",
                             draws=POLE_ATTEMPTS, reasons=reasons)
 
     def _difference(self, kit: Any, params: Mapping[str, list[Any]],
@@ -199,7 +220,7 @@ class PointTest:
             return list(ev.value(self.lhs).flat), list(ev.value(self.rhs).flat)
         kit = ev.kit
         if kit.name == "modular":
-            direction = [Mod(self.rng.randrange(P)) for _ in range(self._inputs)]
+            direction = [kit.random(self.rng) for _ in range(self._inputs)]
         elif kit.name == "degree":  # the direction's entries are variables of the test too
             direction = [Degree(1, 0)] * self._inputs
         else:
@@ -221,16 +242,15 @@ class PointTest:
             out[o] = out[o] + value * direction[k]
         return out
 
-    def _degree(self) -> tuple[int, int]:
-        """A bound on the degree of every entry of lhs - rhs, and the sum of the
-        degrees of the transcendental values' arguments (``DegreeKit.arguments``)."""
+    def _degree(self) -> Bounds:
+        """Bounds on every entry of lhs - rhs (:class:`~matcalc.fields.Bounds`)."""
         kit = DegreeKit()
         params = {name: [Degree(1, 0)] * count for name, count in self.counts.items()}
         try:
             diff = self._difference(kit, params)
         except (OutOfDomain, ZeroDivisionError):  # pragma: no cover - degrees never fail
-            return 10**9, 10**9
-        return max((d.n for d in diff if isinstance(d, Degree)), default=0), kit.arguments
+            return Bounds(10**9, 10**9, 10**9, 10**9, 10**9)
+        return kit.bounds(diff)
 
     # -- 2. real points
 

@@ -124,7 +124,7 @@ def test_both_sides_of_a_far_kink_are_tried() -> None:
 
 def test_sizes_where_the_claim_is_defined_nowhere_are_undecided_at_modular_cost(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A pole at every random point modulo P is a pole everywhere: no real point is
+    """A pole at every random point modulo the prime is a pole everywhere: no real point is
     drawn at those sizes (each draw used to evaluate the derivative before meeting
     the singular inverse), and the sizes where the claim is defined are decided."""
     from matcalc.pointtest import PointTest
@@ -142,7 +142,7 @@ def test_sizes_where_the_claim_is_defined_nowhere_are_undecided_at_modular_cost(
     proved = engines.symbolic(lhs, true)
     assert proved.status == "proved"
     assert proved.size_sets and all(s["k"] <= s["n"] for s in proved.size_sets)
-    assert "no valid point in 6 random draws modulo 2**61 - 1" in proved.detail
+    assert "no valid point in 6 random draws modulo a random 62-bit prime" in proved.detail
     assert "inv needs X.T @ A" in proved.detail
     false = parse_expression("2 * det(X.T @ A @ X) * A @ X @ inv(X.T @ A @ X)", scope)
     assert engines.symbolic(lhs, false).status == "refuted"  # A is not symmetric

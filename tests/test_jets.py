@@ -92,10 +92,12 @@ def test_forward_mode_agrees_with_sympy(text: str, variables: dict) -> None:
 
 def test_modular_values_are_field_elements() -> None:
     kit = ModKit(0)
-    x = Mod(3) / Mod(7)
-    assert x * 7 == Mod(3)
-    assert kit.function("exp", Mod(5)) == kit.function("exp", Mod(5))
-    assert kit.function("exp", Mod(5)) != kit.function("exp", Mod(6))
+    mod = kit.Mod
+    x = mod(3) / mod(7)
+    assert x * 7 == mod(3)
+    assert kit.function("exp", mod(5)) == kit.function("exp", mod(5))
+    assert kit.function("exp", mod(5)) != kit.function("exp", mod(6))
+    assert isinstance(x, Mod) and x.modulus == kit.p
 
 
 def test_the_hybrid_kit_keeps_fractions_until_a_transcendental_value() -> None:
@@ -110,7 +112,7 @@ def test_the_hybrid_kit_keeps_fractions_until_a_transcendental_value() -> None:
 
 
 def test_large_pinned_sizes_decide_det_inv_and_their_derivatives() -> None:
-    """Beyond the small sizes (matcalc.linalg): elimination modulo P, and a
+    """Beyond the small sizes (matcalc.linalg): elimination modulo a prime, and a
     derivative compared along a random direction."""
     import matcalc
 
@@ -144,35 +146,37 @@ def test_large_determinants_and_inverses_in_every_kit(n: int) -> None:
     from matcalc.linalg import matmul
 
     rng = random.Random(n)
-    exact = ExactKit()
+    exact, kit = ExactKit(), ModKit(0)
+    lift = kit.Mod.lift
     for rank in (None, n - 1, n - 3):
         a = _fractions(n, rng, rank)
         reference = det(a)  # Bird's, on fractions
         assert large_det(a, exact) == reference
-        as_mod = array(n, n, lambda i, j: Mod.lift(a[i, j]))
-        assert large_det(as_mod, ModKit(0)) == Mod.lift(reference)
+        as_mod = array(n, n, lambda i, j: lift(a[i, j]))
+        assert large_det(as_mod, kit) == lift(reference)
         if reference != 0:
             inv = large_inverse(a, exact)
             assert (inv == inverse(a, exact)).all()
-            assert (large_inverse(as_mod, ModKit(0)) == _map_lift(inv)).all()
+            assert (large_inverse(as_mod, kit) == _map_lift(inv, lift)).all()
             b = _fractions(n, rng)
             assert (matmul(a, b, exact) == a.dot(b)).all()
-            assert (matmul(as_mod, _map_lift(b), ModKit(0)) == _map_lift(a.dot(b))).all()
+            assert (matmul(as_mod, _map_lift(b, lift), kit) == _map_lift(a.dot(b), lift)).all()
 
 
-def _map_lift(a: object) -> object:
-    return array(a.shape[0], a.shape[1], lambda i, j: Mod.lift(a[i, j]))
+def _map_lift(a: object, lift: object) -> object:
+    return array(a.shape[0], a.shape[1], lambda i, j: lift(a[i, j]))
 
 
 @pytest.mark.parametrize("rank", [8, 7, 6, 4])
 def test_large_determinant_derivatives_at_regular_and_singular_points(rank: int) -> None:
-    """d det along a direction, modulo P, against Bird's division-free algorithm on
+    """d det along a direction, modulo the test's prime, against Bird's division-free algorithm on
     duals (valid at singular points); rank 8 of 8 is regular, the others singular."""
     from matcalc.linalg import det as large_det
 
     n, rng = 8, random.Random(rank)
     a = _fractions(n, rng, rank)
-    t = [[rng.randrange(2**61 - 1) for _ in range(n)] for _ in range(n)]
-    duals = array(n, n, lambda i, j: Dual(1, Mod.lift(a[i, j]), [Mod(t[i][j])]))
-    ours, reference = large_det(duals, ModKit(0)), det(duals)
+    kit = ModKit(0)
+    t = [[rng.randrange(kit.p) for _ in range(n)] for _ in range(n)]
+    duals = array(n, n, lambda i, j: Dual(1, kit.Mod.lift(a[i, j]), [kit.Mod(t[i][j])]))
+    ours, reference = large_det(duals, kit), det(duals)
     assert ours.val == reference.val and ours.tan[0] == reference.tan[0]

@@ -3,7 +3,9 @@
 Kinds: parity in each dimension position (true at sizes of one parity only),
 orthogonal matrices of both components (det +1 and -1), huge and tiny scales,
 kinks far from the origin or closer together than any sampling step, sizes
-pinned beyond the exact stage, kinks in the sizes (``relu(n - 8)``); each with
+pinned beyond the exact stage, kinks in the sizes (``relu(n - 8)``), constants
+whose differences are multiples of ``2**61 - 1`` (a prime fixed in advance would
+take them for 0); each with
 true controls of the same shapes. Required: no false identity holds, no true one is
 refuted.
 
@@ -44,6 +46,7 @@ the set.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -648,6 +651,74 @@ TRAPS = [
          how="hand: inv(X).T is the denominator layout's answer"),
 ]
 
+# -- the modulus of the exact stage's modular test: claims whose lhs - rhs is a non-zero
+# rational function whose integer coefficients are all multiples of 2**61 - 1 (a prime),
+# so that modulo that fixed prime they vanish identically, built from small constants
+# through powers, products and sums; and true controls with large constants. The
+# arithmetic, checked in test_the_modulus_arithmetic: 2048**6 = 2**66 and
+# 2**66 - 32 = 32 (2**61 - 1); 2305843009213693952 = 2**61 = (2**61 - 1) + 1, so
+# log(2**61) is log 1 modulo 2**61 - 1; 2 * 2**60 - 1 = 2**61 - 1; 2**62 - 2 = 2 (2**61 - 1);
+# sin(2**61 x) and sin(x) have arguments that differ by (2**61 - 1) x.
+x_n = {"x": "n"}
+MODULUS_TRAPS = [
+    Trap("modulus-power", "modulus", "2048 ** 6 * x = 32 * x", x_n, "fails",
+         lambda v: (2048.0 ** 6 * v["x"], 32 * v["x"]),
+         how="hand: 2048**6 = 2**66 != 32; 2**66 - 32 = 32 (2**61 - 1)"),
+    Trap("modulus-power-true", "modulus", "2048 ** 6 * x = 73786976294838206464 * x", x_n,
+         "holds", lambda v: (2048.0 ** 6 * v["x"], 73786976294838206464.0 * v["x"]),
+         how="hand: 2048**6 = 2**66 = 73786976294838206464"),
+    Trap("modulus-constant", "modulus", "2305843009213693952 * x = x", x_n, "fails",
+         lambda v: (2.0 ** 61 * v["x"], v["x"]), how="hand: 2**61 - 1 is the difference"),
+    Trap("modulus-log", "modulus", "log(2305843009213693952) * x = 0 * x", x_n, "fails",
+         lambda v: (math.log(2.0 ** 61) * v["x"], 0 * v["x"]),
+         how="hand: log(2**61) = 61 log 2 != 0, though 2**61 is 1 modulo 2**61 - 1"),
+    Trap("modulus-log-true", "modulus", "log(2305843009213693952) * x = 61 * log(2) * x", x_n,
+         "holds", lambda v: (math.log(2.0 ** 61) * v["x"], 61 * math.log(2.0) * v["x"])),
+    Trap("modulus-sum", "modulus",
+         "1152921504606846976 * x + 1152921504606846976 * x = x", x_n, "fails",
+         lambda v: (2.0 ** 60 * v["x"] + 2.0 ** 60 * v["x"], v["x"]),
+         how="hand: 2**60 + 2**60 - 1 = 2**61 - 1"),
+    Trap("modulus-sum-true", "modulus",
+         "1152921504606846976 * x + 1152921504606846976 * x = 2305843009213693952 * x", x_n,
+         "holds", lambda v: (2.0 ** 60 * v["x"] + 2.0 ** 60 * v["x"], 2.0 ** 61 * v["x"])),
+    Trap("modulus-difference", "modulus", "2 ** 61 * x - x = 0 * x", x_n, "fails",
+         lambda v: (2.0 ** 61 * v["x"] - v["x"], 0 * v["x"])),
+    Trap("modulus-derivative", "modulus", "d(2 ** 61 * x.T @ x)/d(x) = 2 * x.T", x_n, "fails",
+         lambda v: (numerator(lambda x: 2.0 ** 61 * x.T @ x, v["x"]), 2 * v["x"].T),
+         how="hand: the derivative is 2**62 x.T; 2**62 - 2 = 2 (2**61 - 1)"),
+    Trap("modulus-derivative-true", "modulus", "d(2 ** 61 * x.T @ x)/d(x) = 2 ** 62 * x.T",
+         x_n, "holds",
+         lambda v: (numerator(lambda x: 2.0 ** 61 * x.T @ x, v["x"]), 2.0 ** 62 * v["x"].T)),
+    Trap("modulus-oracle", "modulus", "sin(2 ** 61 * x) = sin(x)", x_n, "fails",
+         lambda v: (torch.sin(2.0 ** 61 * v["x"]), torch.sin(v["x"])),
+         how="hand: sin(2**61 x) != sin(x) at almost every x (the arguments are equal "
+             "modulo 2**61 - 1, so a random oracle keyed by their residues confuses them)"),
+]
+TRAPS += MODULUS_TRAPS
+
+
+def test_the_modulus_arithmetic() -> None:
+    p = 2**61 - 1
+    assert 2048**6 == 2**66 == 73786976294838206464 and 2**66 - 32 == 32 * p
+    assert 2305843009213693952 == 2**61 == p + 1
+    assert 1152921504606846976 == 2**60 and 2 * 2**60 - 1 == p and 2**62 - 2 == 2 * p
+
+
+#: the modulus traps as a user types them, with the exact stage alone and with both engines
+MODULUS_ROWS = [(t.id, [t.identity, "--var", "x:n"], "HOLDS" if t.expected == "holds"
+                 else "FAILS", 0 if t.expected == "holds" else 1) for t in MODULUS_TRAPS]
+
+
+@pytest.mark.parametrize("method", ["symbolic", "both"])
+@pytest.mark.parametrize("row", MODULUS_ROWS, ids=[r[0] for r in MODULUS_ROWS])
+def test_modulus_rows(row: tuple, method: str, capsys: pytest.CaptureFixture) -> None:
+    _, argv, status, code = row
+    assert main(["verify", *argv, "--method", method]) == code
+    out = capsys.readouterr().out
+    assert out.split()[0] == status
+    assert "ENGINE DISAGREEMENT" not in out
+
+
 #: traps matcalc gets wrong today (reported as strict xfails; empty the set as they are fixed)
 KNOWN_OPEN: set[str] = set()
 
@@ -661,7 +732,7 @@ def _params() -> list:
 def test_the_corpus() -> None:
     assert len(TRAPS) >= 40 and len({t.id for t in TRAPS}) == len(TRAPS)
     kinds = {t.kind for t in TRAPS}
-    assert kinds == {"parity", "orthogonal", "scale", "kink", "pinned", "size"}
+    assert kinds == {"parity", "orthogonal", "scale", "kink", "pinned", "size", "modulus"}
     for kind in kinds:  # false traps and true controls of each kind
         assert {t.expected for t in TRAPS if t.kind == kind} == {"holds", "fails"}, kind
     assert KNOWN_OPEN <= {t.id for t in TRAPS}
