@@ -573,9 +573,10 @@ class Bounds:
 
     def error(self, points: int) -> float:
         """The chance that a claim that is false passes the test at ``points``
-        points: the random prime divides a numerator's coefficients (one of
-        ``bits + argument_bits`` bits in all), or some point is a zero of a
-        numerator that is not zero modulo the prime (Schwartz-Zippel, prime
-        >= 2**61)."""
-        per_point = min(1.0, (self.degree + self.arguments) / 2.0 ** 61)
-        return min(1.0, content_error(self.bits + self.argument_bits) + per_point ** points)
+        points, each with its own random prime: at each, the prime divides a
+        numerator's coefficients (one of ``bits + argument_bits`` bits in all),
+        or the point is a zero of a numerator that is not zero modulo the prime
+        (Schwartz-Zippel, prime >= 2**61); the points are independent."""
+        per_point = content_error(self.bits + self.argument_bits) + \
+            (self.degree + self.arguments) / 2.0 ** 61
+        return min(1.0, per_point) ** points

@@ -33,7 +33,7 @@ from . import limits
 from ._lazy import np
 from .budget import check_time
 from .degreebounds import degree_det, degree_dual_matmul, degree_inv, split_degree
-from .fields import Degree, Dual, Iv, OutOfDomain, Unevaluated, base
+from .fields import Dual, Iv, OutOfDomain, Unevaluated, base
 from .residues import Mod
 
 #: up to this many rows the plain forms are used (their cost grows faster than n^3)

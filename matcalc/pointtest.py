@@ -3,12 +3,12 @@
 The exact engine's first pass (:mod:`matcalc.jets` evaluates both sides and
 their derivatives; nothing is expanded):
 
-1. **Modular test.** Both sides at random points modulo a prime ``p`` drawn
-   at random for the test from the primes in ``[2**61, 2**62)``
+1. **Modular test.** Both sides at random points, each modulo its own prime
+   ``p`` drawn at random from the primes in ``[2**61, 2**62)``
    (:mod:`matcalc.residues`; transcendental values as independent random
    values). If every entry of ``lhs - rhs`` vanishes at every point, the
    identity holds with error probability at most
-   ``content + (degree / 2**61) ** points``: ``content`` bounds the chance that
+   ``(content + degree / 2**61) ** points``: ``content`` bounds the chance that
    ``p`` divides every integer coefficient of the numerator of ``lhs - rhs``
    (which would make it vanish modulo p everywhere; with a fixed prime a user
    could arrange it: ``2048 ** 6 * x = 32 * x`` for ``2**61 - 1``),
@@ -140,8 +140,10 @@ class PointTest:
     # -- 1. the modular test
 
     def modular(self) -> PointOutcome:
-        kit = ModKit(self.seed)
+        met_atom = met_exact = False
         for point in range(MOD_POINTS):
+            # each point modulo its own random prime: the points' errors are independent
+            kit = ModKit(self.seed * MOD_POINTS + point)
             reasons: Counter = Counter()
             for _attempt in range(POLE_ATTEMPTS):
                 params = {name: [kit.random(self.rng) for _ in range(count)]
@@ -156,9 +158,10 @@ class PointTest:
                     continue
             else:
                 return self._everywhere_a_pole(reasons)
-            self.rational = not kit.met_atom and not kit.met_exact
+            met_atom, met_exact = met_atom or kit.met_atom, met_exact or kit.met_exact
+            self.rational = not met_atom and not met_exact
             if any(v.v != 0 for v in diff):
-                if kit.met_atom or kit.met_exact:
+                if met_atom or met_exact:
                     return PointOutcome("hard", "lhs - rhs does not vanish as a rational "
                                         "function of the values of exp, log, sin, ...")
                 along = " contracted with a random vector" if self.along is not None else ""
@@ -167,7 +170,7 @@ class PointTest:
                                     f"the random prime {kit.p})")
         bounds = self._degree()
         degree = bounds.degree
-        if degree == 0 and not kit.met_atom and not kit.met_exact:
+        if degree == 0 and not met_atom and not met_exact:
             # constants: one exact evaluation decides (their residues may all be 0 for
             # a prime that divides the constant)
             exact = self.real_points(wanted=1, lines=False)
@@ -178,17 +181,17 @@ class PointTest:
                                     "it is 0 (exact arithmetic)", proof="exact")
         # with exact values of functions at constant arguments (log 1 = 0), each point
         # may also have met such an argument by chance: at most `arguments` / 2**61
-        if kit.met_exact:
+        if met_exact:
             degree += bounds.exact_arguments
         bound = bounds.error(MOD_POINTS)
-        note = " (exp, log, sqrt, ... as independent variables)" if kit.met_atom else ""
-        if kit.met_exact:
+        note = " (exp, log, sqrt, ... as independent variables)" if met_atom else ""
+        if met_exact:
             note += (" (a function of an argument equal to a constant there, log(1), "
                      "exp(0), ..., at its exact value)")
         if self.along is not None:
             note += ", the Jacobians contracted with a random vector"
         return PointOutcome("proved", f"polynomial identity test{note} at {MOD_POINTS} "
-                            f"random points modulo a random 62-bit prime, degree <= {degree}, "
+                            f"random points, each modulo a random 62-bit prime, degree <= {degree}, "
                             f"coefficients <= 2**{bounds.bits}, error probability <= "
                             f"{bound:.1e}", error_bound=bound,
                             proof="polynomial identity test")
