@@ -4,22 +4,19 @@ The exact engine's first pass (:mod:`matcalc.jets` evaluates both sides and
 their derivatives; nothing is expanded):
 
 1. **Modular test.** Both sides at random points, each modulo its own prime
-   ``p`` drawn at random from the primes in ``[2**61, 2**62)``
-   (:mod:`matcalc.residues`; transcendental values as independent random
-   values). If every entry of ``lhs - rhs`` vanishes at every point, the
-   identity holds with error probability at most
+   drawn at random from ``[2**61, 2**62)`` (:mod:`matcalc.residues`, seeded by
+   the run's seed and a hash of the claim; transcendental values as
+   independent random values). If every entry of ``lhs - rhs`` vanishes at
+   every point, the identity holds with error probability at most
    ``(content + degree / 2**61) ** points``: ``content`` bounds the chance that
-   ``p`` divides every integer coefficient of the numerator of ``lhs - rhs``
-   (which would make it vanish modulo p everywhere; with a fixed prime a user
-   could arrange it: ``2048 ** 6 * x = 32 * x`` for ``2**61 - 1``),
-   ``log2|C| / 61`` over the number of primes in the range for a coefficient
-   ``C``, and the second term is Schwartz-Zippel's. Both the degree and the
-   size in bits of the coefficients are bounded by running the same
-   evaluation on bounds (:class:`~matcalc.fields.Degree`: the sizes come from
-   the constants, at most 60 digits each (``limits.MAX_CONSTANT``), through
-   every sum, product and power, so they are finite and exact bounds however
-   large). The same terms bound the functions' arguments that meet a constant
-   (``log(1) = 0``), kinks taken for structural zeros and two arguments of one
+   the prime divides every integer coefficient of the numerator of
+   ``lhs - rhs`` (it then vanishes modulo the prime everywhere: with the fixed
+   prime ``2**61 - 1``, ``2048 ** 6 * x = 32 * x`` did), Schwartz-Zippel the
+   rest. The degree and the bit size of the coefficients are bounded by
+   running the same evaluation on bounds (:class:`~matcalc.fields.Degree`,
+   from the constants' digits, ``limits.MAX_CONSTANT``, through every sum,
+   product and power), as are the functions' arguments that meet a constant
+   (``log(1) = 0``), kinks taken for structural zeros and two arguments of a
    function that the random oracle cannot tell apart.
    A non-zero entry with no transcendental value involved is a certain
    refutation; one with them may be a relation between them
@@ -40,6 +37,7 @@ their derivatives; nothing is expanded):
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import Counter
 from collections.abc import Mapping
@@ -143,7 +141,7 @@ class PointTest:
         met_atom = met_exact = False
         for point in range(MOD_POINTS):
             # each point modulo its own random prime: the points' errors are independent
-            kit = ModKit(self.seed * MOD_POINTS + point)
+            kit = ModKit(self._modulus_seed(point))
             reasons: Counter = Counter()
             for _attempt in range(POLE_ATTEMPTS):
                 params = {name: [kit.random(self.rng) for _ in range(count)]
@@ -195,6 +193,22 @@ class PointTest:
                             f"coefficients <= 2**{bounds.bits}, error probability <= "
                             f"{bound:.1e}", error_bound=bound,
                             proof="polynomial identity test")
+
+    def _modulus_seed(self, point: int) -> int:
+        """The seed of point ``point``'s prime: a hash of the run's seed and of
+        everything the claim's polynomial depends on (both sides, shapes,
+        assumptions, sizes, component). A prime drawn from the seed alone would
+        be known in advance (the seed is 0 unless given), and a claim could be
+        written whose coefficients it divides (``C * x = x`` with ``C - 1`` its
+        multiple); with the claim in the hash, finding such a claim means trying
+        about ``1 / content_error`` claims per success, as for a truly random
+        prime (the hash taken as a random function), and a run is still
+        reproduced by its seed."""
+        text = repr((self.seed, point, E.to_text(self.lhs), E.to_text(self.rhs),
+                     sorted((n, str(s)) for n, s in self.shapes.items()),
+                     sorted((n, sorted(t)) for n, t in self.tags.items()),
+                     sorted(self.sizes.items()), sorted(self.reflected)))
+        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:16], "big")
 
     def _everywhere_a_pole(self, reasons: Counter) -> PointOutcome:
         """Every random point modulo the prime was a pole: a denominator (or the

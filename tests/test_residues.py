@@ -128,3 +128,31 @@ def test_bit_sizes_bound_the_coefficients() -> None:
     kit.function("log", x)
     # two exp arguments: one pair, of degree <= 1 + 1; log alone collides with nothing
     assert kit.collisions == 2 and kit.arguments == 3
+
+
+def _prime_of(claim: str, seed: int, point: int = 0, n: int = 3) -> int:
+    """The prime of a modular point of ``claim``: a false claim's refutation names it."""
+    from matcalc.declarations import declare
+    from matcalc.parsing import parse_expression
+    from matcalc.pointtest import PointTest
+
+    d = declare({"x": "n"})
+    scope = d.scope("numerator")
+    lhs, rhs = (parse_expression(side, scope) for side in claim.split(" = "))
+    test = PointTest(lhs, rhs, d.shape_map, d.tag_map, {"n": n}, frozenset(), seed)
+    outcome = test.modular()
+    assert outcome.status == "refuted"
+    prime = int(outcome.detail.rsplit(" ", 1)[1].rstrip(")"))
+    assert prime == ModKit(test._modulus_seed(point)).p
+    return prime
+
+
+def test_the_prime_depends_on_the_seed_and_the_claim() -> None:
+    """Reproducible under a seed, different under another seed, and different for
+    another claim: a claim cannot be written for a prime known in advance."""
+    first = _prime_of("3 * x = x", seed=0)
+    assert _prime_of("3 * x = x", seed=0) == first
+    assert _prime_of("3 * x = x", seed=1) != first
+    assert _prime_of("5 * x = x", seed=0) != first
+    assert _prime_of("3 * x = x", seed=0, n=4) != first
+    assert all(2**61 < p < 2**62 for p in (first, _prime_of("5 * x = x", seed=7)))
