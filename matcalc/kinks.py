@@ -2,24 +2,24 @@
 
 matcalc's derivatives hold away from the kinks, and a claim can be right on
 one side of a kink and wrong on the other (``d(sum(abs(x - 20)))/d(x) =
--ones(1, n)`` holds wherever every ``x_i < 20``). Points drawn near the origin
-stay on one side of a far kink, so the numeric stage looks for the other side:
-from a sampled point it walks along random lines, at geometrically growing
-steps in both directions, until the kink's argument shows an entry of the sign
-not seen yet, and adds that point (when it passes the domain guards). Every
-line keeps the assumptions: structured variables move within their structure,
+-ones(1, n)`` holds wherever every ``x_i < 20``), or wrong only between two
+kinks closer together than any sampling step (``d(abs(s - 0.000001))/d(s) =
+sign(s)``, wrong on 0 < s < 1e-6). :func:`scan_line` finds, along one line
+through a sampled point, the roots of every kinked entry (of both sides of a
+claim, the true derivative's kinks included): on a grid of geometrically
+growing steps in both directions, halving every stretch whose ends differ in
+more than one sign, solving coincident roots, and looking inside stretches
+without a sign change for two roots of one entry (by interval arithmetic in
+the exact stage, by the dips of the entry's magnitude in float64). It returns
+places inside every gap between consecutive roots and beyond the outermost
+ones, or says which gaps it could not resolve. Both engines use it: the exact
+one with fractions (no margin needed), the numeric one in float64. Every line
+keeps the assumptions: structured variables move within their structure,
 ``positive`` ones multiplicatively, ``spd`` ones by a positive factor, and
 orthogonal ones stay where they are.
 
-Which kinks were seen on which side is recorded in the numeric evidence.
-
-Kinks close together (``abs(s - 0.000001)`` against ``sign(s)``) leave a gap
-between their roots that a step along a line jumps over. :func:`scan_line`
-finds, along one line, the roots of every kinked entry (of both sides of a
-claim, the true derivative's kinks included) and returns one place inside
-every gap between consecutive roots and beyond the outermost ones, or says
-which gaps it could not resolve. Both engines use it: the exact one with
-fractions (no margin needed), the numeric one in float64.
+:func:`size_kinks` finds the kinks in the sizes: where an argument of the
+sizes alone (``relu(n - 8)``) changes sign as a function of a dimension.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import expr as E
-from .ops import MARGIN
 
 #: operations with a kink where their argument crosses 0
 KINK_OPS = ("abs", "relu", "sign", "norm1")
