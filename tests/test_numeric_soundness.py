@@ -235,3 +235,36 @@ def test_a_counterexample_prints_sides_that_differ() -> None:
     ce = verdict.counterexample
     assert ce is not None and ce.lhs != ce.rhs
     assert "claim" in str(verdict)
+
+
+def test_a_difference_within_the_tolerance_but_beyond_rounding() -> None:
+    """Adversary G5: 1e-9 added to entries of size ~1 is within the default rtol
+    1e-8, yet a float64 evaluation errs by ~1e-16 there (float32 by ~1e-7): the
+    difference is real, so the point disagrees; with a tolerance the user loosens
+    it is accepted. Values by hand."""
+    from matcalc.agreement import judge
+
+    t = lambda *v: torch.tensor([list(v)], dtype=torch.float64)  # noqa: E731
+    truth, claim = t(0.5, 1.25), t(0.5 + 1e-9, 1.25)
+    float32 = lambda run: (t(0.5 + 3e-8, 1.25 - 6e-8), t(0.5 - 3e-8, 1.25 + 6e-8))  # noqa: E731
+    hidden = judge(truth, claim, 1e-8, 0.0, float32)
+    assert hidden.status == "disagrees" and hidden.hidden == 1
+    assert judge(truth, claim, 1e-6, 0.0, float32).status == "agrees"
+    # the same size of difference where float32's error is as large as the entries
+    # (an ill-conditioned computation): rounding explains it
+    noisy = lambda run: (t(0.9, 1.25 - 6e-8), t(0.1, 1.25 + 6e-8))  # noqa: E731
+    assert judge(truth, claim, 1e-8, 0.0, noisy).status == "agrees"
+    # a difference of a few ulps needs no estimate at all
+    calls: list[int] = []
+    assert judge(truth, t(0.5 + 2e-16, 1.25), 1e-8, 0.0,
+                 lambda run: calls.append(run)).status == "agrees"
+    assert calls == []
+
+
+def test_the_hidden_difference_is_said() -> None:
+    """The verdict says why the points disagree although the error is within
+    the tolerance (2.4e-11 relative at n = 6: (6-2)(6-3)(6-4) 1e-12)."""
+    verdict = numeric("x = (1 + (n-2)*(n-3)*(n-4)*1e-12) * x", VECTOR, sizes={"n": 6})
+    assert verdict.status == "fails", str(verdict)
+    assert "within the tolerance" in str(verdict) and "beyond the estimated rounding" \
+        in str(verdict)
