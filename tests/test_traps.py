@@ -833,7 +833,8 @@ EXACT_PINNED = {"skew-singular-odd", "skew-singular-even-pinned", "pinned-det-ev
                 "pinned-det-odd", "pinned-det-neg-odd", "pinned-det-neg-even",
                 "pinned-skew-sign-odd", "pinned-inv-trace", "pinned-inv-trace-transposed",
                 "pinned-det-inv", "pinned-det-gradient", "pinned-det-gradient-transposed",
-                "pinned-skew-gradient-odd", "pinned-skew-gradient-even"}
+                "pinned-skew-gradient-odd", "pinned-skew-gradient-even",
+                "logdet-gradient-shift", "size-poly-tiny", "size-poly-wide"}
 
 
 @pytest.mark.parametrize("trap", [t for t in TRAPS if t.id in EXACT_PINNED],
