@@ -2,9 +2,10 @@
 
 A value is a NumPy object array of scalars of one *kit*:
 
-* :class:`ModKit` -- integers modulo a prime ``p`` drawn at random for each
-  test from the primes in ``[2**61, 2**62)`` (:func:`random_prime`, from the
-  test's seeded generator; :class:`Mod`). A rational function that is not
+* :class:`ModKit` -- integers modulo a prime ``p`` drawn at random from the
+  primes in ``[2**61, 2**62)`` for each point of a modular test
+  (:func:`random_prime`, from the kit's seed, which the test derives from the
+  run's seed and a hash of the claim; :class:`Mod`). A rational function that is not
   identically zero is non-zero at a random point with probability at least
   ``1 - degree / p`` (Schwartz-Zippel) *provided that it is not zero modulo
   p*, i.e. that ``p`` does not divide every integer coefficient of its
