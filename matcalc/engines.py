@@ -211,6 +211,8 @@ class Engines:
         critical = size_kinks([lhs, rhs], d.symbolic_sizes(), LARGEST_CRITICAL)
         for name, sizes in size_value_sizes([lhs, rhs], MAX_CRITICAL).items():
             if name not in dict(d.pinned):  # sizes as values (the kinks' sizes first)
+                others = {v for other, v in d.symbolic_sizes().items() if other != name}
+                sizes = [k for k in sizes if k not in others]  # a transpose cannot hide
                 kinked = set(critical.get(name, []))
                 room = MAX_CRITICAL - len(kinked)
                 critical[name] = sorted(kinked | set([k for k in sizes if k not in kinked][:room]))

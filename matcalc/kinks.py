@@ -537,6 +537,12 @@ def _size_degree(node: E.Expr) -> dict[str, int]:
     if node.op == "pow" and not parts[1] and isinstance(node.args[1], E.Const) \
             and node.args[1].value.denominator == 1 and 0 <= node.args[1].value <= 64:
         return {name: d * int(node.args[1].value) for name, d in parts[0].items()}
+    base = node.args[0]
+    while isinstance(base, E.Apply) and base.op == "neg":
+        base = base.args[0]
+    if node.op == "pow" and isinstance(base, E.Const) and abs(base.value) == 1 \
+            and all(d <= 1 for d in parts[1].values()):
+        return {}  # (-1)**n: periodic in n, its two parities decided as usual
     return {name: UNBOUNDED_DEGREE for name in names}
 
 
