@@ -11,6 +11,7 @@ expression is read.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ EXACT_SETS = 3
 NUMERIC_SIZES = (6, 7, 8, 9, 10, 11, 12, 13)
 #: sizes singled out by a claim (:meth:`Declarations.with_critical`) per name
 MAX_CRITICAL = 12
+#: replacement instantiations the exact stage tries, at most, when some of its
+#: instantiations are defined nowhere (:meth:`Declarations.replacement_sizes`)
+MAX_REPLACEMENTS = 8
 
 
 def _rotated(names: list[str], pinned: Mapping[str, int], base: tuple[int, ...],
@@ -149,6 +153,48 @@ class Declarations:
             if sizes not in sets:
                 sets.append(sizes)
         return sets
+
+    def _missing(self, decided: list[dict[str, int]]) -> set[tuple[str, int]]:
+        """What ``decided`` lacks of the coverage :meth:`exact_size_sets` aims
+        at: (name, parity) for each free name not yet at that parity, and
+        ("", 1) when two or more free names never were all odd at once."""
+        pinned = dict(self.pinned)
+        free = [n for n in self.dims() if n not in pinned]
+        missing = {(name, parity) for name in free for parity in (0, 1)
+                   if all(sizes.get(name, parity + 1) % 2 != parity for sizes in decided)}
+        if len(free) > 1 and not any(all(sizes.get(n, 0) % 2 for n in free)
+                                     for sizes in decided):
+            missing.add(("", 1))
+        return missing
+
+    def replacement_sizes(self, decided: list[dict[str, int]],
+                          tried: list[dict[str, int]]) -> dict[str, int] | None:
+        """The next instantiation to decide in place of some that were defined
+        nowhere (a pole at every point: ``inv(X.T @ A @ X)`` for X n x k with
+        k > n), or None once ``decided`` covers every free name at an even and
+        an odd size (and all free names odd at once, as
+        :meth:`exact_size_sets` has it) or nothing small is left.
+
+        Candidates take the sizes of ``EXACT_SIZES``, distinct across names
+        and from the pinned ones; of those not ``tried`` before, the one that
+        adds the most coverage still missing comes first, then the smallest. The caller
+        bounds the tries (``MAX_REPLACEMENTS``)."""
+        missing = self._missing(decided)
+        if not missing:
+            return None
+        pinned = dict(self.pinned)
+        free = [n for n in self.dims() if n not in pinned]
+        pool = sorted(s for s in EXACT_SIZES if s not in pinned.values())
+        candidates = [dict(zip(free, combo)) for combo in
+                      itertools.permutations(pool, len(free))]
+        candidates.sort(key=lambda c: (max(c.values(), default=0), sum(c.values())))
+        best, gain = None, 0
+        for sizes in candidates:  # the one adding the most coverage, smallest first
+            full = {n: pinned[n] if n in pinned else sizes[n] for n in self.dims()}
+            added = len(missing - self._missing(decided + [full]))
+            if added > gain and full not in tried and full not in decided:
+                best, gain = full, added
+        return best
 
     def symbolic_sizes(self) -> dict[str, int]:
         """The first exact instantiation (the one reports show)."""

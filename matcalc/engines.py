@@ -21,7 +21,7 @@ from . import expr as E
 from . import limits
 from ._lazy import load, sp, torch
 from .budget import Timeout, time_budget
-from .declarations import MAX_CRITICAL, Declarations
+from .declarations import MAX_CRITICAL, MAX_REPLACEMENTS, Declarations
 from .errors import MatcalcError, ShapeError, UndecidedError
 from .evidence import NumericEvidence, SymbolicEvidence
 from .layout import LAYOUTS, layout_plan
@@ -257,24 +257,20 @@ class Engines:
         return None
 
     def exact_instantiations(self) -> list[tuple[dict[str, int], Any]]:
-        """Every (sizes, variant) the exact stage decides: each size instantiation
-        once per combination of the variables' components (a rotation or a
-        reflection, a projector's rank, a sign pattern: see
-        :func:`assumptions.component_count`). A variant of None stands for the
-        combinations of an instantiation with more than
+        """Every (sizes, variant) the exact stage decides first: each size
+        instantiation once per combination of the variables' components
+        (:func:`assumptions.component_count`); None for more than
         ``assumptions.MAX_VARIANTS`` of them (not decided there)."""
+        return [run for sizes in self.declarations.exact_size_sets()
+                for run in self._variants_at(sizes)]
+
+    def _variants_at(self, sizes: dict[str, int]) -> list[tuple[dict[str, int], Any]]:
+        """The (sizes, variant) runs of one size instantiation."""
         d = self.declarations
-        runs: list[tuple[dict[str, int], Any]] = []
-        for sizes in d.exact_size_sets():
-            counts = {}
-            for name, tags in d.tags:
-                count = A.component_count(tags, concrete(d.shape_map[name], sizes)[0]) \
-                    if "orthogonal" in tags else 1
-                if count > 1:
-                    counts[name] = count
-            found = A.variants(counts)
-            runs += [(sizes, v) for v in found] if found is not None else [(sizes, None)]
-        return runs
+        counts = {name: A.component_count(tags, concrete(d.shape_map[name], sizes)[0])
+                  for name, tags in d.tags if "orthogonal" in tags}
+        found = A.variants({name: count for name, count in counts.items() if count > 1})
+        return [(sizes, v) for v in found] if found is not None else [(sizes, None)]
 
     def session(self, wrt: frozenset[str], sizes: Mapping[str, int] | None = None,
                 variant: frozenset[tuple[str, int]] = frozenset()) -> Any:
@@ -292,8 +288,9 @@ class Engines:
         return session
 
     def symbolic(self, lhs: E.Expr, rhs: E.Expr) -> SymbolicEvidence:
-        """The exact stage at every instantiation: proved if every one decided
-        was proved, refuted at the first refuting one."""
+        """The exact stage at every instantiation (and replacements for those
+        defined nowhere, :meth:`Declarations.replacement_sizes`): proved if
+        every one decided was proved, refuted at the first refuting one."""
         from . import symbolic as S
 
         runs = self.exact_instantiations()
@@ -307,9 +304,20 @@ class Engines:
         gaps_missed = 0
         current = runs[0][0]
         d = self.declarations
+        pending = list(runs)
+        tried = list(_unique([s for s, _ in runs]))
+        limit, nowhere = len(tried) + MAX_REPLACEMENTS, False  # nowhere: no valid point
         try:
             with time_budget(self.timeout):
-                for sizes, variant in runs:
+                while pending or nowhere:
+                    if not pending:  # replace instantiations defined nowhere
+                        extra = d.replacement_sizes(
+                            [s for s, _, _ in proved if s not in incomplete], tried)
+                        if extra is None or len(tried) >= limit:
+                            break
+                        tried.append(extra)
+                        pending = self._variants_at(extra)
+                    sizes, variant = pending.pop(0)
                     current = sizes
                     reason = self.too_big(sizes, (lhs, rhs))
                     if variant is None and not reason:
@@ -342,6 +350,7 @@ class Engines:
                         incomplete.append(sizes)
                         findings.append(found.finding)
                         gaps_missed += found.gaps_missed
+                        nowhere = nowhere or found.finding == "no-valid-point"
         except Timeout:
             missed.append(f"gave up at {_sizes_text(current)} after {self.timeout:g} s")
             incomplete.append(current)
@@ -521,11 +530,8 @@ def _sizes_text(sizes: Mapping[str, int]) -> str:
 
 
 def _unique(sets: Sequence[Mapping[str, int]]) -> tuple[dict[str, int], ...]:
-    out: list[dict[str, int]] = []
-    for sizes in sets:
-        if dict(sizes) not in out:
-            out.append(dict(sizes))
-    return tuple(out)
+    return tuple(dict(s) for i, s in enumerate(sets)
+                 if dict(s) not in [dict(t) for t in sets[:i]])
 
 
 def _variant_note(d: Declarations, variant: Any, sizes: Mapping[str, int]) -> str:
