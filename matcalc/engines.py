@@ -301,10 +301,7 @@ class Engines:
         missed: list[str] = []
         incomplete: list[dict[str, int]] = []  # sizes with a component not proved
         findings: list[str | None] = []
-        gaps_missed = 0
-        current = runs[0][0]
-        d = self.declarations
-        pending = list(runs)
+        gaps_missed, current, d, pending = 0, runs[0][0], self.declarations, list(runs)
         tried = list(_unique([s for s, _ in runs]))
         limit, nowhere = len(tried) + MAX_REPLACEMENTS, False  # nowhere: no valid point
         try:
