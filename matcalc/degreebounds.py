@@ -32,11 +32,11 @@ def array(rows: int, cols: int, entry: Any) -> Any:
     return out
 
 
-def _total(values: Any, start: Any) -> Any:
-    total = start
+def total(values: Any, start: Any) -> Any:
+    acc = start
     for v in values:
-        total = total + v
-    return total
+        acc = acc + v
+    return acc
 
 
 def _top_tag(a: Any) -> int | None:
@@ -83,7 +83,7 @@ def degree_det(a: Any) -> Any:
         return Degree(*_row_bound(a))
     values, tangents = _split_duals(a, tag)
     value = degree_det(values)  # bounds every cofactor too, over one common denominator
-    return Dual(tag, value, [value * _total(t.flat, Degree(0, 0)) for t in tangents])
+    return Dual(tag, value, [value * total(t.flat, Degree(0, 0)) for t in tangents])
 
 
 def degree_inv(a: Any) -> Any:
@@ -95,7 +95,7 @@ def degree_inv(a: Any) -> Any:
         return array(n, n, lambda i, j: bound)
     values, tangents = _split_duals(a, tag)
     bound = degree_inv(values)[0, 0]  # every entry: one common denominator
-    slopes = [bound * _total(t.flat, Degree(0, 0)) * bound for t in tangents]
+    slopes = [bound * total(t.flat, Degree(0, 0)) * bound for t in tangents]
     entry = Dual(tag, bound, slopes)
     return array(n, n, lambda i, j: entry)
 

@@ -32,7 +32,8 @@ from typing import Any
 from . import limits
 from ._lazy import np
 from .budget import check_time
-from .degreebounds import degree_det, degree_dual_matmul, degree_inv, split_degree
+from .degreebounds import (array, degree_det, degree_dual_matmul, degree_inv, split_degree,
+                           total)
 from .fields import Dual, Iv, OutOfDomain, Unevaluated, base
 from .residues import Mod
 
@@ -40,21 +41,6 @@ from .residues import Mod
 SMALL = limits.MAX_SYMBOLIC_DIM
 #: the kits whose rational values are fractions
 _FRACTIONS = ("exact", "hybrid")
-
-
-def array(rows: int, cols: int, entry: Any) -> Any:
-    out = np.empty((rows, cols), dtype=object)
-    for i in range(rows):
-        for j in range(cols):
-            out[i, j] = entry(i, j)
-    return out
-
-
-def _total(values: Any, start: Any) -> Any:
-    total = start
-    for v in values:
-        total = total + v
-    return total
 
 
 # ---------------------------------------------------------------------------
@@ -77,7 +63,7 @@ def bird_det(a: Any) -> Any:
         for i in range(n - 1, -1, -1):
             tails[i] = -tail
             tail = tail + x[i][i]
-        x = [[_total((x[i][k] * rows[k][j] for k in range(i + 1, n)), tails[i] * rows[i][j])
+        x = [[total((x[i][k] * rows[k][j] for k in range(i + 1, n)), tails[i] * rows[i][j])
               for j in range(n)] for i in range(n)]
     return x[0][0] if n % 2 == 1 else -x[0][0]
 
@@ -169,7 +155,7 @@ def matmul(a: Any, b: Any, kit: Any) -> Any:
     for i in range(rows):
         check_time()
         for j in range(cols):
-            out[i, j] = _total((a[i, k] * b[k, j] for k in range(inner)), zero)
+            out[i, j] = total((a[i, k] * b[k, j] for k in range(inner)), zero)
     return out
 
 
@@ -356,11 +342,11 @@ def _int_product(a: list[list[int]], b: list[list[int]], p: int) -> list[list[in
     right = np.array(b, dtype=object).reshape(inner, len(b[0]))
     left_limbs = [((left >> (_LIMB * i)) & mask).astype(np.int64) for i in range(3)]
     right_limbs = [((right >> (_LIMB * j)) & mask).astype(np.int64) for j in range(3)]
-    total = np.zeros((len(a), len(b[0])), dtype=object)
+    acc = np.zeros((len(a), len(b[0])), dtype=object)
     for i in range(3):
         for j in range(3):
-            total += (left_limbs[i] @ right_limbs[j]).astype(object) << (_LIMB * (i + j))
-    return [[int(x) % p for x in row] for row in total]
+            acc += (left_limbs[i] @ right_limbs[j]).astype(object) << (_LIMB * (i + j))
+    return [[int(x) % p for x in row] for row in acc]
 
 
 def _int_det_inv(a: list[list[int]], want_inverse: bool,
