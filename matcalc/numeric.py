@@ -382,8 +382,10 @@ class NumericSession:
         except RuntimeError:  # torch refused (a singular matrix in the claim): skip
             self.rejected += 1
             return None
+        first = lhs if _cheaper(lhs, rhs) else rhs
         judgement = judge(left, right, self.rtol, self.atol,
-                          lambda run: _low_precision(point, lhs, rhs, run))
+                          lambda run: _low_precision(point, lhs, rhs, run),
+                          (first is lhs, lambda: _low_side(point, first)))
         if judgement is None:  # a non-finite side
             self.rejected += 1
             return None
@@ -455,6 +457,30 @@ def _kink_record(kinked: Sequence[E.Apply], points: Sequence[_Point]) -> tuple:
             was = seen.get(a, (False, False))
             seen[a] = (was[0] or below, was[1] or above)
     return K.record(kinked, seen)
+
+
+def _cheaper(lhs: E.Expr, rhs: E.Expr) -> bool:
+    """Whether ``lhs`` is likely the cheaper side to evaluate again: fewer
+    derivatives (each a backward pass), then fewer nodes; the rhs on a tie."""
+    def cost(e: E.Expr) -> tuple[int, int]:
+        nodes = list(E.walk(e))
+        return sum(isinstance(n, E.Derivative) for n in nodes), len(nodes)
+
+    return cost(lhs) < cost(rhs)
+
+
+def _low_side(point: _Point, side: E.Expr) -> Any:
+    """One side at ``point`` in float32 from the inputs rounded to nearest (as a
+    float64 array), or None: the evaluation :func:`_low_precision` makes in its
+    run 0, kept with the point for it to reuse."""
+    if point.low is None:
+        point.low = ({k: v.detach().to(torch.float32) for k, v in point.env.items()}, {}, {})
+    env, cache, memo = point.low
+    evaluator = Evaluator(env, point.sizes, jacobians=cache, memo=memo, dtype=torch.float32)
+    try:
+        return evaluator.value(side).detach().to(torch.float64)
+    except (RuntimeError, NumericUnsupported):
+        return None
 
 
 def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr,

@@ -268,3 +268,40 @@ def test_the_hidden_difference_is_said() -> None:
     assert verdict.status == "fails", str(verdict)
     assert "within the tolerance" in str(verdict) and "beyond the estimated rounding" \
         in str(verdict)
+
+
+def test_one_side_first_spares_the_other_only_when_it_explains() -> None:
+    """The cheaper side is re-evaluated in float32 first (test (2') in
+    matcalc.agreement). Values by hand: truth 0.5 and claim 0.5 + 1e-13 differ by
+    2e-13 relative, within rtol 1e-8 but beyond HIDDEN_FLOOR (2**-43 = 1.1e-13),
+    so an estimate is needed; a float32 error e explains a difference up to
+    2**10 * 2**-29 * e = 1.9e-6 * e."""
+    from matcalc.agreement import judge
+
+    t = lambda *v: torch.tensor([list(v)], dtype=torch.float64)  # noqa: E731
+    truth, claim = t(0.5, 1.25), t(0.5 + 1e-13, 1.25)
+    calls: list[object] = []
+
+    def both(run: int) -> tuple:
+        calls.append(run)
+        return t(0.5 + 3e-8, 1.25), t(0.5 - 3e-8, 1.25)
+
+    def side(value: object) -> tuple:
+        return (False, lambda: calls.append("side") or value)
+
+    # the claim's own float32 error 3e-8 explains up to 5.7e-14 < 1e-13: both are evaluated
+    assert judge(truth, claim, 1e-8, 0.0, both, side(t(0.5 - 3e-8, 1.25))).status == "agrees"
+    assert calls == ["side", 0]  # both estimates, 6e-8 in all, explain up to 1.1e-13
+    calls.clear()
+    # a larger float32 error of the claim alone (1e-7 -> 1.9e-13) explains it: no second side
+    assert judge(truth, claim, 1e-8, 0.0, both, side(t(0.5 - 1e-7, 1.25))).status == "agrees"
+    assert calls == ["side"]
+    calls.clear()
+    # a real hidden difference stays one: the side does not explain it, neither do both
+    hidden = judge(truth, t(0.5 + 1e-9, 1.25), 1e-8, 0.0, both, side(t(0.5 - 3e-8, 1.25)))
+    assert hidden.status == "disagrees" and hidden.hidden == 1 and calls[:2] == ["side", 0]
+    calls.clear()
+    # an entry beyond the tolerance always gets the whole estimate, never the side alone
+    assert judge(truth, t(0.5 + 1e-6, 1.25), 1e-8, 0.0, both,
+                 side(t(0.5 - 1.0, 1.25))).status == "disagrees"
+    assert "side" not in calls
