@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .shapes import SCALAR, Dim, Shape, axes, column, concrete
@@ -40,6 +41,7 @@ class LayoutPlan:
     shape: Shape
 
 
+@lru_cache(maxsize=4096)
 def layout_plan(out: Shape, wrt: Shape, layout: str) -> LayoutPlan:
     """The arrangement of ``d(out)/d(wrt)`` in ``layout``."""
     if layout not in LAYOUTS:
@@ -72,14 +74,29 @@ def layout_plan(out: Shape, wrt: Shape, layout: str) -> LayoutPlan:
     return LayoutPlan(keep, tuple(keep.index(i) for i in order), shape)
 
 
-def arrange(native: Any, plan: LayoutPlan, sizes: Mapping[str, int]) -> Any:
-    """Apply ``plan`` to a native Jacobian (NumPy array or torch tensor)."""
-    kept = native.reshape(tuple(native.shape[i] for i in plan.keep))
-    if hasattr(kept, "permute"):
-        moved = kept.permute(plan.perm)
+def arrange(native: Any, plan: LayoutPlan, sizes: Mapping[str, int],
+            sizes_key: tuple[tuple[str, int], ...] | None = None) -> Any:
+    """Apply ``plan`` to a native Jacobian (NumPy array or torch tensor);
+    ``sizes_key``, ``sizes`` as a tuple of items, lets the steps be reused."""
+    if sizes_key is None:
+        sizes_key = tuple(sizes.items())
+    kept, perm, shape = _steps(plan, tuple(native.shape), sizes_key)
+    if perm is None:  # the native order is the layout's: one reshape (a view)
+        return native.reshape(shape)
+    kept_array = native.reshape(kept)
+    if hasattr(kept_array, "permute"):
+        moved = kept_array.permute(perm)
     else:
-        moved = kept.transpose(plan.perm)
-    return moved.reshape(concrete(plan.shape, sizes))
+        moved = kept_array.transpose(perm)
+    return moved.reshape(shape)
+
+
+@lru_cache(maxsize=4096)
+def _steps(plan: LayoutPlan, native: tuple[int, ...], sizes: tuple[tuple[str, int], ...]
+           ) -> tuple[tuple[int, ...], tuple[int, ...] | None, tuple[int, ...]]:
+    """:func:`arrange`'s reshape, permutation (None: the identity) and final shape."""
+    perm = None if plan.perm == tuple(range(len(plan.perm))) else plan.perm
+    return (tuple(native[i] for i in plan.keep), perm, concrete(plan.shape, dict(sizes)))
 
 
 def unarrange(arranged: Any, plan: LayoutPlan, native_shape: tuple[int, ...]) -> Any:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -50,8 +51,9 @@ SATURATION = 1e-5
 
 
 #: Jacobians with at most this many output entries take one plain backward pass
-#: per entry (for all points at once), others one batched pass
-PLAIN_PASSES = 8
+#: per entry (for all points at once), others one batched pass (whose fixed cost,
+#: ``torch.func.vmap``'s, is about that of two or three plain passes)
+PLAIN_PASSES = 2
 #: batched passes stack the points of one size up to this many Jacobian entries in
 #: all (torch's per-call overhead, paid once); larger ones take a pass per point
 STACK_MAX_ENTRIES = 1 << 16
@@ -89,6 +91,7 @@ class Evaluator:
         self.sizes = sizes
         self.guards = guards
         self.memo: dict[E.Expr, Any] = {} if memo is None else memo
+        self.sizes_key = tuple(sizes.items())  # (for the caches keyed by sizes)
         self.jacobians = jacobians
         self.dtype = torch.float64 if dtype is None else dtype
 
@@ -106,7 +109,8 @@ class Evaluator:
         elif isinstance(node, E.Var):
             result = self.env[node.name]
         elif isinstance(node, E.Apply):
-            check_size(node, self.sizes)
+            if _entries(node.shape, self.sizes_key) > limits.MAX_NUMERIC_NUMEL:
+                check_size(node, self.sizes)  # (raises)
             spec = REGISTRY[node.op]
             args = [self.value(a) for a in node.args]
             if self.guards and spec.guard is not None and _varies(node) \
@@ -128,7 +132,8 @@ class Evaluator:
                     raise Reject(problem)
         else:
             plan = layout_plan(node.of.shape, node.wrt.shape, node.layout)
-            result = arrange(self.jacobian(node.of, node.wrt.name), plan, self.sizes)
+            result = arrange(self.jacobian(node.of, node.wrt.name), plan, self.sizes,
+                             self.sizes_key)
         self.memo[node] = result
         return result
 
@@ -163,6 +168,7 @@ class Evaluator:
         return result
 
 
+@lru_cache(maxsize=4096)
 def _varies(node: E.Expr) -> bool:
     """Whether ``node`` depends on a variable: a constant's kinks and poles do not
     matter to any derivative (its value, if not finite, is caught all the same)."""
@@ -192,6 +198,18 @@ def numel(shape: Sequence[int]) -> int:
     for d in shape:
         count *= d
     return count
+
+
+@lru_cache(maxsize=4096)
+def _entries(shape: tuple, sizes: tuple[tuple[str, int], ...]) -> int:
+    """The number of entries of ``shape`` at ``sizes`` (given as items)."""
+    return numel(concrete(shape, dict(sizes)))
+
+
+@lru_cache(maxsize=4096)
+def _nests(node: E.Expr) -> bool:
+    """Whether ``node`` has a d() inside."""
+    return any(isinstance(n, E.Derivative) for n in E.walk(node))
 
 
 def check_jacobian_size(of: E.Expr, wrt: str, point: Any, sizes: Mapping[str, int]) -> None:
@@ -245,7 +263,7 @@ def warm(derivatives: Sequence[E.Derivative], size_sets: Sequence[Mapping[str, i
         if plan == "plain":
             torch.autograd.grad((x.T @ x).sum(), [x])
         elif plan == "batched":
-            _pullback(lambda w: w * 2.0, [x])(torch.ones(2, 2, 1, dtype=torch.float64))
+            batched_jacobians([x * 2.0], [x], (2, 1), torch.float64)
         else:
             forward_jacobian(lambda w: w * 2.0, x.detach())
         _WARMED.add(plan)
@@ -258,40 +276,38 @@ _WARMED: set[str] = set()
 def reverse_jacobians(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
                        sizes: Mapping[str, int], dtype: Any = None) -> list[Any] | None:
     """The native Jacobians ``out.shape + x.shape`` of ``of`` at each point
-    (all of the same sizes): plain backward passes up to ``PLAIN_PASSES``
-    output entries, else ``torch.func.vmap`` over ``torch.autograd.grad``; None
-    when an operation has no batching rule.
-
-    Each point's function is evaluated on a leaf of its own and the outputs
-    are stacked; a cotangent that is the same basis vector in every block
-    yields every point's Jacobian row at once, since a block depends on its
-    own leaf only. torch's per-call overhead, which dominates small Jacobians,
-    is then paid once rather than once per point (large Jacobians take a pass
-    per point: see :func:`_batched_reverse`). The basis vectors go in chunks,
-    so that a pass holds about ``MAX_NUMERIC_NUMEL`` entries per array.
-    """
+    (all of the same sizes), each point's function evaluated on a leaf of its
+    own (:func:`jacobians_of`); None when an operation has no batching rule."""
     dtype = torch.float64 if dtype is None else dtype
     leaves = [env[wrt].detach().requires_grad_(True) for env in envs]
-    with torch.enable_grad():  # also under an outer no_grad (the guarded evaluation)
-        return _reverse(of, wrt, envs, sizes, dtype, leaves)
-
-
-def _reverse(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
-             sizes: Mapping[str, int], dtype: Any, leaves: list[Any]) -> list[Any] | None:
     out_shape = tuple(concrete(of.shape, sizes))
-    out_numel, shape = numel(out_shape), tuple(leaves[0].shape)
-    if out_numel > PLAIN_PASSES:
-        return _batched_reverse(of, wrt, envs, sizes, dtype, leaves, out_shape)
-    outs = [Evaluator({**env, wrt: w}, sizes, nested=True, dtype=dtype).value(of)
-            for env, w in zip(envs, leaves)]
-    return plain_jacobians(outs, leaves, out_shape, dtype)
+    with torch.enable_grad():  # also under an outer no_grad (the guarded evaluation)
+        outs = [Evaluator({**env, wrt: w}, sizes, nested=True, dtype=dtype).value(of)
+                for env, w in zip(envs, leaves)]
+        return jacobians_of(outs, leaves, out_shape, dtype)
+
+
+def jacobians_of(outs: Sequence[Any], leaves: Sequence[Any], out_shape: tuple[int, ...],
+                 dtype: Any, keep: bool = False) -> list[Any] | None:
+    """The Jacobians of each ``outs[i]`` (already evaluated, with its graph) by
+    its ``leaves[i]``: plain backward passes up to ``PLAIN_PASSES`` output
+    entries, else ``torch.func.vmap`` over ``torch.autograd.grad``
+    (:func:`batched_jacobians`); None when an operation has no batching rule.
+
+    A cotangent that is the same basis vector for every point yields every
+    point's Jacobian row at once, since a point's output depends on its own
+    leaf only. torch's per-call overhead, which dominates small Jacobians, is
+    then paid once rather than once per point (large Jacobians take a pass per
+    point: see :func:`batched_jacobians`). ``keep`` keeps the graphs."""
+    if numel(out_shape) <= PLAIN_PASSES:
+        return plain_jacobians(outs, leaves, out_shape, dtype, keep)
+    return batched_jacobians(outs, leaves, out_shape, dtype)
 
 
 def plain_jacobians(outs: Sequence[Any], leaves: Sequence[Any], out_shape: tuple[int, ...],
                     dtype: Any, keep: bool = False) -> list[Any]:
-    """The Jacobians of each ``outs[i]`` (already evaluated, with its graph) by
-    its ``leaves[i]``: one plain backward pass per output entry, for all points
-    at once; ``keep`` keeps the graphs for later passes."""
+    """The Jacobians of each ``outs[i]`` by its ``leaves[i]``: one plain
+    backward pass per output entry, for all points at once."""
     out_numel, shape = numel(out_shape), tuple(leaves[0].shape)
     # an output that does not require grad does not depend on the variable there
     live = [i for i, out in enumerate(outs) if out.requires_grad]
@@ -314,83 +330,90 @@ def plain_jacobians(outs: Sequence[Any], leaves: Sequence[Any], out_shape: tuple
     return results
 
 
-def _batched_reverse(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]],
-                     sizes: Mapping[str, int], dtype: Any, leaves: list[Any],
-                     out_shape: tuple[int, ...]) -> list[Any] | None:
+def batched_jacobians(outs: Sequence[Any], leaves: Sequence[Any],
+                      out_shape: tuple[int, ...], dtype: Any) -> list[Any] | None:
     """Every row of every point's Jacobian by ``torch.func.vmap`` over the
-    pullback (:func:`_pullback`) of the points' stacked outputs, in chunks of
-    basis vectors that bound the memory of one pass. Small Jacobians stack all
-    points (one pass for all); from ``STACK_MAX_ENTRIES`` entries each point
-    takes its own pass with a contiguous basis, as ``torch.func.jacrev`` does."""
-    points, out_numel, shape = len(envs), numel(out_shape), tuple(leaves[0].shape)
-    together = points * out_numel * leaves[0].numel() <= STACK_MAX_ENTRIES
+    pullback of the points' outputs (:func:`_pull_rows`), in chunks of basis
+    vectors that bound the memory of one pass; None when an operation has no
+    batching rule. Small Jacobians take one pass for all points; from
+    ``STACK_MAX_ENTRIES`` entries each point takes its own pass, as
+    ``torch.func.jacrev`` does."""
+    points, shape = len(outs), tuple(leaves[0].shape)
+    together = points * numel(out_shape) * leaves[0].numel() <= STACK_MAX_ENTRIES
     groups = [list(range(points))] if together else [[i] for i in range(points)]
     results: list[Any] = [None] * points
     try:
-        with warnings.catch_warnings():
+        with torch.enable_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.func's notes on slow batching fallbacks
             for group in groups:
-                for i, whole in zip(group, _rows(of, wrt, [envs[i] for i in group], sizes,
-                                                 dtype, [leaves[i] for i in group], out_shape)):
+                rows = _pull_rows([outs[i] for i in group], [leaves[i] for i in group],
+                                  out_shape, dtype)
+                for i, whole in zip(group, rows):
                     results[i] = whole.reshape(*out_shape, *shape)
     except (RuntimeError, NotImplementedError):
         return None
     return results
 
 
-def _rows(of: E.Expr, wrt: str, envs: Sequence[Mapping[str, Any]], sizes: Mapping[str, int],
-          dtype: Any, leaves: Sequence[Any], out_shape: tuple[int, ...]) -> list[Any]:
-    """The Jacobians (rows first) of the points in ``envs``, stacked into one pullback."""
-    points, out_numel = len(envs), numel(out_shape)
+def _pull_rows(outs: Sequence[Any], leaves: Sequence[Any], out_shape: tuple[int, ...],
+               dtype: Any) -> list[Any]:
+    """The Jacobians (rows first) of ``outs[i]`` by ``leaves[i]``, the rows of
+    all points in one batched pullback per chunk of basis vectors:
+    ``torch.func.vmap`` over ``torch.autograd.grad``. (Not the legacy
+    ``is_grads_batched``, whose vmap falls back to a loop over the rows for a
+    matrix-vector product: 7 times slower at n = 100 and 15 times at 500, and
+    3 times slower for ``inv`` at n = 10; and not ``torch.func.vjp``'s pullback,
+    whose first use imports ``torch._dynamo``, about 1.2 s of CPU per process.)"""
+    out_numel = numel(out_shape)
+    live = [i for i, out in enumerate(outs) if out.requires_grad]
+    if not live:  # no dependence on the variable
+        return [torch.zeros(out_numel, *w.shape, dtype=dtype) for w in leaves]
+    sources, ends = [outs[i] for i in live], list(leaves)
 
-    def stacked(*ws: Any) -> Any:
-        return torch.stack([Evaluator({**env, wrt: w}, sizes, nested=True, dtype=dtype)
-                            .value(of) for env, w in zip(envs, ws)])
+    def one(cotangent: Any) -> tuple[Any, ...]:
+        grads = torch.autograd.grad(sources, ends, [cotangent] * len(sources),
+                                    retain_graph=True, allow_unused=True)
+        return tuple(torch.zeros_like(w) if g is None else g for w, g in zip(ends, grads))
 
-    chunk = max(1, limits.MAX_NUMERIC_NUMEL // (points * max(out_numel, leaves[0].numel())))
-    parts: list[list[Any]] = [[] for _ in envs]
-    pullback = _pullback(stacked, leaves)
+    chunk = max(1, limits.MAX_NUMERIC_NUMEL // (len(outs) * max(out_numel,
+                                                                leaves[0].numel())))
+    parts: list[list[Any]] = [[] for _ in outs]
     for first in range(0, out_numel, chunk):
-        rows = min(chunk, out_numel - first)
-        basis = torch.zeros(rows, out_numel, dtype=dtype)
-        basis[torch.arange(rows), torch.arange(first, first + rows)] = 1.0
-        basis = basis.reshape(rows, 1, *out_shape)
-        if points > 1:
-            basis = basis.expand(rows, points, *out_shape)
-        for part, grad in zip(parts, pullback(basis)):
+        basis = _basis(out_numel, first, min(chunk, out_numel - first), dtype)
+        for part, grad in zip(parts, torch.func.vmap(one)(basis.reshape(-1, *out_shape))):
             part.append(grad)
     return [part[0] if len(part) == 1 else torch.cat(part) for part in parts]
 
 
-def _pullback(stacked: Any, leaves: Sequence[Any]) -> Any:
-    """The batched pullback of ``stacked`` at ``leaves``: cotangents (a batch of
-    them, first axis) to the gradients by each leaf, each with the batch axis
-    first: ``torch.func.vmap`` over ``torch.autograd.grad``. (Not the legacy
-    ``is_grads_batched``, whose vmap falls back to a loop over the rows for a
-    matrix-vector product: 7 times slower at n = 100 and 15 times at 500; and not
-    ``torch.func.vjp``'s pullback, whose first use imports ``torch._dynamo``,
-    about 1.2 s of CPU per process.)"""
-    with torch.enable_grad():
-        out = stacked(*leaves)
+def _basis(size: int, first: int, rows: int, dtype: Any) -> Any:
+    """Rows ``first .. first + rows`` of the identity of ``size`` (read only)."""
+    key = (size, first, rows, dtype)
+    basis = _BASES.get(key)
+    if basis is None:
+        basis = torch.zeros(rows, size, dtype=dtype)
+        basis[torch.arange(rows), torch.arange(first, first + rows)] = 1.0
+        if rows * size <= _BASIS_CACHE_ENTRIES:
+            if len(_BASES) >= _BASIS_CACHE_SIZE:
+                _BASES.clear()
+            _BASES[key] = basis
+    return basis
 
-    def pull(basis: Any) -> tuple[Any, ...]:
-        if not out.requires_grad:  # no dependence on the variable
-            return tuple(torch.zeros(basis.shape[0], *w.shape, dtype=basis.dtype)
-                         for w in leaves)
 
-        def one(cotangent: Any) -> tuple[Any, ...]:
-            grads = torch.autograd.grad(out, list(leaves), cotangent, retain_graph=True,
-                                        allow_unused=True)
-            return tuple(torch.zeros_like(w) if g is None else g for w, g in zip(leaves, grads))
-
-        return torch.func.vmap(one)(basis)
-
-    return pull
+#: small bases are made once per process (their entries, at most this many, cost
+#: more to allocate and fill than to keep)
+_BASIS_CACHE_ENTRIES = 1 << 16
+_BASIS_CACHE_SIZE = 16
+_BASES: dict[tuple, Any] = {}
 
 
 def outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
     """The d() nodes not inside another d()'s function: the ones an
     evaluation at the point differentiates directly."""
+    return list(_outermost(node))
+
+
+@lru_cache(maxsize=4096)
+def _outermost(node: E.Expr) -> tuple[E.Derivative, ...]:
     found, stack = [], [node]
     while stack:
         current = stack.pop()
@@ -398,13 +421,14 @@ def outermost_derivatives(node: E.Expr) -> list[E.Derivative]:
             found.append(current)
         else:
             stack.extend(E.children(current))
-    return found
+    return tuple(found)
 
 
 def prefill(points: Sequence[Any], derivatives: Sequence[E.Derivative]) -> None:
     """Fill the points' Jacobian caches for ``derivatives`` taken in reverse
-    mode with one batched pass for all points of the same sizes
-    (:func:`reverse_jacobians`). Whatever fails here (an error at one of the
+    mode with one batched pass for all points of the same sizes: from the graphs
+    their guarded evaluation kept (:func:`differentiated`), else by evaluating
+    the functions again (:func:`reverse_jacobians`). Whatever fails here (an error at one of the
     points, an operation without a batching rule) is left to each point's own
     :meth:`Evaluator.jacobian`, which rejects just the point that caused it."""
     groups: dict[tuple, list[Any]] = {}
@@ -431,30 +455,45 @@ def prefill(points: Sequence[Any], derivatives: Sequence[E.Derivative]) -> None:
 
 
 def differentiated(exprs: Sequence[E.Expr], sizes: Mapping[str, int]) -> set[str]:
-    """The variables whose Jacobians in ``exprs`` take plain backward passes:
-    a guarded evaluation keeps its graph for them (see :func:`prefill`)."""
-    return {d.wrt.name for e in exprs for d in outermost_derivatives(e)
-            if numel(concrete(d.of.shape, sizes)) <= PLAIN_PASSES
-            # an inner d() is taken on a leaf of its own: no graph back to the variable
-            and not any(isinstance(n, E.Derivative) for n in E.walk(d.of))}
+    """The variables whose Jacobians in ``exprs`` are taken in reverse mode: a
+    guarded evaluation keeps its graph for them (see :func:`prefill`)."""
+    return set(_differentiated(tuple(exprs), tuple(sizes.items())))
+
+
+@lru_cache(maxsize=1024)
+def _differentiated(exprs: tuple[E.Expr, ...], sizes: tuple[tuple[str, int], ...]) -> frozenset:
+    return frozenset(
+        d.wrt.name for e in exprs for d in _outermost(e)
+        if _mode(_entries(d.of.shape, sizes), _entries(d.wrt.shape, sizes)) == "reverse"
+        # an inner d() is taken on a leaf of its own: no graph back to the variable
+        and not _nests(d.of))
 
 
 def _reuse(points: Sequence[Any], of: E.Expr, wrt: str) -> bool:
     """Take the Jacobians from the graphs the guarded evaluation kept (the
     function is then evaluated once per point, not twice), where it did."""
-    if any(isinstance(n, E.Derivative) for n in E.walk(of)):
+    if _nests(of):
         return False
     outs = [p.memo.get(of) for p in points]
     leaves = [p.env[wrt] for p in points]
     if any(o is None or not o.requires_grad for o in outs) or \
             not all(leaf.requires_grad and leaf.is_leaf for leaf in leaves):
         return False
-    out_shape = tuple(concrete(of.shape, points[0].sizes))
-    if numel(out_shape) > PLAIN_PASSES:
+    sizes = points[0].sizes
+    if jacobian_mode(of, wrt, leaves[0], sizes) != "reverse":
         return False
+    out_shape = tuple(concrete(of.shape, sizes))
     try:
-        results = plain_jacobians(outs, leaves, out_shape, leaves[0].dtype, keep=True)
+        check_jacobian_size(of, wrt, leaves[0], sizes)
+    except NumericUnsupported:  # refused by each point's own evaluation
+        return False
+    if len(points) * numel(out_shape) * leaves[0].numel() > limits.MAX_NUMERIC_NUMEL:
+        return False  # all of them at once would not fit: one point at a time
+    try:
+        results = jacobians_of(outs, leaves, out_shape, leaves[0].dtype, keep=True)
     except RuntimeError:
+        return False
+    if results is None:
         return False
     for point, result in zip(points, results):
         point.cache[(of, wrt)] = result
@@ -487,14 +526,21 @@ def guard_tree(evaluator: Evaluator, node: E.Expr) -> None:
     """Evaluate with guards on: every differentiated function, and every part
     of the tree that does not need a derivative (those are computed later,
     perhaps only along random directions)."""
-    derivatives = [sub for sub in E.walk(node) if isinstance(sub, E.Derivative)]
+    derivatives, kinked = _parts(node)
     for sub in derivatives:
         evaluator.value(sub.of)
     if not derivatives:  # no derivative is taken through a kink: zeros are no kinks
-        if not any(isinstance(n, E.Apply) and n.op in KINK_OPS for n in E.walk(node)):
+        if not kinked:
             evaluator.value(node)  # no kink: the same guards, and the values kept
             return
         Evaluator(evaluator.env, evaluator.sizes, guards=True, dtype=evaluator.dtype,
                   kink_guards=evaluator.kink_guards, zero_kinks=True).value(node)
+
+
+@lru_cache(maxsize=4096)
+def _parts(node: E.Expr) -> tuple[tuple[E.Derivative, ...], bool]:
+    """The d() nodes in ``node`` (nested ones too), and whether it has a kink."""
+    return (tuple(sub for sub in E.walk(node) if isinstance(sub, E.Derivative)),
+            any(isinstance(n, E.Apply) and n.op in KINK_OPS for n in E.walk(node)))
 
 
