@@ -24,9 +24,9 @@ from .budget import Timeout, time_budget
 from .declarations import MAX_CRITICAL, MAX_REPLACEMENTS, Declarations
 from .errors import MatcalcError, ShapeError, UndecidedError
 from .evidence import NumericEvidence, SymbolicEvidence
-from .layout import LAYOUTS, layout_plan
 from .parsing import Scope, Syntax, build, parse_expression
-from .shapes import concrete, fmt, kind
+from .mismatch import shape_mismatch
+from .shapes import concrete, fmt
 from .symarrays import as_grid, map_array
 from .surface import setting
 from .verdict import Verdict, combine
@@ -463,9 +463,9 @@ class Engines:
         from . import torcheval as T
 
         if self._numeric is None:
-            d = self.declarations
-            self._numeric = N.NumericSession(d.shape_map, d.tag_map, d.numeric_size_sets(),
-                                             self.seed, rtol=self.rtol, atol=self.atol)
+            shapes, tags, size_sets = _numeric_setup(self.declarations)
+            self._numeric = N.NumericSession(shapes, tags, size_sets, self.seed,
+                                             rtol=self.rtol, atol=self.atol)
         load(torch)
         T.warm(N.outermost_derivatives(lhs) + N.outermost_derivatives(rhs),
                self._numeric.size_sets, self._numeric.shapes)
@@ -481,6 +481,21 @@ class Engines:
             return NumericEvidence(
                 "undecided", f"numeric stage gave up after {limits.NUMERIC_TIME_BUDGET:g} s",
                 seconds=time.perf_counter() - start)
+
+
+def _numeric_setup(d: Declarations) -> tuple[dict, dict, list[dict[str, int]]]:
+    """The numeric session's shapes, tags and size sets for ``d``, worked out once
+    per declarations (they are immutable) for the engines made for them."""
+    entry = _SETUPS.get(id(d))
+    if entry is None or entry[0] is not d:  # (an id is reused only once d is gone)
+        if len(_SETUPS) >= 64:
+            _SETUPS.clear()
+        entry = _SETUPS[id(d)] = (d, (d.shape_map, d.tag_map, d.numeric_size_sets()))
+    return entry[1]
+
+
+#: id -> (declarations, their numeric set-up); each entry holds its declarations
+_SETUPS: dict[int, tuple[Declarations, tuple]] = {}
 
 
 #: the largest size singled out by a kink in the sizes (beyond it, none is found)
@@ -573,27 +588,3 @@ def _merge_proofs(d: Declarations,
 
 def derivative_targets(node: E.Expr) -> set[str]:
     return {n.wrt.name for n in E.walk(node) if isinstance(n, E.Derivative)}
-
-
-def shape_mismatch(lhs: E.Expr, rhs: E.Expr, layout: str) -> tuple[str, tuple[str, ...]]:
-    """The message for sides of different shapes, and hints on what would fit."""
-    if not isinstance(lhs, E.Derivative):
-        return (f"the two sides have different shapes: {E.to_text(lhs)} is {fmt(lhs.shape)} "
-                f"and {E.to_text(rhs)} is {fmt(rhs.shape)}"), ()
-    message = (f"the claim {E.to_text(rhs)} is {fmt(rhs.shape)}, but d({E.to_text(lhs.of)})"
-               f"/d({lhs.wrt.name}) in {layout} layout is {fmt(lhs.shape)}")
-    hints = []
-    if len(lhs.shape) > 2:
-        hints.append(f"in {layout} layout this derivative is a {len(lhs.shape)}-d tensor; "
-                     f"state it in the vec layout ({setting('layout', 'vec')}), e.g. with kron")
-    for other in LAYOUTS:
-        if other != layout and layout_plan(lhs.of.shape, lhs.wrt.shape, other).shape == rhs.shape:
-            hints.append(f"{fmt(rhs.shape)} is the {other}-layout shape: "
-                         f"use {setting('layout', other)}, or state the claim in {layout} layout")
-            break
-    if len(rhs.shape) == 2 and (rhs.shape[1], rhs.shape[0]) == lhs.shape:
-        hints.append(f"its transpose fits: {E.transposed_text(rhs)}")
-    if kind(rhs.shape) == "scalar" and len(lhs.shape) == 2 and kind(lhs.shape) != "scalar":
-        rows, cols = lhs.shape
-        hints.append(f"a constant claim needs the derivative's shape, e.g. zeros({rows}, {cols})")
-    return message, tuple(hints)
