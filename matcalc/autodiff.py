@@ -146,28 +146,16 @@ def _pull_rows(outs: Sequence[Any], leaves: Sequence[Any], out_shape: tuple[int,
                                                                 leaves[0].numel())))
     parts: list[list[Any]] = [[] for _ in outs]
     for first in range(0, out_numel, chunk):
-        basis = _basis(out_numel, first, min(chunk, out_numel - first), dtype)
-        for part, grad in zip(parts, torch.func.vmap(one)(basis.reshape(-1, *out_shape))):
-            part.append(grad)
+        rows = min(chunk, out_numel - first)
+        if rows == out_numel:
+            basis = torch.eye(out_numel, dtype=dtype)
+        else:
+            basis = torch.zeros(rows, out_numel, dtype=dtype)
+            basis[torch.arange(rows), torch.arange(first, first + rows)] = 1.0
+        memory = basis.untyped_storage().data_ptr()
+        for part, grad in zip(parts, torch.func.vmap(one)(basis.reshape(rows, *out_shape))):
+            # the Jacobian of the variable itself (or of a view of it) is the cotangent:
+            # a copy, so that no two points' Jacobians share their memory
+            same = grad.untyped_storage().data_ptr() == memory
+            part.append(grad.clone() if same else grad)
     return [part[0] if len(part) == 1 else torch.cat(part) for part in parts]
-
-
-def _basis(size: int, first: int, rows: int, dtype: Any) -> Any:
-    """Rows ``first .. first + rows`` of the identity of ``size`` (read only)."""
-    key = (size, first, rows, dtype)
-    basis = _BASES.get(key)
-    if basis is None:
-        basis = torch.zeros(rows, size, dtype=dtype)
-        basis[torch.arange(rows), torch.arange(first, first + rows)] = 1.0
-        if rows * size <= _BASIS_CACHE_ENTRIES:
-            if len(_BASES) >= _BASIS_CACHE_SIZE:
-                _BASES.clear()
-            _BASES[key] = basis
-    return basis
-
-
-#: small bases are made once per process (their entries, at most this many, cost
-#: more to allocate and fill than to keep)
-_BASIS_CACHE_ENTRIES = 1 << 16
-_BASIS_CACHE_SIZE = 16
-_BASES: dict[tuple, Any] = {}

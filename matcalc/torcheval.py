@@ -208,7 +208,7 @@ def jacobian_mode(of: E.Expr, wrt: str, point: Any, sizes: Mapping[str, int]) ->
     batched reverse passes would have to be chunked; torch's forward mode compiles
     its TorchScript decompositions on first use (about 0.6 s), which is paid only
     where it saves more."""
-    return _mode(numel(concrete(of.shape, sizes)), point.numel())
+    return _mode(_entries(of.shape, tuple(sizes.items())), point.numel())
 
 
 def _mode(out: int, inp: int) -> str:

@@ -305,6 +305,31 @@ def test_jacobians_of_all_points_at_once_match_one_at_a_time(
         torch.testing.assert_close(together, alone, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("f", ["x", "x.T", "2 * x"])
+def test_jacobians_from_the_kept_graphs_are_the_identity_and_share_no_memory(f: str) -> None:
+    """The Jacobians prefill takes from the graphs the guarded evaluation kept
+    (one batched pass for all points) are the exact ones (the identity, times 2),
+    and no two points' Jacobians share memory (the Jacobian of the variable itself
+    would otherwise be the cotangent, the same basis for every point)."""
+    from matcalc import numeric as N
+    from matcalc import torcheval as T
+
+    decl = declare({"x": "n"}, sizes={"n": 5})
+    derivative = parse_expression(f"d({f})/d(x)", decl.scope("numerator"))
+    session = N.NumericSession(decl.shape_map, decl.tag_map, decl.numeric_size_sets())
+    points = session.sample([derivative])
+    assert all(p.env["x"].requires_grad for p in points)  # the graphs were kept
+    T.prefill(points, [derivative])
+    key = (derivative.of, "x")
+    jacobians = [p.cache[key] for p in points]
+    scale = 2.0 if f.startswith("2") else 1.0
+    for jac in jacobians:
+        torch.testing.assert_close(jac.reshape(5, 5), scale * torch.eye(5, dtype=torch.float64),
+                                   rtol=0, atol=0)
+    memory = {j.untyped_storage().data_ptr() for j in jacobians}
+    assert len(memory) == len(jacobians) == 3
+
+
 def test_small_batched_jacobians_match_jacrev_without_torch_dynamo() -> None:
     """A Jacobian of more than PLAIN_PASSES rows takes batched backward passes;
     at the sizes matcalc picks, through torch.autograd.grad's batched gradients,
