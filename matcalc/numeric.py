@@ -83,7 +83,10 @@ class NumericSession:
         self.tags = dict(tags)
         self.size_sets = [dict(s) for s in size_sets]
         self.seed = seed
-        self.points_per_size = points_per_size
+        # every size instantiation takes each combination of rotation and reflection
+        # of up to three orthogonal variables (see _draw)
+        flips = sum(1 for t in self.tags.values() if "orthogonal" in t)
+        self.points_per_size = max(points_per_size, 2 ** min(flips, 3))
         check_tolerances(rtol, atol)
         self.rtol = DEFAULT_RTOL if rtol is None else float(rtol)
         self.atol = DEFAULT_ATOL if atol is None else float(atol)
@@ -98,6 +101,8 @@ class NumericSession:
         self.hidden = 0
         self.reasons: dict[str, int] = {}
         #: per size instantiation with kinks: (line scans, gaps not visited, patterns)
+        #: the kinks seen on one side only in orthogonal or spd variables (_stuck)
+        self.stuck: list[str] = []
         self.scans: list[tuple[list, int, int]] = []
 
     # -- points
@@ -151,11 +156,11 @@ class NumericSession:
         each variable at its own scale, alternately in [1e-2, 1] and [1, 1e2]
         (shrinking towards 1 as draws are rejected); the determinant of orthogonal
         matrices (a rotation or a reflection, an involution's rank parity, a sign
-        pattern's parity) follows bit i of the point's number over all size
-        instantiations for the i-th orthogonal variable, so the first eight
-        points take every combination for three of them (random for a fourth)."""
-        code = k + self.points_per_size * next(
-            (i for i, s in enumerate(self.size_sets) if s == dict(sizes)), 0)
+        pattern's parity) follows bit i of ``k`` for the i-th orthogonal variable,
+        and a size instantiation draws at least ``2**k`` points for ``k <= 3`` of
+        them, so each size takes every combination for three of them (random for
+        a fourth): at a single pinned size too, two reflections at once."""
+        code = k
         shrink = max(0.0, 1.0 - misses / SHRINK_DRAWS)
         low, high = ((-SCALE_DECADES, 0.0) if k % 2 else (0.0, SCALE_DECADES)) if k else (0, 0)
         env, orthogonal = {}, 0
@@ -315,14 +320,16 @@ class NumericSession:
                 source="numeric",
             )
         seconds = time.perf_counter() - start
-        kinks = _kink_record(K.kinks([lhs, rhs]), self.points)
+        kinked = K.kinks([lhs, rhs])
+        kinks = _kink_record(kinked, self.points)
         missed = sum(s.missed for scans, _, _ in self.scans for s in scans) + sum(
             unvisited for _, unvisited, _ in self.scans) if kinks else 0
+        self.stuck = self._stuck(kinked, kinks)
         merged = sum(s.merged for scans, _, _ in self.scans for s in scans) if kinks else 0
         common = dict(tolerance=self.rtol, atol=self.atol, seconds=seconds,
                       samples_rejected=self.rejected, sizes_tried=tuple(self.size_sets),
                       kinks=kinks, strategy=strategy(derivatives, points), gaps_missed=missed,
-                      gaps_merged=merged)
+                      gaps_merged=merged, kinks_out_of_reach=tuple(self.stuck))
         decided = [r for r in results if not r.inconclusive]
         unsure = len(results) - len(decided)
         if not decided:
@@ -361,6 +368,19 @@ class NumericSession:
         whys = Counter(self.no_estimate)
         return whys.most_common(1)[0][0] if whys else "float32 failed"
 
+    def _stuck(self, kinked: Sequence[E.Apply], kinks: tuple) -> list[str]:
+        """The kinks seen on one side only whose argument depends on an orthogonal
+        or spd variable: the search lines do not move orthogonal variables and only
+        rescale spd ones, and the guards keep spd ones well conditioned, so their
+        other side may exist and never have been searched (``relu(trace(Q) - 5)``
+        is 0 at every sampled Q, 195 at Q = I for n = 200); the exact stage's points
+        share the blind spot. Agreement is then no evidence that the claim holds
+        (:func:`matcalc.verdict`: undecided unless the claim is proved)."""
+        fixed = {name for name, tags in self.tags.items() if tags & {"orthogonal", "spd"}}
+        return [text for kink, (text, below, above) in zip(kinked, kinks)
+                if not (below and above)
+                and any(isinstance(n, E.Var) and n.name in fixed for n in E.walk(kink.args[0]))]
+
     def _kink_text(self, kinks: tuple) -> str:
         """The kink record: the lines scanned (all sizes), or the sides seen."""
         one_side = [text for text, below, above in kinks if not (below and above)]
@@ -369,6 +389,9 @@ class NumericSession:
                          sum(u for _, u, _ in self.scans)) if scans else "kinks: no line scanned"
         if one_side:
             text += f"; seen on one side only: {', '.join(one_side)}"
+        if self.stuck:
+            text += (f" (out of reach: {', '.join(self.stuck)}: the other side of a kink in an "
+                     "orthogonal or spd variable may lie where no point can go)")
         return text
 
     def _judge(self, point: _Point, lhs: E.Expr,

@@ -410,6 +410,22 @@ TRAPS = [
     Trap("orthogonal-trace-pinned-wrong", "pinned", "trace(Q @ Q.T) = n - 1", {"Q": "n n"},
          "fails", lambda v: (tr(v["Q"] @ v["Q"].T), one(v["Q"].shape[0] - 1)),
          assume={"Q": ["orthogonal"]}, sizes={"n": 12}, how="hand: the trace is n"),
+    # two orthogonal variables at one pinned size (adversary 3, H2): with three points
+    # per size the combination "both reflections" was never drawn
+    Trap("two-reflections-pinned", "orthogonal", "(1 - det(P)) * (1 - det(Q)) * x = 0 * x",
+         {"x": "n", "P": "n n", "Q": "n n"}, "fails",
+         lambda v: ((1 - det(v["P"])) * (1 - det(v["Q"])) * v["x"], 0 * v["x"]),
+         assume={"P": ["orthogonal"], "Q": ["orthogonal"]}, sizes={"n": 200},
+         how="hand: with P and Q both reflections (det -1) the lhs is (1 + 1)(1 + 1) x = 4 x"),
+    Trap("two-reflections-pinned-true", "orthogonal",
+         "(1 - det(P)) * (1 + det(P)) * (1 - det(Q)) * x = 0 * x",
+         {"x": "n", "P": "n n", "Q": "n n"}, "holds",
+         lambda v: ((1 - det(v["P"])) * (1 + det(v["P"])) * (1 - det(v["Q"])) * v["x"],
+                    0 * v["x"]),
+         assume={"P": ["orthogonal"], "Q": ["orthogonal"]}, sizes={"n": 200},
+         magnitude=lambda v: 4 * v["x"].abs().max(),
+         how="hand: (1 - det P)(1 + det P) = 1 - det(P)**2 = 0 for det P = +-1; float64 "
+             "leaves ~1e-13 of the terms, of size 4 |x|"),
     Trap("inverse-logdet", "scale", "logdet(X @ inv(X)) = 0", {"X": "n n"}, "holds",
          lambda v: (torch.logdet(v["X"] @ inv(v["X"])), one(0.0)), assume={"X": ["invertible"]},
          magnitude=lambda v: (v["X"].abs() @ inv(v["X"]).abs()).max(),
@@ -909,6 +925,40 @@ def test_gaps_between_kinks_are_visited_and_said() -> None:
     verdict = matcalc.verify("d(abs(s - 0.000001))/d(s) = sign(s)", vars={"s": ""},
                              method="numeric", diagnose=False)
     assert verdict.status == "fails"
+
+
+@pytest.mark.parametrize("identity, variables, assume, sizes, method", [
+    # Q = I is orthogonal: relu(n - 5) x = 195 x at n = 200, yet trace(Q) of a Haar Q is
+    # about N(0, 1), so every sampled point sees relu(...) = 0 (adversary 3, H1)
+    ("relu(trace(Q) - 5) * x = 0 * x", {"x": "n", "Q": "n n"}, {"Q": "orthogonal"},
+     {"n": 200}, "both"),
+    ("relu(trace(Q) - 2) * x = 0 * x", {"x": "n", "Q": "n n"}, {"Q": "orthogonal"}, {},
+     "numeric"),
+    # X = diag(1, 1e-7, 1) is spd with trace(inv X) trace(X) = (1e7 + 2) 2.0000001 > 1e6;
+    # the sampler's spd points are well conditioned, and the search lines only rescale
+    # them (adversary 3, H3)
+    ("relu(trace(inv(X)) * trace(X) - 1000000) * x = 0 * x", {"x": "n", "X": "n n"},
+     {"X": "spd"}, {}, "both"),
+])
+def test_a_kink_out_of_reach_is_no_evidence(identity: str, variables: dict, assume: dict,
+                                            sizes: dict, method: str) -> None:
+    try:
+        verdict = matcalc.verify(identity, vars=variables, assume=assume, sizes=sizes,
+                                 method=method, diagnose=False)
+    except matcalc.UndecidedError as error:  # undecided: the kink is said to be out of reach
+        assert "out of reach" in str(error), str(error)
+    else:
+        assert verdict.status == "fails", str(verdict)
+
+
+def test_a_kink_out_of_reach_does_not_block_a_proof() -> None:
+    # relu(trace(X)) = trace(X) for spd X (a positive trace): the exact stage proves the
+    # claim at small sizes; at a pinned size beyond it, agreement alone is no evidence
+    claim = "d(relu(trace(X)) * (x.T @ x))/d(x) = 2 * trace(X) * x.T"
+    variables, assume = {"x": "n", "X": "n n"}, {"X": "spd"}
+    assert matcalc.verify(claim, vars=variables, assume=assume, diagnose=False).status == "holds"
+    with pytest.raises(matcalc.UndecidedError, match="out of reach: relu"):
+        matcalc.verify(claim, vars=variables, assume=assume, sizes={"n": 200}, diagnose=False)
 
 
 def test_structural_zeros_are_no_kinks_without_derivatives() -> None:
