@@ -152,10 +152,10 @@ def _pull_rows(outs: Sequence[Any], leaves: Sequence[Any], out_shape: tuple[int,
         else:
             basis = torch.zeros(rows, out_numel, dtype=dtype)
             basis[torch.arange(rows), torch.arange(first, first + rows)] = 1.0
-        memory = basis.untyped_storage().data_ptr()
+        low = basis.data_ptr()
+        high = low + basis.numel() * basis.element_size()
         for part, grad in zip(parts, torch.func.vmap(one)(basis.reshape(rows, *out_shape))):
             # the Jacobian of the variable itself (or of a view of it) is the cotangent:
             # a copy, so that no two points' Jacobians share their memory
-            same = grad.untyped_storage().data_ptr() == memory
-            part.append(grad.clone() if same else grad)
+            part.append(grad.clone() if low <= grad.data_ptr() < high else grad)
     return [part[0] if len(part) == 1 else torch.cat(part) for part in parts]

@@ -96,7 +96,7 @@ class Evaluator:
         elif isinstance(node, E.Var):
             result = self.env[node.name]
         elif isinstance(node, E.Apply):
-            if _entries(node.shape, self.sizes_key) > limits.MAX_NUMERIC_NUMEL:
+            if _node_entries(node, self.sizes_key) > limits.MAX_NUMERIC_NUMEL:
                 check_size(node, self.sizes)  # (raises)
             spec = REGISTRY[node.op]
             args = [self.value(a) for a in node.args]
@@ -184,6 +184,12 @@ def output_problem(op: str, result: Any) -> str | None:
 def _entries(shape: tuple, sizes: tuple[tuple[str, int], ...]) -> int:
     """The number of entries of ``shape`` at ``sizes`` (given as items)."""
     return numel(concrete(shape, dict(sizes)))
+
+
+@lru_cache(maxsize=4096)
+def _node_entries(node: E.Expr, sizes: tuple[tuple[str, int], ...]) -> int:
+    """The number of entries of ``node``'s value (keyed by the node, whose hash is kept)."""
+    return _entries(node.shape, sizes)
 
 
 @lru_cache(maxsize=4096)
