@@ -74,6 +74,15 @@ reused. For ``trace(A @ X @ B)`` at n = 500 the closed form ``B @ A`` alone
 explains every entry at every point, which spares three of the four float32
 matrix products of the derivative; for ``logdet`` a few entries need both.
 Entries beyond (1) always get the whole estimate (2).
+
+The work. A first pass reads both arrays once (a large array in blocks) for
+the largest quotient of (1); most points end there. Past it, the entries of a
+large array that may be suspect (a quotient above half the smaller threshold:
+no other entry can fail (1) or exceed ``HIDDEN_FLOOR``) are gathered with their
+positions into small arrays, and the rest of the comparison, float32 values
+included (read at those positions alone), works on them: the same decisions as
+over every entry (``tests/test_agreement_equivalence.py`` holds them to a plain
+implementation over whole arrays) for a fraction of the work.
 """
 
 from __future__ import annotations
@@ -103,6 +112,9 @@ ROUNDING_RUNS = 3
 _CLEARLY = 1 - 2.0 ** -40
 #: entries per block of the comparison's first pass
 _BLOCK = 1 << 16
+#: arrays of at most this many entries are compared whole, their suspect
+#: entries marked rather than gathered (gathering costs more than it saves)
+_SMALL = 1 << 12
 #: with a tolerance no looser than the default, an entry whose difference exceeds
 #: this fraction of its magnitude is checked against the rounding estimate even
 #: inside the tolerance (1024 units in the last place of float64: at most
@@ -140,71 +152,96 @@ def judge(left: Any, right: Any, rtol: float, atol: float,
           low_precision: Callable[[int], tuple[Any, Any] | None],
           one_side: tuple[bool, Callable[[], Any]] | None = None) -> Judgement | None:
     """Compare ``left`` (the truth) and ``right`` (the claim), float64 arrays of
-    one shape. ``low_precision(k)`` evaluates both again in float32 (returned as
-    float64 arrays, or None when that failed), ``k = 0`` from the inputs rounded
-    to nearest, ``k > 0`` from neighbouring float32 inputs; it is only called
-    while some entry fails test (1), or (with a tolerance no looser than the
-    default) differs by more than ``HIDDEN_FLOOR``, beyond the estimates so far.
-    ``one_side``, when given, is ``(is_left, evaluate)``: ``evaluate()`` is that
-    side alone as ``low_precision(0)`` computes it (or None), tried first where
-    only hidden differences are in question (test (2') of the module's
-    docstring). None when either side has a non-finite entry."""
-    error = _largest_relative(left, right)
-    if error is None:  # a non-finite entry (nan propagates; inf - inf is nan)
-        return None
+    one shape. ``low_precision(k)`` evaluates both again in float32 (float
+    arrays of that shape, float32 or float64, or None when that failed), ``k = 0``
+    from the inputs rounded to nearest, ``k > 0`` from neighbouring float32
+    inputs; it is only called while some entry fails test (1), or (with a
+    tolerance no looser than the default) differs by more than ``HIDDEN_FLOOR``,
+    beyond the estimates so far. ``one_side``, when given, is ``(is_left,
+    evaluate)``: ``evaluate()`` is that side alone as ``low_precision(0)``
+    computes it (or None), tried first where only hidden differences are in
+    question (test (2') of the module's docstring). None when either side has a
+    non-finite entry."""
     strict = rtol <= DEFAULT_RTOL and atol <= DEFAULT_ATOL
+    scanned = _scan(left, right, rtol, strict, atol >= 0)
+    if scanned is None:  # a non-finite entry (nan propagates; inf - inf is nan)
+        return None
+    error, e = scanned
     # the common case: every diff / scale is clearly within rtol (the margin covers
     # the rounding of the quotient), so every entry passes test (1), and (strict)
     # clearly within HIDDEN_FLOOR, so none hides a difference
-    if error <= (HIDDEN_FLOOR if strict else rtol) * _CLEARLY:
+    if error <= (HIDDEN_FLOOR if strict else rtol) * _CLEARLY or e is None:
         return Judgement("agrees", error)
-    diff = (left - right).abs_()
-    scale = torch.maximum(left.abs(), right.abs())
-    bad = diff > scale * rtol + atol
-    suspect = bad | (diff > scale * HIDDEN_FLOOR) if strict else bad
+    bad = e.diff > e.scale * rtol + atol
+    suspect = bad | (e.diff > e.scale * HIDDEN_FLOOR) if strict else bad
     if not bool(suspect.any()):
         return Judgement("agrees", error)
     if one_side is not None and not bool(bad.any()) and _one_side_explains(
-            left, right, diff, suspect, *one_side):
+            e, suspect, *one_side):
         return Judgement("agrees", error)
-    estimate = torch.zeros_like(diff)
+    slack = ROUNDING_SLACK * F64_PER_F32
+    estimate = torch.zeros_like(e.diff)
     estimated = torch.zeros_like(bad)
     for run in range(ROUNDING_RUNS):
         lows = low_precision(run)
         if lows is None:
             continue
-        left32, right32 = lows
-        usable = ~(_no_estimate(left32, left) | _no_estimate(right32, right))
-        here = (left32 - left).abs() + (right32 - right).abs()
+        left32, right32 = e.pick(lows[0]), e.pick(lows[1])
+        usable = ~(_no_estimate(left32, e.left) | _no_estimate(right32, e.right))
+        here = (left32 - e.left).abs() + (right32 - e.right).abs()
         estimate = torch.where(usable, torch.maximum(estimate, here), estimate)
         estimated |= usable
-        if not bool((suspect & (diff > estimate * (ROUNDING_SLACK * F64_PER_F32))).any()):
+        if not bool((suspect & (e.diff > estimate * slack)).any()):
             break  # every suspect entry is within an estimate
-    beyond = suspect & estimated & (diff > estimate * (ROUNDING_SLACK * F64_PER_F32))
+    beyond = suspect & estimated & (e.diff > estimate * slack)
     if bool((beyond & bad).any()):
-        return Judgement("disagrees", _relative(diff, scale, beyond & bad))
+        return Judgement("disagrees", _relative(e.diff, e.scale, beyond & bad))
     if bool(beyond.any()):  # within the tolerance, beyond rounding: a real difference
-        return Judgement("disagrees", _relative(diff, scale, beyond), hidden=int(beyond.sum()))
+        return Judgement("disagrees", _relative(e.diff, e.scale, beyond),
+                         hidden=int(beyond.sum()))
     unexplained = bad & ~estimated
     if bool(unexplained.any()):
         lows = low_precision(0)
-        overflow = lows is not None and bool(
-            (unexplained & ~(torch.isfinite(lows[0]) & torch.isfinite(lows[1]))).any())
-        return Judgement("inconclusive", _relative(diff, scale, unexplained),
+        overflow = lows is not None and bool((unexplained & ~(
+            torch.isfinite(e.pick(lows[0])) & torch.isfinite(e.pick(lows[1])))).any())
+        return Judgement("inconclusive", _relative(e.diff, e.scale, unexplained),
                          why=NO_ESTIMATE["overflow" if overflow else "digits"])
-    return Judgement("agrees", _relative(diff, scale, ~bad), int(bad.sum()))
+    if not bool(bad.any()):
+        return Judgement("agrees", error)  # the largest over every entry
+    within = _relative(e.diff, e.scale, ~bad)
+    if e.index is not None:  # and over the entries the first pass left out
+        within = max(within, _largest_outside(left, right, e.index))
+    return Judgement("agrees", within, int(bad.sum()))
 
 
-def _one_side_explains(left: Any, right: Any, diff: Any, suspect: Any, is_left: bool,
+@dataclass(frozen=True)
+class _Entries:
+    """The entries the comparison looks at after its first pass: the whole
+    arrays (``index`` None), or, gathered into 1-D arrays, the entries that may
+    be suspect (``index``: their positions in the arrays read row by row)."""
+    index: Any
+    left: Any
+    right: Any
+    diff: Any  # |left - right|
+    scale: Any  # max(|left|, |right|)
+
+    def pick(self, low: Any) -> Any:
+        """A float32 evaluation's values at these entries. (Differences with
+        float64 values are taken in float64: float32 values are float64 values.)"""
+        return low if self.index is None else torch.take(low, self.index).to(torch.float64)
+
+
+def _one_side_explains(e: _Entries, suspect: Any, is_left: bool,
                        evaluate: Callable[[], Any]) -> bool:
     """Whether one side's own float32 estimate explains every ``suspect`` entry
     (test (2') of the module's docstring)."""
     low = evaluate()
     if low is None:
         return False
-    high = left if is_left else right
+    high = e.left if is_left else e.right
+    low = e.pick(low)
     usable = ~_no_estimate(low, high)
-    explained = usable & (diff <= (low - high).abs_().mul_(ROUNDING_SLACK * F64_PER_F32))
+    explained = usable & (e.diff <= (low - high).abs_().mul_(ROUNDING_SLACK * F64_PER_F32))
     return not bool((suspect & ~explained).any())
 
 
@@ -226,22 +263,73 @@ def _largest(ratio: Any) -> float:
     return float(ratio.nan_to_num_(0.0).max()) if ratio.numel() else 0.0
 
 
-def _largest_relative(left: Any, right: Any) -> float | None:
-    """The largest ``|L - R| / max(|L|, |R|)``, or None if an entry of either is not
-    finite. Computed in blocks of about ``_BLOCK`` entries: the temporaries of a
-    whole large array would each cost page faults (the allocator returns them to
-    the system between points), which made this comparison slower than forming
-    the Jacobian it checks."""
+def _scan(left: Any, right: Any, rtol: float, strict: bool,
+          positive: bool) -> tuple[float, _Entries | None] | None:
+    """The first pass: the largest ``|L - R| / max(|L|, |R|)`` (None if an entry
+    of either is not finite) and the entries for the rest of the comparison:
+    the whole arrays when they are small, else those that may be suspect
+    (failing test (1) or, strict, beyond ``HIDDEN_FLOOR``), None when none can be.
+
+    Large arrays are read in blocks of about ``_BLOCK`` entries: the temporaries
+    of a whole large array would each cost page faults (the allocator returns
+    them to the system between points), which made this comparison slower than
+    forming the Jacobian it checks. The entries kept are those whose quotient
+    exceeds half the smaller tolerance: no other entry can be suspect, for a
+    tolerance ``t >= 2**-60`` and ``atol >= 0`` (``positive``): the quotient's
+    rounding is far within that margin, and a product ``scale * t`` rounded
+    down into the subnormals still exceeds a ``diff`` that is below it in the
+    reals, both being on the subnormals' grid. Otherwise every entry is kept."""
     rows = left.shape[0] if left.dim() else 1
-    step = max(1, _BLOCK // max(1, left.numel() // max(rows, 1)))
-    worst = 0.0
+    if rows == 0:
+        return 0.0, None
+    if left.numel() <= _SMALL or not left.dim():  # compared whole: too small to gather
+        block = _block(left, right)
+        if block is None:
+            return None
+        diff, scale, _, most = block
+        return most, _Entries(None, left, right, diff, scale)
+    gate = (min(rtol, HIDDEN_FLOOR) if strict else rtol) / 2
+    everything = not (rtol >= 2.0 ** -60 and positive)
+    width = left.numel() // rows
+    step = max(1, _BLOCK // max(1, width))
+    worst, found = 0.0, []
     for first in range(0, rows, step):
-        lo, hi = (left, right) if step >= rows else (left[first:first + step],
-                                                     right[first:first + step])
-        diff = (lo - hi).abs_()
+        lo, hi = left[first:first + step], right[first:first + step]
+        if lo.stride() != hi.stride():  # ops on two layouts are slow: one layout
+            lo, hi = lo.contiguous(), hi.contiguous()
+        block = _block(lo, hi)
+        if block is None:
+            return None
+        diff, scale, ratio, most = block
+        worst = max(worst, most)
+        if everything or most > gate:
+            at = (ratio > gate if not everything else torch.ones_like(diff, dtype=torch.bool))
+            at = at.reshape(-1).nonzero().squeeze(1)
+            if at.numel():
+                found.append([at + first * width] + [torch.take(t, at)
+                                                     for t in (lo, hi, diff, scale)])
+    if not found:
+        return worst, None
+    return worst, _Entries(*(torch.cat(parts) for parts in zip(*found)))
+
+
+def _block(lo: Any, hi: Any) -> tuple[Any, Any, Any, float] | None:
+    """``|lo - hi|``, ``max(|lo|, |hi|)``, their quotient (0 where both are 0)
+    and its largest entry, or None if an entry of either is not finite."""
+    diff = (lo - hi).abs_()
+    scale = lo.abs()
+    torch.maximum(scale, hi.abs(), out=scale)
+    ratio = diff / scale
+    most = float(ratio.max()) if ratio.numel() else 0.0
+    if not math.isfinite(most):  # 0 / 0 where both are 0, or a non-finite entry
         if not math.isfinite(float(diff.max())):
             return None
-        scale = lo.abs()
-        torch.maximum(scale, hi.abs(), out=scale)
-        worst = max(worst, _largest(diff.div_(scale)))
-    return worst
+        most = _largest(ratio)
+    return diff, scale, ratio, most
+
+
+def _largest_outside(left: Any, right: Any, index: Any) -> float:
+    """The largest ``|L - R| / max(|L|, |R|)`` over the entries not at ``index``."""
+    diff = (left - right).abs_()
+    ratio = diff.div_(torch.maximum(left.abs(), right.abs())).reshape(-1)
+    return _largest(ratio.index_fill_(0, index, 0.0))

@@ -493,22 +493,23 @@ def _cheaper(lhs: E.Expr, rhs: E.Expr) -> bool:
 
 
 def _low_side(point: _Point, side: E.Expr) -> Any:
-    """One side at ``point`` in float32 from the inputs rounded to nearest (as a
-    float64 array), or None: the evaluation :func:`_low_precision` makes in its
-    run 0, kept with the point for it to reuse."""
+    """One side at ``point`` in float32 from the inputs rounded to nearest (a
+    float32 array: the comparison reads only the entries it needs), or None:
+    the evaluation :func:`_low_precision` makes in its run 0, kept with the
+    point for it to reuse."""
     if point.low is None:
         point.low = ({k: v.detach().to(torch.float32) for k, v in point.env.items()}, {}, {})
     env, cache, memo = point.low
     evaluator = Evaluator(env, point.sizes, jacobians=cache, memo=memo, dtype=torch.float32)
     try:
-        return evaluator.value(side).detach().to(torch.float64)
+        return evaluator.value(side).detach()
     except (RuntimeError, NumericUnsupported):
         return None
 
 
 def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr,
                    run: int = 0) -> tuple[Any, Any] | None:
-    """Both sides at ``point`` evaluated in float32 (as float64 arrays), or None:
+    """Both sides at ``point`` evaluated in float32 (float32 arrays), or None:
     run 0 from the inputs rounded to nearest float32 (kept with the point, with
     its values and Jacobians, for later claims), run ``k > 0`` from the inputs
     each moved to a neighbouring float32 value, up or down at random (seeded by
@@ -529,8 +530,7 @@ def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr,
             env[name] = torch.where(rounded == 0, rounded, torch.nextafter(rounded, toward))
     evaluator = Evaluator(env, point.sizes, jacobians=cache, memo=memo, dtype=torch.float32)
     try:
-        return (evaluator.value(lhs).detach().to(torch.float64),
-                evaluator.value(rhs).detach().to(torch.float64))
+        return evaluator.value(lhs).detach(), evaluator.value(rhs).detach()
     except (RuntimeError, NumericUnsupported):
         return None
 
