@@ -163,14 +163,15 @@ def judge(left: Any, right: Any, rtol: float, atol: float,
     question (test (2') of the module's docstring). None when either side has a
     non-finite entry."""
     strict = rtol <= DEFAULT_RTOL and atol <= DEFAULT_ATOL
-    scanned = _scan(left, right, rtol, strict, atol >= 0)
-    if scanned is None:  # a non-finite entry (nan propagates; inf - inf is nan)
-        return None
-    error, e = scanned
     # the common case: every diff / scale is clearly within rtol (the margin covers
     # the rounding of the quotient), so every entry passes test (1), and (strict)
     # clearly within HIDDEN_FLOOR, so none hides a difference
-    if error <= (HIDDEN_FLOOR if strict else rtol) * _CLEARLY or e is None:
+    clear = (HIDDEN_FLOOR if strict else rtol) * _CLEARLY
+    scanned = _scan(left, right, rtol, strict, atol >= 0, clear)
+    if scanned is None:  # a non-finite entry (nan propagates; inf - inf is nan)
+        return None
+    error, e = scanned
+    if error <= clear or e is None:
         return Judgement("agrees", error)
     bad = e.diff > e.scale * rtol + atol
     suspect = bad | (e.diff > e.scale * HIDDEN_FLOOR) if strict else bad
@@ -263,8 +264,8 @@ def _largest(ratio: Any) -> float:
     return float(ratio.nan_to_num_(0.0).max()) if ratio.numel() else 0.0
 
 
-def _scan(left: Any, right: Any, rtol: float, strict: bool,
-          positive: bool) -> tuple[float, _Entries | None] | None:
+def _scan(left: Any, right: Any, rtol: float, strict: bool, positive: bool,
+          clear: float) -> tuple[float, _Entries | None] | None:
     """The first pass: the largest ``|L - R| / max(|L|, |R|)`` (None if an entry
     of either is not finite) and the entries for the rest of the comparison:
     the whole arrays when they are small, else those that may be suspect
@@ -278,7 +279,9 @@ def _scan(left: Any, right: Any, rtol: float, strict: bool,
     tolerance ``t >= 2**-60`` and ``atol >= 0`` (``positive``): the quotient's
     rounding is far within that margin, and a product ``scale * t`` rounded
     down into the subnormals still exceeds a ``diff`` that is below it in the
-    reals, both being on the subnormals' grid. Otherwise every entry is kept."""
+    reals, both being on the subnormals' grid. Otherwise every entry is kept.
+    (None is kept from an array in one block whose largest quotient is at most
+    ``clear``: the comparison ends with the first pass.)"""
     rows = left.shape[0] if left.dim() else 1
     if rows == 0:
         return 0.0, None
@@ -302,7 +305,7 @@ def _scan(left: Any, right: Any, rtol: float, strict: bool,
             return None
         diff, scale, ratio, most = block
         worst = max(worst, most)
-        if everything or most > gate:
+        if (everything or most > gate) and not (step >= rows and most <= clear):
             at = (ratio > gate if not everything else torch.ones_like(diff, dtype=torch.bool))
             at = at.reshape(-1).nonzero().squeeze(1)
             if at.numel():
