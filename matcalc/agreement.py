@@ -88,7 +88,7 @@ implementation over whole arrays) for a fraction of the work.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -293,27 +293,38 @@ def _scan(left: Any, right: Any, rtol: float, strict: bool, positive: bool,
         return most, _Entries(None, left, right, diff, scale)
     gate = (min(rtol, HIDDEN_FLOOR) if strict else rtol) / 2
     everything = not (rtol >= 2.0 ** -60 and positive)
-    width = left.numel() // rows
-    step = max(1, _BLOCK // max(1, width))
+    single = _step(left) >= rows
     worst, found = 0.0, []
-    for first in range(0, rows, step):
-        lo, hi = left[first:first + step], right[first:first + step]
-        if lo.stride() != hi.stride():  # ops on two layouts are slow: one layout
-            lo, hi = lo.contiguous(), hi.contiguous()
+    for offset, lo, hi in _blocks(left, right):
         block = _block(lo, hi)
         if block is None:
             return None
         diff, scale, ratio, most = block
         worst = max(worst, most)
-        if (everything or most > gate) and not (step >= rows and most <= clear):
+        if (everything or most > gate) and not (single and most <= clear):
             at = (ratio > gate if not everything else torch.ones_like(diff, dtype=torch.bool))
             at = at.reshape(-1).nonzero().squeeze(1)
             if at.numel():
-                found.append([at + first * width] + [torch.take(t, at)
-                                                     for t in (lo, hi, diff, scale)])
+                found.append([at + offset] + [torch.take(t, at) for t in (lo, hi, diff, scale)])
     if not found:
         return worst, None
     return worst, _Entries(*(torch.cat(parts) for parts in zip(*found)))
+
+
+def _step(left: Any) -> int:
+    """Rows (along the first axis) per block of about ``_BLOCK`` entries."""
+    return max(1, _BLOCK // max(1, left.numel() // left.shape[0]))
+
+
+def _blocks(left: Any, right: Any) -> Iterator[tuple[int, Any, Any]]:
+    """Both arrays in blocks of rows, with the position of each block's first
+    entry (row by row), in one memory layout (operations on two are slow)."""
+    step, width = _step(left), left.numel() // left.shape[0]
+    for first in range(0, left.shape[0], step):
+        lo, hi = left[first:first + step], right[first:first + step]
+        if lo.stride() != hi.stride():
+            lo, hi = lo.contiguous(), hi.contiguous()
+        yield first * width, lo, hi
 
 
 def _block(lo: Any, hi: Any) -> tuple[Any, Any, Any, float] | None:
@@ -332,7 +343,11 @@ def _block(lo: Any, hi: Any) -> tuple[Any, Any, Any, float] | None:
 
 
 def _largest_outside(left: Any, right: Any, index: Any) -> float:
-    """The largest ``|L - R| / max(|L|, |R|)`` over the entries not at ``index``."""
-    diff = (left - right).abs_()
-    ratio = diff.div_(torch.maximum(left.abs(), right.abs())).reshape(-1)
-    return _largest(ratio.index_fill_(0, index, 0.0))
+    """The largest ``|L - R| / max(|L|, |R|)`` over the entries not at ``index``
+    (increasing positions, row by row), in blocks."""
+    worst = 0.0
+    for offset, lo, hi in _blocks(left, right):
+        ratio = (lo - hi).abs_().div_(torch.maximum(lo.abs(), hi.abs())).reshape(-1)
+        start, stop = torch.searchsorted(index, torch.tensor([offset, offset + ratio.numel()]))
+        worst = max(worst, _largest(ratio.index_fill_(0, index[start:stop] - offset, 0.0)))
+    return worst
