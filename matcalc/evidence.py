@@ -89,9 +89,9 @@ class NumericEvidence:
     gaps_missed: int = 0
     #: roots closer to another than float64 resolves (any gap between them not visited)
     gaps_merged: int = 0
-    #: kinks seen on one side only whose argument depends on an orthogonal or spd
-    #: variable (the sampler's lines cannot search their other side)
-    kinks_out_of_reach: tuple[str, ...] = ()
+    #: kinks whose argument was seen on one side only: their other side, if there is
+    #: one, was never evaluated, so agreement is no evidence that the claim holds there
+    kinks_one_sided: tuple[str, ...] = ()
 
 
 def to_plain(record: Any) -> Any:

@@ -102,8 +102,6 @@ class NumericSession:
         self.hidden = 0
         self.reasons: dict[str, int] = {}
         #: per size instantiation with kinks: (line scans, gaps not visited, patterns)
-        #: the kinks seen on one side only in orthogonal or spd variables (_stuck)
-        self.stuck: list[str] = []
         self.scans: list[tuple[list, int, int]] = []
 
     # -- points
@@ -321,16 +319,15 @@ class NumericSession:
                 source="numeric",
             )
         seconds = time.perf_counter() - start
-        kinked = K.kinks([lhs, rhs])
-        kinks = _kink_record(kinked, self.points)
+        kinks = _kink_record(K.kinks([lhs, rhs]), self.points)
         missed = sum(s.missed for scans, _, _ in self.scans for s in scans) + sum(
             unvisited for _, unvisited, _ in self.scans) if kinks else 0
-        self.stuck = self._stuck(kinked, kinks)
         merged = sum(s.merged for scans, _, _ in self.scans for s in scans) if kinks else 0
         common = dict(tolerance=self.rtol, atol=self.atol, seconds=seconds,
                       samples_rejected=self.rejected, sizes_tried=tuple(self.size_sets),
                       kinks=kinks, strategy=strategy(derivatives, points), gaps_missed=missed,
-                      gaps_merged=merged, kinks_out_of_reach=tuple(self.stuck))
+                      gaps_merged=merged,
+                      kinks_one_sided=tuple(t for t, below, above in kinks if not (below and above)))
         decided = [r for r in results if not r.inconclusive]
         unsure = len(results) - len(decided)
         if not decided:
@@ -369,19 +366,6 @@ class NumericSession:
         whys = Counter(self.no_estimate)
         return whys.most_common(1)[0][0] if whys else "float32 failed"
 
-    def _stuck(self, kinked: Sequence[E.Apply], kinks: tuple) -> list[str]:
-        """The kinks seen on one side only whose argument depends on an orthogonal
-        or spd variable: the search lines do not move orthogonal variables and only
-        rescale spd ones, and the guards keep spd ones well conditioned, so their
-        other side may exist and never have been searched (``relu(trace(Q) - 5)``
-        is 0 at every sampled Q, 195 at Q = I for n = 200); the exact stage's points
-        share the blind spot. Agreement is then no evidence that the claim holds
-        (:func:`matcalc.verdict`: undecided unless the claim is proved)."""
-        fixed = {name for name, tags in self.tags.items() if tags & {"orthogonal", "spd"}}
-        return [text for kink, (text, below, above) in zip(kinked, kinks)
-                if not (below and above)
-                and any(isinstance(n, E.Var) and n.name in fixed for n in E.walk(kink.args[0]))]
-
     def _kink_text(self, kinks: tuple) -> str:
         """The kink record: the lines scanned (all sizes), or the sides seen."""
         one_side = [text for text, below, above in kinks if not (below and above)]
@@ -389,10 +373,8 @@ class NumericSession:
         text = K.summary(scans, sum(p for _, _, p in self.scans),
                          sum(u for _, u, _ in self.scans)) if scans else "kinks: no line scanned"
         if one_side:
-            text += f"; seen on one side only: {', '.join(one_side)}"
-        if self.stuck:
-            text += (f" (out of reach: {', '.join(self.stuck)}: the other side of a kink in an "
-                     "orthogonal or spd variable may lie where no point can go)")
+            text += (f"; seen on one side only: {', '.join(one_side)} (the other side, if there "
+                     "is one, was never evaluated)")
         return text
 
     def _judge(self, point: _Point, lhs: E.Expr,

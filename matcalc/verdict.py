@@ -210,9 +210,9 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
         # float64 did not visit every gap between kink roots (those narrower than its
         # resolution it cannot), nor did the exact stage: the claim may be wrong there
         return None
-    if num is True and sym is not True and numeric.kinks_out_of_reach:
-        # a kink seen on one side only in an orthogonal or spd variable: neither stage's
-        # points can search its other side (matcalc.numeric.NumericSession._stuck)
+    if num is True and sym is not True and numeric.kinks_one_sided:
+        # a kink seen on one side only: its other side, if any, was never evaluated (by
+        # either engine: their points and search lines are alike), so only a proof holds
         return None
     if sym is True or num is True:  # the summary states the strength (matcalc.strength)
         return Outcome("holds", "holds", None, None)

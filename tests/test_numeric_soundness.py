@@ -127,11 +127,16 @@ def test_kinks_are_crossed_and_recorded() -> None:
     assert ("abs(x - 20)", True, True) in verdict.numeric.kinks
     assert "8 kink roots found on each of 2 lines, every gap between them visited" \
         in verdict.numeric.detail
-    # a kink with one side only: |x_i^2 + 1| never crosses 0
-    verdict = numeric("d(sum(abs(x * x + 1)))/d(x) = 2 * x.T", VECTOR)
-    assert verdict.status == "holds"
+    # a kink with one side only: x_i^2 + 1 never crosses 0, which points cannot show
+    # (its other side could be a region they never met): numeric agreement alone is no
+    # evidence, a proof by the exact stage is
+    claim = "d(sum(abs(x * x + 1)))/d(x) = 2 * x.T"
+    with pytest.raises(matcalc.UndecidedError, match="seen on one side only: abs"):
+        numeric(claim, VECTOR)
+    verdict = matcalc.verify(claim, vars=VECTOR, diagnose=False)
+    assert verdict.status == "holds" and verdict.symbolic.status == "proved"
     assert ("abs(x * x + 1)", False, True) in verdict.numeric.kinks
-    assert "seen on one side only: abs(x * x + 1)" in verdict.numeric.detail
+    assert verdict.numeric.kinks_one_sided == ("abs(x * x + 1)",)
 
 
 def test_tolerances_are_parameters() -> None:

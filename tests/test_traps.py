@@ -934,30 +934,38 @@ def test_gaps_between_kinks_are_visited_and_said() -> None:
      {"n": 200}, "both"),
     ("relu(trace(Q) - 2) * x = 0 * x", {"x": "n", "Q": "n n"}, {"Q": "orthogonal"}, {},
      "numeric"),
+    # relu(0.001 - |x - 3|^2) is 0 except in a ball of radius 0.03 around (3, ..., 3)
+    # that neither random points nor random lines through them meet (lead, by hand)
+    ("relu(0.001 - (x - 3 * ones(n)).T @ (x - 3 * ones(n))) * y = 0 * y",
+     {"x": "n", "y": "m"}, {}, {}, "both"),
+    # x = ones(6): relu(6 - 5.5) y = 0.5 y, yet all six signs positive has probability
+    # 1/64 per point (adversary 3, H5)
+    ("relu(sum(sign(x)) - 5.5) * y = 0 * y", {"x": "n", "y": "m"}, {}, {"n": 6, "m": 2},
+     "numeric"),
     # X = diag(1, 1e-7, 1) is spd with trace(inv X) trace(X) = (1e7 + 2) 2.0000001 > 1e6;
     # the sampler's spd points are well conditioned, and the search lines only rescale
     # them (adversary 3, H3)
     ("relu(trace(inv(X)) * trace(X) - 1000000) * x = 0 * x", {"x": "n", "X": "n n"},
      {"X": "spd"}, {}, "both"),
 ])
-def test_a_kink_out_of_reach_is_no_evidence(identity: str, variables: dict, assume: dict,
+def test_a_kink_seen_on_one_side_only_is_no_evidence(identity: str, variables: dict, assume: dict,
                                             sizes: dict, method: str) -> None:
     try:
         verdict = matcalc.verify(identity, vars=variables, assume=assume, sizes=sizes,
                                  method=method, diagnose=False)
-    except matcalc.UndecidedError as error:  # undecided: the kink is said to be out of reach
-        assert "out of reach" in str(error), str(error)
+    except matcalc.UndecidedError as error:  # undecided: the kink is said to be one-sided
+        assert "never evaluated" in str(error), str(error)
     else:
         assert verdict.status == "fails", str(verdict)
 
 
-def test_a_kink_out_of_reach_does_not_block_a_proof() -> None:
+def test_a_kink_seen_on_one_side_only_does_not_block_a_proof() -> None:
     # relu(trace(X)) = trace(X) for spd X (a positive trace): the exact stage proves the
     # claim at small sizes; at a pinned size beyond it, agreement alone is no evidence
     claim = "d(relu(trace(X)) * (x.T @ x))/d(x) = 2 * trace(X) * x.T"
     variables, assume = {"x": "n", "X": "n n"}, {"X": "spd"}
     assert matcalc.verify(claim, vars=variables, assume=assume, diagnose=False).status == "holds"
-    with pytest.raises(matcalc.UndecidedError, match="out of reach: relu"):
+    with pytest.raises(matcalc.UndecidedError, match="one side only: relu"):
         matcalc.verify(claim, vars=variables, assume=assume, sizes={"n": 200}, diagnose=False)
 
 
