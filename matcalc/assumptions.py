@@ -32,13 +32,16 @@ assumption            exact engine (structure; points)            numeric engine
 symmetric             every symmetric matrix: one symbol per      ``(R + R.T) / 2``, R Gaussian: every
                       upper entry, mirrored; any signs (so        symmetric matrix has positive density
                       indefinite and nearly singular ones too)
-spd                   the symmetric structure, diagonal symbols   ``R R.T / n + u I`` times a scale c in
-                      positive; rational points                   [1e-2, 1e2], u = 1/2 or log-uniform in
-                      ``R R.T / s + I / t`` (s, t >= 1): every    [5e-4, 1/2] ([n / 2000, 1/2] from n = 48
-                      spd matrix, eigenvalues near 0 too          up: the guards' bound): every spd
-                                                                  matrix with eigenvalues above c u has
-                                                                  positive density (above 5e-6 over
-                                                                  the scales at the usual sizes)
+spd                   the symmetric structure, diagonal symbols   ``W / n + u I`` times a scale c in
+                      positive; rational points                   [1e-2, 1e2], W = R R.T for a Gaussian
+                      ``R R.T / s + I / t`` (s, t >= 1): every    n x n R (Wishart, drawn as L L.T by
+                      spd matrix, eigenvalues near 0 too          Bartlett's decomposition), u = 1/2 or
+                                                                  log-uniform in [5e-4, 1/2] ([n / 2000,
+                                                                  1/2] from n = 48 up: the guards'
+                                                                  bound): every spd matrix with
+                                                                  eigenvalues above c u has positive
+                                                                  density (above 5e-6 over the scales
+                                                                  at the usual sizes)
 invertible            every square matrix; points off det = 0     Gaussian R, condition number <= 1e4
 orthogonal            both components: the Cayley transform       Haar measure on O(n) (QR with the sign
                       ``(I - S)(I + S)^-1`` of a skew S reaches   of R's diagonal fixed), made a rotation
@@ -83,9 +86,10 @@ import operator
 import random
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
-from ._lazy import np, torch
+from ._lazy import LazyModule, np, torch
 from .conditioning import CERTIFY_MIN_N, UNIT_ROUNDOFF, vouch
 from .errors import DeclarationError, UnknownNameError, did_you_mean
 from .shapes import Shape, fmt, kind
@@ -293,26 +297,48 @@ def spd_point(r: list[list[Fraction]], rng: random.Random, positive: bool,
 # ---------------------------------------------------------------------------
 # Float64 points for the numeric engine.
 
-#: arrays of at least this many entries take their standard normal entries from
-#: NumPy's generator (a ziggurat, about twice as fast as ``torch.randn`` in float64:
-#: drawing a point is a large part of the numeric stage at n = 500), seeded from the
-#: torch generator, so that the seed still fixes every point; smaller arrays come
-#: from the torch generator itself
-NUMPY_NORMAL_MIN = 1 << 16
+#: the numeric sampler's random source is NumPy's generator with the SFC64 bit
+#: generator (its ziggurat normals are more than twice as fast as ``torch.randn`` in
+#: float64, and a draw costs less than a torch call: drawing the points is a large
+#: part of the numeric stage, at n = 10 as at n = 500); a seed fixes every point
+BIT_GENERATOR = "SFC64"
+#: from this order up an spd point's product ``L Lᵀ`` is taken by blocks of about
+#: this order, below the diagonal only (a third of the work of one full product)
+GRAM_BLOCK = 128
 
 
-def _vouch_spd(a: Any, r: Any, floor: float, shift: float) -> None:
+#: (numpy loads its random module on first access, through a module-level
+#: ``__getattr__`` that a lazy stand-in would call on every access)
+nprandom = LazyModule("numpy.random")
+
+
+def generator(seed: int) -> Any:
+    """A new random source for :func:`sample_tensor`, fixed by ``seed``."""
+    return nprandom.Generator(getattr(nprandom, BIT_GENERATOR)(seed))
+
+
+def source(gen: Any) -> Any:
+    """``gen`` as a random source: a NumPy generator as is, a ``torch.Generator``
+    (older callers) seeding a new one from its own stream."""
+    if isinstance(gen, nprandom.Generator):
+        return gen
+    return generator(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))
+
+
+def _vouch_spd(a: Any, lower: Any, floor: float, shift: float) -> None:
     """Tell the guards (:func:`matcalc.conditioning.vouch`) what the construction
-    proves about ``a = (R Rᵀ / n + floor I + shift 1 1ᵀ) * scale``, exactly
-    symmetric: its eigenvalues lie in ``[floor, top] * scale``, ``top = |R|_F² / n
+    proves about ``a = (L Lᵀ / n + floor I + shift 1 1ᵀ) * scale``, exactly
+    symmetric: its eigenvalues lie in ``[floor, top] * scale``, ``top = |L|_F² / n
     + floor + shift n``, moved by at most ``δ = 8 (n + 2) u top * scale`` by the
-    rounding of its entries (the product's error is below ``n u |R|_F²``, each
-    later step's below ``u |a|_F``), so ``cond(a) <= (top + δ) / (floor - δ)``:
-    the guards need no factorization of it."""
+    rounding of its entries (each entry of the product is a sum of at most n
+    products, in whatever order the blocks take them, so its error is below
+    ``n u |L|_F²`` in the Frobenius norm; each later step's is below ``u |a|_F``),
+    so ``cond(a) <= (top + δ) / (floor - δ)``: the guards need no factorization of
+    it."""
     n = a.shape[0]
     if n < CERTIFY_MIN_N:  # small: the guards' own decision is cheap
         return
-    flat = r.reshape(-1)
+    flat = lower.reshape(-1)
     frobenius = float(torch.dot(flat, flat)) * (1 + 2 * n * n * UNIT_ROUNDOFF)
     top = frobenius / n + floor + shift * n
     delta = 8 * (n + 2) * UNIT_ROUNDOFF * top
@@ -321,61 +347,99 @@ def _vouch_spd(a: Any, r: Any, floor: float, shift: float) -> None:
 
 
 def gaussian(gen: Any, *size: int) -> Any:
-    """Standard normal float64 entries of ``size``, drawn from ``gen``."""
-    if math.prod(size) < NUMPY_NORMAL_MIN:
-        return torch.randn(*size, generator=gen, dtype=torch.float64)
-    seed = int(torch.randint(0, 2 ** 62, (1,), generator=gen))
-    return torch.from_numpy(np.random.default_rng(seed).standard_normal(size))
+    """Standard normal float64 entries of ``size``, drawn from ``gen`` (a
+    random source, :func:`source`)."""
+    return torch.from_numpy(gen.standard_normal(size))
+
+
+def wishart(gen: Any, n: int) -> tuple[Any, Any]:
+    """``(W, L)``: ``W = L Lᵀ`` Wishart distributed with n degrees of freedom and
+    identity covariance (the law of ``R Rᵀ`` for an n x n standard normal R), by
+    Bartlett's decomposition: L lower triangular, standard normal below the
+    diagonal, ``L_ii² ~ χ²(n - i)`` (i = 0 .. n - 1) on it. ``W`` is exactly
+    symmetric. Half the normals of ``R Rᵀ``; the product is taken by blocks below
+    the diagonal (:data:`GRAM_BLOCK`), mirrored, a third of the work of a full one."""
+    lower = np.zeros((n, n))
+    lower[_strictly_lower(n)] = gen.standard_normal(n * (n - 1) // 2)
+    np.fill_diagonal(lower, np.sqrt(gen.chisquare(np.arange(n, 0, -1.0))))
+    low = torch.from_numpy(lower)
+    if n <= GRAM_BLOCK:
+        w = torch.mm(low, low.mT)
+        return (w + w.mT).div_(2), low
+    w = torch.empty(n, n, dtype=torch.float64)
+    step = -(-n // -(-n // GRAM_BLOCK))  # equal blocks of at most GRAM_BLOCK
+    for i in range(0, n, step):
+        rows = slice(i, min(i + step, n))
+        for j in range(0, i + 1, step):
+            end = min(j + step, n)
+            block = w[rows, j:end]
+            # L's columns past this block's are 0 in its rows j..end
+            torch.mm(low[rows, :end], low[j:end, :end].mT, out=block)
+            if j < i:
+                w[j:end, rows].copy_(block.mT)
+            else:
+                block.copy_((block + block.mT).div_(2))
+    return w, low
+
+
+@lru_cache(maxsize=16)
+def _strictly_lower(n: int) -> Any:
+    return np.tri(n, k=-1, dtype=bool)
 
 
 def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
                   scale: float = 1.0, reflect: bool | None = None) -> Any:
-    """A random float64 tensor of ``shape`` satisfying ``tags``.
+    """A random float64 tensor of ``shape`` satisfying ``tags``, drawn from ``gen``
+    (a random source, :func:`generator`; a ``torch.Generator`` seeds one).
 
     Entries are standard normal (both signs) times ``scale``; ``positive``
     entries are log-normal (``exp`` of a standard normal, every positive value
     has positive density) times ``scale``. Every assumption is kept at every
-    ``scale > 0``: ``spd`` is ``(R Rᵀ / n + u I) * scale`` with ``u`` 1/2 or
-    log-uniform in [5e-4, 1/2] (from n = 48 up: [n / 2000, 1/2]) (its condition number does not depend on the
-    scale; with ``positive``, ``c 11ᵀ`` is added to make every entry
-    positive), ``symmetric`` is ``(R + Rᵀ) / 2``, ``diagonal`` keeps only a
-    diagonal, ``invertible`` is a Gaussian matrix (singular with probability
-    0; the numeric guards reject badly conditioned ones). The orthogonal structures ignore the scale, and ``reflect`` (when not
-    None) chooses their determinant: -1 when true, +1 when false. ``orthogonal``
-    is the Q of a QR factorization with the signs fixed (Haar distributed over
-    the whole group), a column negated if its determinant is not the one asked
-    for; ``orthogonal,symmetric`` is ``I - 2 U Uᵀ`` with U an orthonormal basis
-    of a Gaussian n x k matrix, the rank k uniform over 0..n (over those of
-    the parity asked for); ``orthogonal,diagonal`` is ``diag(±1)`` with random
-    signs (the first flipped if their product is not the one asked for);
-    ``orthogonal,spd`` is the identity.
+    ``scale > 0``: ``spd`` is ``(W / n + u I) * scale`` with W Wishart (the law of
+    ``R Rᵀ`` for a standard normal n x n R, drawn as ``L Lᵀ`` by :func:`wishart`)
+    and ``u`` 1/2 or log-uniform in [5e-4, 1/2] (from n = 48 up: [n / 2000, 1/2])
+    (its condition number does not depend on the scale; with ``positive``,
+    ``c 11ᵀ`` is added to make every entry positive), ``symmetric`` is
+    ``(R + Rᵀ) / 2``, ``diagonal`` keeps only a diagonal, ``invertible`` is a
+    Gaussian matrix (singular with probability 0; the numeric guards reject
+    badly conditioned ones). The orthogonal structures ignore the scale, and
+    ``reflect`` (when not None) chooses their determinant: -1 when true, +1 when
+    false. ``orthogonal`` is the Q of a QR factorization with the signs fixed
+    (Haar distributed over the whole group), a column negated if its determinant
+    is not the one asked for; ``orthogonal,symmetric`` is ``I - 2 U Uᵀ`` with U
+    an orthonormal basis of a Gaussian n x k matrix, the rank k uniform over
+    0..n (over those of the parity asked for); ``orthogonal,diagonal`` is
+    ``diag(±1)`` with random signs (the first flipped if their product is not
+    the one asked for); ``orthogonal,spd`` is the identity.
     """
     rows, cols = shape
     f64 = torch.float64
+    gen = source(gen)
 
     def normal(*size: int) -> Any:
-        return gaussian(gen, *size) * scale
+        value = gaussian(gen, *size)
+        return value if scale == 1.0 else value.mul_(scale)
 
     def positive(*size: int) -> Any:
-        return gaussian(gen, *size).exp() * scale
+        return gaussian(gen, *size).exp_().mul_(scale)
 
     draw = positive if "positive" in tags else normal
     struct = structure(tags)
     if struct == "orthogonal":
-        q, r = torch.linalg.qr(torch.randn(rows, rows, generator=gen, dtype=f64))
+        q, r = torch.linalg.qr(gaussian(gen, rows, rows))
         q = q * torch.sign(torch.diagonal(r)).reshape(1, -1)
         if reflect is not None and (torch.linalg.det(q).item() < 0) != reflect:
             q[:, 0] = -q[:, 0]
         return q
     if struct == "involution":
         ranks = [k for k in range(rows + 1) if reflect is None or k % 2 == int(reflect)]
-        rank = ranks[int(torch.randint(len(ranks), (), generator=gen))]
+        rank = ranks[int(gen.integers(len(ranks)))]
         if rank in (0, rows):  # exactly I or -I (no rounding noise around them)
             return torch.eye(rows, dtype=f64) * (1.0 if rank == 0 else -1.0)
-        u, _ = torch.linalg.qr(torch.randn(rows, rank, generator=gen, dtype=f64))
+        u, _ = torch.linalg.qr(gaussian(gen, rows, rank))
         return torch.eye(rows, dtype=f64) - 2 * u @ u.T
     if struct == "signs":
-        d = torch.where(torch.rand(rows, generator=gen, dtype=f64) < 0.5, -1.0, 1.0).to(f64)
+        d = torch.from_numpy(np.where(gen.random(rows) < 0.5, -1.0, 1.0))
         if reflect is not None and bool((d < 0).sum() % 2) != reflect:
             d[0] = -d[0]
         return torch.diag(d)
@@ -385,22 +449,21 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
         d = positive(rows) if "spd" in tags else draw(rows)
         return torch.diag(d)
     if "spd" in tags:
-        r = gaussian(gen, rows, rows)
-        a = torch.mm(r, r.T).div_(rows)
-        a = (a + a.T).div_(2)  # exactly symmetric
+        a, lower = wishart(gen, rows)
+        a.div_(rows)
         # the eigenvalue floor: 1/2, or log-uniform down to 5e-4 (to n / 2000 from
         # CERTIFY_MIN_N up, so that the bound vouched for stays below 1e4 / 2)
-        u = torch.rand(2, generator=gen, dtype=f64)
+        u = gen.random(2)
         low = 5e-4 if rows < CERTIFY_MIN_N else min(0.5, rows / 2000)
         floor = 0.5 if u[0] < 0.5 else 0.5 * (low / 0.5) ** float(u[1])
         a.diagonal().add_(floor)
         shift = 0.0
         if "positive" in tags:
-            margin = float(torch.rand((), generator=gen, dtype=f64)) * 0.5 + 0.05
+            margin = float(gen.random()) * 0.5 + 0.05
             shift = torch.clamp(-a.min(), min=0.0).item() + margin
             a.add_(shift)
         a.mul_(scale)
-        _vouch_spd(a, r, floor, shift)
+        _vouch_spd(a, lower, floor, shift)
         return a
     if struct == "symmetric":
         r = draw(rows, rows)

@@ -118,7 +118,7 @@ class NumericSession:
         for index, sizes in enumerate(self.size_sets):
             for name, shape in self.shapes.items():
                 check_size(E.Var(name, shape), sizes)
-            self._gens.append(torch.Generator().manual_seed(self.seed * 1_000_003 + index))
+            self._gens.append(A.generator(self.seed * 1_000_003 + index))
             self._drawn.append(0)
             here = self._more(index, self.points_per_size, self.exprs)
             if kinked and here:
@@ -167,8 +167,7 @@ class NumericSession:
             tags = self.tags.get(name, frozenset())
             scale = 1.0
             if k:
-                u = float(torch.rand((), generator=gen, dtype=torch.float64))
-                scale = 10.0 ** ((low + (high - low) * u) * shrink)
+                scale = 10.0 ** ((low + (high - low) * gen.random()) * shrink)
             reflect = None
             if "orthogonal" in tags:
                 reflect = bool((code >> orthogonal) & 1) if orthogonal < 3 else None
@@ -232,8 +231,7 @@ class NumericSession:
             entries = len(patterns and next(iter(patterns)) or ())
             scan = K.scan_line(probe, K.STEPS, K.RESOLUTION,
                                max(K.BUDGET, K.PROBES_PER_ENTRY * entries), exact=False,
-                               pick=lambda: float(torch.rand((), generator=gen,
-                                                             dtype=torch.float64)))
+                               pick=gen.random)
             scans.append(scan)
             tried = 0
             for places, pattern in scan.regions:
