@@ -325,7 +325,7 @@ def source(gen: Any) -> Any:
     return generator(int(torch.randint(0, 2 ** 62, (1,), generator=gen)))
 
 
-def _vouch_spd(a: Any, lower: Any, floor: float, shift: float) -> None:
+def _vouch_spd(a: Any, lower: Any, floor: float, shift: float, scale: float) -> None:
     """Tell the guards (:func:`matcalc.conditioning.vouch`) what the construction
     proves about ``a = (L Lᵀ / n + floor I + shift 1 1ᵀ) * scale``, exactly
     symmetric: its eigenvalues lie in ``[floor, top] * scale``, ``top = |L|_F² / n
@@ -334,16 +334,23 @@ def _vouch_spd(a: Any, lower: Any, floor: float, shift: float) -> None:
     products, in whatever order the blocks take them, so its error is below
     ``n u |L|_F²`` in the Frobenius norm; each later step's is below ``u |a|_F``),
     so ``cond(a) <= (top + δ) / (floor - δ)``: the guards need no factorization of
-    it."""
+    it. Below ``CERTIFY_MIN_N`` top (about n) is too loose to vouch for a small
+    floor, and the largest eigenvalue of the computed ``a`` is bounded by its
+    largest absolute row sum instead (Gershgorin; the sum's own rounding covered
+    by ``1 + 2 n u``), which costs an O(n²) pass but spares the guards a singular
+    value decomposition."""
     n = a.shape[0]
-    if n < CERTIFY_MIN_N:  # small: the guards' own decision is cheap
-        return
     flat = lower.reshape(-1)
     frobenius = float(torch.dot(flat, flat)) * (1 + 2 * n * n * UNIT_ROUNDOFF)
     top = frobenius / n + floor + shift * n
     delta = 8 * (n + 2) * UNIT_ROUNDOFF * top
-    if math.isfinite(top) and delta < floor / 2:
-        vouch(a, (top + delta) / (floor - delta))
+    if not (math.isfinite(top) and delta < floor / 2):
+        return
+    condition = (top + delta) / (floor - delta)
+    if n < CERTIFY_MIN_N:
+        rows = float(a.abs().sum(1).max()) * (1 + 2 * n * UNIT_ROUNDOFF)
+        condition = min(condition, rows / ((floor - delta) * scale))
+    vouch(a, condition * (1 + 8 * UNIT_ROUNDOFF))  # (the rounding of these quotients)
 
 
 def gaussian(gen: Any, *size: int) -> Any:
@@ -417,11 +424,16 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
     gen = source(gen)
 
     def normal(*size: int) -> Any:
-        value = gaussian(gen, *size)
-        return value if scale == 1.0 else value.mul_(scale)
+        value = gen.standard_normal(size)
+        if scale != 1.0:
+            value *= scale
+        return torch.from_numpy(value)
 
     def positive(*size: int) -> Any:
-        return gaussian(gen, *size).exp_().mul_(scale)
+        value = np.exp(gen.standard_normal(size))
+        if scale != 1.0:
+            value *= scale
+        return torch.from_numpy(value)
 
     draw = positive if "positive" in tags else normal
     struct = structure(tags)
@@ -463,7 +475,7 @@ def sample_tensor(tags: frozenset[str], shape: tuple[int, int], gen: Any,
             shift = torch.clamp(-a.min(), min=0.0).item() + margin
             a.add_(shift)
         a.mul_(scale)
-        _vouch_spd(a, lower, floor, shift)
+        _vouch_spd(a, lower, floor, shift, scale)
         return a
     if struct == "symmetric":
         r = draw(rows, rows)

@@ -30,7 +30,8 @@ storage, shape, strides and version; ``logdet(X)`` and ``inv(X)`` in one claim
 ask about the same matrix), and the sampler may *vouch* for a matrix it built
 (:func:`vouch`): the spd points ``L Lᵀ / n + u I`` (L lower triangular, u >= 5e-4;
 n / 2000 from n = 48 up) have every eigenvalue in ``[u, |L|_F² / n + u]`` times
-their scale, a bound it proves in O(n²).
+their scale (below order 48, at most their largest absolute row sum), a bound it
+proves in O(n²).
 """
 
 from __future__ import annotations

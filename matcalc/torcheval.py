@@ -113,8 +113,7 @@ class Evaluator:
             if result.dtype != self.dtype:
                 result = result.to(self.dtype)
             if self.guards:
-                with torch.no_grad():
-                    problem = output_problem(node.op, result)
+                problem = output_problem(node.op, result.detach())  # (no graph)
                 if problem:
                     raise Reject(problem)
         else:
@@ -170,12 +169,13 @@ def output_problem(op: str, result: Any) -> str | None:
     smallest, largest = (float(m) for m in torch.aminmax(magnitude))
     if not math.isfinite(largest):  # nan propagates through aminmax
         return f"{op} is not finite here"
-    if smallest < _F64_NEAR_UNDERFLOW and \
-            bool(((magnitude > 0) & (magnitude < _F64_NEAR_UNDERFLOW)).any()):
+    # (the rest is decided by the two extremes, but for a 0 beside tiny entries)
+    if smallest < _F64_NEAR_UNDERFLOW and (smallest > 0 or bool(
+            ((magnitude > 0) & (magnitude < _F64_NEAR_UNDERFLOW)).any())):
         return f"{op} is near float64 underflow here"
-    if op in _POSITIVE_OPS and bool((magnitude == 0).any()):
+    if op in _POSITIVE_OPS and smallest == 0:
         return f"{op} underflows to 0 here"
-    if op in _SATURATING_OPS and bool((magnitude > 1 - SATURATION).any()):
+    if op in _SATURATING_OPS and largest > 1 - SATURATION:
         return f"{op} saturates here"
     return None
 
