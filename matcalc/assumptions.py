@@ -350,7 +350,7 @@ def _vouch_spd(a: Any, lower: Any, floor: float, shift: float, scale: float) -> 
     if n < CERTIFY_MIN_N:
         rows = float(a.abs().sum(1).max()) * (1 + 2 * n * UNIT_ROUNDOFF)
         condition = min(condition, rows / ((floor - delta) * scale))
-    vouch(a, condition * (1 + 8 * UNIT_ROUNDOFF))  # (the rounding of these quotients)
+    vouch(a, condition * (1 + 16 * UNIT_ROUNDOFF))  # (the rounding of these quotients)
 
 
 def gaussian(gen: Any, *size: int) -> Any:

@@ -113,7 +113,7 @@ class NumericSession:
         if self.points is not None:
             return self.points
         self.exprs = list(dict.fromkeys(exprs))
-        kinked = K.kinks(exprs)
+        kinked = list(_kink_parts(tuple(self.exprs))[0])
         points = []
         for index, sizes in enumerate(self.size_sets):
             for name, shape in self.shapes.items():
@@ -131,7 +131,8 @@ class NumericSession:
         """Up to ``count`` further points of size instantiation ``index``,
         continuing its schedule of scales."""
         sizes, gen = self.size_sets[index], self._gens[index]
-        arguments = K.arguments(exprs)
+        arguments = _kink_parts(tuple(exprs))[1]
+        targets = differentiated(exprs, sizes)
         here: list[_Point] = []
         misses = 0
         for _ in range(MAX_DRAWS):
@@ -140,7 +141,7 @@ class NumericSession:
                 break
             env = self._draw(sizes, gen, self._drawn[index], misses)
             try:
-                here.append(self._admit(env, sizes, exprs, arguments or None))
+                here.append(self._admit(env, sizes, exprs, arguments or None, targets))
                 self._drawn[index] += 1
                 misses = 0
             except Reject as reject:
@@ -182,14 +183,16 @@ class NumericSession:
         return env
 
     def _admit(self, env: dict[str, Any], sizes: Mapping[str, int],
-               exprs: Sequence[E.Expr], kinks: Sequence[E.Expr] | None = None) -> _Point:
+               exprs: Sequence[E.Expr], kinks: Sequence[E.Expr] | None = None,
+               targets: set[str] | None = None) -> _Point:
         """The point, if every guard accepts it (raises :class:`Reject`); with
         ``kinks`` (their arguments: every kink of ``exprs``), the kinks are not kept
         at the guards' margin but their signs must be certain (:func:`certain_kinks`):
         a vector of 200 entries is never 0.01 away from every kink at once."""
         cache: dict[Any, Any] = {}
         # the functions of small Jacobians keep their graphs, for prefill to reuse
-        targets = differentiated(exprs, sizes)
+        if targets is None:
+            targets = differentiated(exprs, sizes)
         env = {k: v.detach().requires_grad_(k in targets) for k, v in env.items()}
         try:
             with torch.enable_grad() if targets else torch.no_grad():
@@ -212,7 +215,7 @@ class NumericSession:
         not seen yet. Such a point may lie closer to a kink than the guards'
         margin: it is admitted when every kink argument's sign is certain there
         (:func:`certain_kinks`)."""
-        arguments = K.arguments(exprs)
+        arguments = _kink_parts(tuple(exprs))[1]
         patterns = {K.pattern(_kink_values(p.env, sizes, arguments)) for p in here}
         extra: list[_Point] = []
         scans, unvisited = [], 0
@@ -399,6 +402,12 @@ class NumericSession:
         outcome = NumericPoint(dict(point.sizes), judgement.error,
                                judgement.status == "agrees", judgement.status == "inconclusive")
         return outcome, left, right, judgement.by_rounding
+
+
+@lru_cache(maxsize=1024)
+def _kink_parts(exprs: tuple[E.Expr, ...]) -> tuple[tuple[E.Apply, ...], tuple[E.Expr, ...]]:
+    """The kinked operations in ``exprs`` and their distinct arguments."""
+    return tuple(K.kinks(exprs)), tuple(K.arguments(exprs))
 
 
 def _sides(point: _Point, arguments: Sequence[E.Expr]) -> dict[E.Expr, tuple[bool, bool]]:
