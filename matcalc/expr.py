@@ -177,15 +177,20 @@ def _fraction_text(value: Fraction) -> str:
         if Fraction(text) == value:
             return text
     fraction = f"{value.numerator}/{value.denominator}"
-    if den == 1:  # scientific notation where shorter: 1e-16, 2.0000001e-10 (not 7.8125e-3)
+    if den == 1:  # the shorter of a plain decimal (2.000000002) and scientific notation
+        # (1e-16, 2.0000001e-10), where shorter than p/q (not 7.8125e-3)
         scale = max(twos, fives)
+        sign = "-" if value < 0 else ""
         mantissa = str(abs(value.numerator) * 10 ** scale // value.denominator)
         exponent = len(mantissa) - 1 - scale
-        text = ("-" if value < 0 else "") + mantissa[0] + (
+        scientific = sign + mantissa[0] + (
             "." + mantissa[1:].rstrip("0") if mantissa[1:].rstrip("0") else "") + f"e{exponent}"
-        if len(text) < len(fraction) and len(text) <= limits.MAX_LITERAL_LENGTH \
-                and abs(exponent) <= limits.MAX_LITERAL_EXPONENT and Fraction(text) == value:
-            return text
+        digits = mantissa.rjust(scale + 1, "0")
+        plain = sign + digits[:-scale] + "." + digits[-scale:]
+        for text in sorted((plain, scientific), key=len):
+            if len(text) < len(fraction) and len(text) <= limits.MAX_LITERAL_LENGTH \
+                    and abs(exponent) <= limits.MAX_LITERAL_EXPONENT and Fraction(text) == value:
+                return text
     return fraction
 
 

@@ -333,7 +333,7 @@ class NumericSession:
         unsure = len(results) - len(decided)
         if not decided:
             why = ("both sides were non-finite at every point" if not results else
-                   f"at all {unsure} points an entry differs beyond the tolerance where its "
+                   f"at all {unsure} points an entry differs by more than 1024 ulps where its "
                    f"rounding error could not be estimated ({self._no_estimate_why()})")
             return NumericEvidence("undecided", why, points=tuple(results), inconclusive=unsure,
                                    **common)

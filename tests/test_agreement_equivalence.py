@@ -84,7 +84,7 @@ def reference_judge(left, right, rtol, atol, low_precision, one_side=None):
         return ("disagrees", largest(beyond & bad), 0, "", 0)
     if bool(beyond.any()):
         return ("disagrees", largest(beyond), 0, "", int(beyond.sum()))
-    unexplained = bad & ~estimated
+    unexplained = suspect & ~estimated
     if bool(unexplained.any()):
         lows = low_precision(0)
         overflow = lows is not None and bool(

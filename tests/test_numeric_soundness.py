@@ -310,3 +310,48 @@ def test_one_side_first_spares_the_other_only_when_it_explains() -> None:
     assert judge(truth, t(0.5 + 1e-6, 1.25), 1e-8, 0.0, both,
                  side(t(0.5 - 1.0, 1.25))).status == "disagrees"
     assert "side" not in calls
+
+
+def test_a_possible_hidden_difference_without_an_estimate_is_inconclusive() -> None:
+    """Adversary 3, H6: an entry within the tolerance but beyond 1024 ulps needs a
+    rounding estimate; where float32 overflows (exp(100) = 2.7e43) there is none, and
+    the entry used to be accepted. Values by hand: 1e-9 relative, within 1e-8."""
+    from matcalc.agreement import judge
+
+    t = lambda *v: torch.tensor([list(v)], dtype=torch.float64)  # noqa: E731
+    truth, claim = t(2e43, 1.0), t(2e43 * (1 + 1e-9), 1.0)
+    overflow = lambda run: (t(float("inf"), 1.0), t(float("inf"), 1.0))  # noqa: E731
+    judged = judge(truth, claim, 1e-8, 0.0, overflow)
+    assert judged.status == "inconclusive" and "overflow" in judged.why
+    # the same without the hidden-difference check (a looser tolerance): agreement
+    assert judge(truth, claim, 1e-6, 0.0, overflow).status == "agrees"
+
+
+@pytest.mark.parametrize("claim, sizes", [
+    ("d(exp(100) * x.T @ x)/d(x) = 2.000000002 * exp(100) * x.T", {"n": 300}),
+    ("exp(-90) * x = (1 + 1e-9) * exp(-90) * x", {}),
+])
+def test_float32_overflow_and_underflow_never_hold_a_hidden_difference(claim: str,
+                                                                        sizes: dict) -> None:
+    # each claim is the truth times (1 + 1e-9), by construction (adversary 3, H6)
+    try:
+        verdict = matcalc.verify(claim, vars=VECTOR, sizes=sizes, method="numeric",
+                                 diagnose=False)
+    except matcalc.UndecidedError as error:
+        assert "could not be estimated" in str(error)
+    else:
+        assert verdict.status == "fails", str(verdict)
+
+
+def test_float32_det_of_a_large_orthogonal_matrix_is_no_rounding_estimate() -> None:
+    """Adversary 3, H7: float32's det of a 360 x 360 orthogonal matrix, a product of
+    pivots, underflowed to 0 or came out as -784, which passed for a rounding error
+    explaining a factor of 2. det(Q)**2 = 1 for every orthogonal Q (by hand)."""
+    variables, assume = {"x": "n", "Q": "n n"}, {"Q": "orthogonal"}
+    for seed in (0, 1):
+        wrong = matcalc.verify("det(Q) ** 2 * x = 2 * x", vars=variables, assume=assume,
+                               sizes={"n": 360}, seed=seed, diagnose=False)
+        assert wrong.status == "fails", str(wrong)
+    right = matcalc.verify("det(Q) ** 2 * x = x", vars=variables, assume=assume,
+                           sizes={"n": 360}, diagnose=False)
+    assert right.status == "holds", str(right)

@@ -163,6 +163,22 @@ def test_small_and_precise_constants_are_ordinary_inputs() -> None:
         assert info.value.token and info.value.position is not None
 
 
+@pytest.mark.parametrize("text, shown", [
+    ("2.000000002", "2.000000002"), ("1e-9", "1e-9"), ("-2.5e-7", "-2.5e-7"),
+    ("0.0078125", "1/128"), ("123456.789", "123456.789"), ("-0.000123", "-0.000123"),
+    ("2.0000001e-10", "2.0000001e-10"), ("3.14159", "3.14159"), ("0.5", "0.5"),
+])
+def test_constants_print_as_short_as_they_read(text: str, shown: str) -> None:
+    """The shortest of a plain decimal, scientific notation and p/q that reads back
+    to the same value (2.000000002 printed as 2.000000002e0 before; expected texts
+    by hand)."""
+    from matcalc import expr as E
+
+    lhs, _ = parse_identity(f"{text} * s = s", SCOPE)
+    assert E.to_text(E.const(lhs.args[0].value)) == shown
+    assert parse_identity(f"{shown} * s = s", SCOPE)[0].args[0].value == lhs.args[0].value
+
+
 @pytest.mark.parametrize("text, error, position, token", BAD, ids=[b[0][:30] for b in BAD])
 def test_bad_input_names_token_and_position(text: str, error: type, position: int | None,
                                             token: str | None) -> None:
