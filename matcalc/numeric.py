@@ -154,7 +154,9 @@ class NumericSession:
     def _draw(self, sizes: Mapping[str, int], gen: Any, k: int, misses: int) -> dict[str, Any]:
         """The ``k``-th point of a size instantiation: the first at unit scale, then
         each variable at its own scale, alternately in [1e-2, 1] and [1, 1e2]
-        (shrinking towards 1 as draws are rejected); the determinant of orthogonal
+        (shrinking towards 1 as draws are rejected, and after ``SHRINK_DRAWS``
+        rejections in a row every other draw in [1e-2, 1], every other one with the
+        entries' magnitudes); the determinant of orthogonal
         matrices (a rotation or a reflection, an involution's rank parity, a sign
         pattern's parity) follows bit i of ``k`` for the i-th orthogonal variable,
         and a size instantiation draws at least ``2**k`` points for ``k <= 3`` of
@@ -169,6 +171,10 @@ class NumericSession:
             scale = 1.0
             if k:
                 scale = 10.0 ** ((low + (high - low) * gen.random()) * shrink)
+            if misses >= SHRINK_DRAWS and not misses % 2:
+                # a guard that objects at unit scale (tanh(W @ x + b) saturates at n = 200,
+                # its entries about N(0, n)): every other draw goes down to 1e-2
+                scale = 10.0 ** (-SCALE_DECADES * gen.random())
             reflect = None
             if "orthogonal" in tags:
                 reflect = bool((code >> orthogonal) & 1) if orthogonal < 3 else None

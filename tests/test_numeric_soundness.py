@@ -355,3 +355,17 @@ def test_float32_det_of_a_large_orthogonal_matrix_is_no_rounding_estimate() -> N
     right = matcalc.verify("det(Q) ** 2 * x = x", vars=variables, assume=assume,
                            sizes={"n": 360}, diagnose=False)
     assert right.status == "holds", str(right)
+
+
+def test_a_dense_layer_at_scale_and_a_softmax_of_one_entry_get_points() -> None:
+    """Adversary 3, H4: at n = 200 every entry of W @ x is about N(0, 200) at unit
+    scale, so tanh saturated at every draw; a softmax of one entry is the constant 1
+    (derivative exactly 0), not a saturation. Both claims true by hand: d tanh(u) =
+    1 - tanh(u)**2, and the softmax Jacobian diag(p) - p p.T."""
+    layer = matcalc.verify("d(tanh(W @ x + b))/d(x) = diag(1 - tanh(W @ x + b)**2) @ W",
+                           vars={"x": "n", "W": "m n", "b": "m"}, sizes={"n": 200, "m": 3},
+                           method="numeric", diagnose=False)
+    assert layer.status == "holds" and layer.numeric.status == "agrees", str(layer)
+    single = matcalc.verify("d(softmax(x))/d(x) = diag(softmax(x)) - softmax(x) @ softmax(x).T",
+                            vars={"x": "n"}, sizes={"n": 1}, method="numeric", diagnose=False)
+    assert single.numeric.status == "agrees", str(single)
