@@ -25,10 +25,19 @@ One float32 evaluation can agree with float64 by luck (float32's ``log`` of a
 determinant that rounds to nearly 1 gave 2e-14 where float64 gave 3e-16 and
 its own rounding error was 1e-7), which would make a rounding difference look
 like a counterexample. So an entry beyond (2) is estimated again, up to
-``ROUNDING_RUNS`` times in all, each time in float32 from inputs moved to a
-random neighbouring float32 value (a perturbation of the order of float32's
-rounding, with a new pattern of rounding errors), and (2) takes the largest
-estimate: an entry disagrees only if it is beyond every one of them. A false
+``ROUNDING_RUNS`` times in all: in float32 from inputs moved to a random
+neighbouring float32 value (a perturbation of the order of float32's rounding,
+with a new pattern of rounding errors), and last in float64 from inputs moved by
+a relative 2**-24 at random, whose change is the computation's sensitivity to
+perturbations of float32's size without float32's arithmetic (a float32 sum of
+many terms is quantized to the unit roundoff of its partial sums, and can land
+near the exact value by luck at one entry of thousands, again for a neighbouring
+input). (2) takes the largest estimate: an entry disagrees only if it is beyond
+every one of them. Where no float32 run gave an estimate (float32 came out
+exactly 0 there, or overflowed), the float64 run counts only where it explains
+the difference, never as grounds for a counterexample: a function identically 0
+near the point (``x.T @ (A - A.T) @ x``) has no sensitivity at all, yet float64
+leaves rounding noise in it, so its estimate there would be far too small. A false
 claim is unaffected: its error is the size of the entry itself, while every
 estimate stays near float32's rounding error of the computation (``1e-10 * x``
 is not ``2e-10 * x`` at any scale).
@@ -107,8 +116,9 @@ F64_PER_F32 = 2.0 ** -29
 #: modest factor; 2**10 keeps the accepted error near 1e-13 of the magnitude
 #: of the terms
 ROUNDING_SLACK = 2.0 ** 10
-#: float32 evaluations at most for the estimate (the first from the inputs
-#: rounded to nearest, the others from neighbouring float32 inputs)
+#: evaluations at most for the estimate (float32 from the inputs rounded to
+#: nearest, float32 from neighbouring float32 inputs, float64 from inputs moved
+#: by float32's unit roundoff: matcalc.numeric._low_precision)
 ROUNDING_RUNS = 3
 #: a largest quotient diff / scale below rtol times this passes test (1) for sure
 _CLEARLY = 1 - 2.0 ** -40
@@ -192,6 +202,8 @@ def judge(left: Any, right: Any, rtol: float, atol: float,
         left32, right32 = e.pick(lows[0]), e.pick(lows[1])
         usable = ~(_no_estimate(left32, e.left) | _no_estimate(right32, e.right))
         here = (left32 - e.left).abs() + (right32 - e.right).abs()
+        if run == ROUNDING_RUNS - 1:  # the sensitivity run: see the module's docstring
+            usable &= estimated | (e.diff <= here * slack)
         estimate = torch.where(usable, torch.maximum(estimate, here), estimate)
         estimated |= usable
         if not bool((suspect & (e.diff > estimate * slack)).any()):

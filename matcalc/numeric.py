@@ -33,7 +33,7 @@ from . import assumptions as A
 from . import expr as E
 from . import kinks as K
 from ._lazy import torch
-from .agreement import DEFAULT_ATOL, DEFAULT_RTOL, judge
+from .agreement import DEFAULT_ATOL, DEFAULT_RTOL, ROUNDING_RUNS, judge
 from .budget import check_time
 from .errors import DeclarationError
 from .evidence import Counterexample, Grid, NumericEvidence, NumericPoint
@@ -507,26 +507,44 @@ def _low_side(point: _Point, side: E.Expr) -> Any:
 
 def _low_precision(point: _Point, lhs: E.Expr, rhs: E.Expr,
                    run: int = 0) -> tuple[Any, Any] | None:
-    """Both sides at ``point`` evaluated in float32 (float32 arrays), or None:
-    run 0 from the inputs rounded to nearest float32 (kept with the point, with
-    its values and Jacobians, for later claims), run ``k > 0`` from the inputs
-    each moved to a neighbouring float32 value, up or down at random (seeded by
-    ``k``; an entry exactly 0 stays 0, the structure of a diagonal or a zero
-    block), for a second opinion on the rounding error (:mod:`matcalc.agreement`)."""
+    """Both sides at ``point`` evaluated again for the rounding estimate
+    (:mod:`matcalc.agreement`), or None. Run 0 is float32 from the inputs rounded
+    to nearest float32 (kept with the point, with its values and Jacobians, for
+    later claims); run 1 is float32 from the inputs each moved to a neighbouring
+    float32 value, up or down at random (an entry exactly 0 stays 0, the structure
+    of a diagonal or a zero block). The last run is float64 from the inputs each
+    moved by a relative 2**-24 (float32's unit roundoff), up or down at random:
+    the change it makes is the computation's sensitivity to perturbations of
+    float32's size, with no float32 arithmetic in it. A float32 sum of many terms
+    is quantized to the unit roundoff of its partial sums, so its error at one
+    entry can be near zero by luck, and a neighbouring input often leaves that
+    entry's float32 value unchanged (adversary 3, H9: ``Q @ Q.T = eye(n)`` at
+    n = 201, one entry of 40,000 where three float32 runs all gave -2**-36);
+    float64 resolves such changes. Random patterns are seeded by the run."""
+    generator = torch.Generator().manual_seed(run)
+
+    def signs(shape: Any) -> Any:
+        return torch.rand(shape, generator=generator) < 0.5
+
+    dtype = torch.float32
     if run == 0:
         if point.low is None:
             point.low = ({k: v.detach().to(torch.float32) for k, v in point.env.items()},
                          {}, {})
         env, cache, memo = point.low
-    else:
-        generator = torch.Generator().manual_seed(run)
+    elif run < ROUNDING_RUNS - 1:
         env, cache, memo = {}, {}, {}
         for name, value in sorted(point.env.items()):
             rounded = value.detach().to(torch.float32)
-            up = torch.rand(rounded.shape, generator=generator) < 0.5
-            toward = torch.where(up, torch.inf, -torch.inf).to(torch.float32)
+            toward = torch.where(signs(rounded.shape), torch.inf, -torch.inf).to(torch.float32)
             env[name] = torch.where(rounded == 0, rounded, torch.nextafter(rounded, toward))
-    evaluator = Evaluator(env, point.sizes, jacobians=cache, memo=memo, dtype=torch.float32)
+    else:
+        dtype, env, cache, memo = torch.float64, {}, {}, {}
+        for name, value in sorted(point.env.items()):
+            value = value.detach()
+            step = torch.where(signs(value.shape), 2.0 ** -24, -(2.0 ** -24)).to(value.dtype)
+            env[name] = value + value * step
+    evaluator = Evaluator(env, point.sizes, jacobians=cache, memo=memo, dtype=dtype)
     try:
         return evaluator.value(lhs).detach(), evaluator.value(rhs).detach()
     except (RuntimeError, NumericUnsupported):

@@ -369,3 +369,19 @@ def test_a_dense_layer_at_scale_and_a_softmax_of_one_entry_get_points() -> None:
     single = matcalc.verify("d(softmax(x))/d(x) = diag(softmax(x)) - softmax(x) @ softmax(x).T",
                             vars={"x": "n"}, sizes={"n": 1}, method="numeric", diagnose=False)
     assert single.numeric.status == "agrees", str(single)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_lucky_float32_sum_is_no_counterexample(seed: int) -> None:
+    """Adversary 3, H9: Q Q.T = I for every orthogonal Q (by hand), but at n = 201
+    one off-diagonal entry of 40,000 came out of float32 as -2**-36 in all three
+    float32 runs (a quantized sum, near the exact value by luck), too small an
+    estimate for float64's 9e-17 there: the true identity was refuted."""
+    for claim in ("Q @ Q.T = eye(n)", "Q.T @ Q = eye(n)"):
+        verdict = matcalc.verify(claim, vars={"Q": "n n"}, assume={"Q": "orthogonal"},
+                                 sizes={"n": 201}, seed=seed, diagnose=False)
+        assert verdict.status == "holds", str(verdict)
+    wrong = matcalc.verify("Q @ Q.T = (1 + 1e-12) * eye(n)", vars={"Q": "n n"},
+                           assume={"Q": "orthogonal"}, sizes={"n": 201}, seed=seed,
+                           diagnose=False)
+    assert wrong.status == "fails", str(wrong)
