@@ -29,7 +29,7 @@ from .mismatch import shape_mismatch
 from .shapes import concrete, fmt
 from .symarrays import as_grid, map_array
 from .surface import setting
-from .verdict import Verdict, combine
+from .verdict import Outcome, Verdict, combine
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,14 @@ class Engines:
         symbolic = self.symbolic(lhs, rhs) if self.method in ("both", "symbolic") else None
         numeric = (self.numeric(lhs, rhs, guards) if self.method in ("both", "numeric")
                    else None)
-        outcome = combine(symbolic, numeric)
+        from .strength import assess, general_argument
+
+        outcome, argument = combine(symbolic, numeric), None
+        if outcome is None and numeric is not None and numeric.status == "agrees" and (
+                symbolic is None or symbolic.status != "refuted"):
+            # too few kink gaps or sides sampled for evidence; a proof at every size holds
+            argument = general_argument(lhs, rhs, self.symmetric())
+            outcome = Outcome("holds", "holds", None, None) if argument else None
         if outcome is None:
             details = "; ".join(e.detail for e in (symbolic, numeric) if e is not None)
             raise UndecidedError(
@@ -171,9 +178,7 @@ class Engines:
         d = self.declarations
         strength = None
         if outcome.status == "holds":
-            from .strength import assess, general_argument
-
-            argument = general_argument(lhs, rhs, self.symmetric())
+            argument = argument or general_argument(lhs, rhs, self.symmetric())
             strength = assess(symbolic, numeric, (name for name, _ in d.pinned), argument)
             outcome = dataclasses.replace(outcome, summary=strength.summary(symbolic, numeric))
         return Verdict(

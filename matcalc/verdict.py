@@ -205,10 +205,12 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
     exact_missed = symbolic is not None and (symbolic.finding != "vanishes"
                                              or symbolic.gaps_missed > 0)
     if num is True and sym is not True and (
-            numeric.gaps_missed and (symbolic is None or exact_missed)
-            or numeric.gaps_merged and exact_missed):
+            (numeric.gaps_missed or numeric.gaps_merged) and (symbolic is None or exact_missed)):
         # float64 did not visit every gap between kink roots (those narrower than its
-        # resolution it cannot), nor did the exact stage: the claim may be wrong there
+        # resolution it cannot: roots of two entries it takes as one may be apart, or
+        # coincide where one kink's argument steps, as in relu(sum(sign(x)) - 5.5),
+        # whose positive side is one orthant of 2**n), nor did the exact stage: the
+        # claim may be wrong there
         return None
     if num is True and sym is not True and numeric.kinks_one_sided:
         # a kink seen on one side only: its other side, if any, was never evaluated (by

@@ -385,3 +385,32 @@ def test_a_lucky_float32_sum_is_no_counterexample(seed: int) -> None:
                            assume={"Q": "orthogonal"}, sizes={"n": 201}, seed=seed,
                            diagnose=False)
     assert wrong.status == "fails", str(wrong)
+
+
+@pytest.mark.parametrize("claim", [
+    "relu(sum(sign(x)) - 5.5 + 400 * relu(sign(t))) * relu(-t) * y = 0 * y",
+    "relu(sum(sign(x)) - 5.5) * y = 0 * y",
+])
+def test_numeric_alone_does_not_hold_past_a_step_it_could_not_resolve(claim: str) -> None:
+    """Adversary 3, H5, false by hand: at x = ones(6), t = -1 the left side is
+    relu(6 - 5.5 + 0) * relu(1) * y = 0.5 * y, not 0 (one orthant of 64, with t < 0:
+    no random point lands there). The outer relu's argument steps where a sign
+    changes, so its roots coincide with theirs (float64 cannot tell a gap there),
+    or its positive side is never seen: without the exact stage that is no holds."""
+    with pytest.raises(matcalc.UndecidedError, match="NOT visited|seen on one side only"):
+        matcalc.verify(claim, vars={"x": "n", "t": "", "y": "m"}, sizes={"n": 6, "m": 2},
+                       method="numeric", diagnose=False)
+
+
+def test_numeric_alone_does_not_hold_across_roots_float64_merges() -> None:
+    """False by hand: on 0 < s < 1e-20, d|s - 1e-20|/ds = -1 while sign(s) = 1. The
+    two kink roots are one to float64, so no point can land between them; numeric
+    evidence alone must not make that a holds. d|s x|/ds = x sign(s x) wherever
+    s x_i != 0 (by hand), whose kinks also coincide (every entry at s = 0): the
+    general argument proves it at every size, so it still holds."""
+    with pytest.raises(matcalc.UndecidedError, match="within float64 resolution"):
+        matcalc.verify("d(abs(s - 0.00000000000000000001))/d(s) = sign(s)", vars={"s": ""},
+                       method="numeric", diagnose=False)
+    proved = matcalc.verify("d(abs(s * x))/d(s) = x * sign(s * x)", vars={"s": "", "x": "n"},
+                            method="numeric", diagnose=False)
+    assert proved.status == "holds" and proved.strength == "general", str(proved)
