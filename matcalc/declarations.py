@@ -109,7 +109,7 @@ class Declarations:
         """The same declarations, with these sizes of free dimension names (at
         most ``MAX_CRITICAL`` each, the smallest kept) decided as well: sizes
         where a claim's value changes its form, found by the caller
-        (:func:`matcalc.kinks.size_kinks`)."""
+        (:func:`matcalc.sizekinks.size_kinks`)."""
         pinned = dict(self.pinned)
         extra = tuple((name, tuple(sorted(set(sizes))[:MAX_CRITICAL]))
                       for name, sizes in sorted(critical.items())

@@ -29,7 +29,7 @@ from .mismatch import shape_mismatch
 from .shapes import concrete, fmt
 from .symarrays import as_grid, map_array
 from .surface import setting
-from .verdict import Outcome, Verdict, combine
+from .verdict import Outcome, Verdict, combine, undecided_detail
 
 
 @dataclass(frozen=True)
@@ -170,9 +170,9 @@ class Engines:
             argument = general_argument(lhs, rhs, self.symmetric())
             outcome = Outcome("holds", "holds", None, None) if argument else None
         if outcome is None:
-            details = "; ".join(e.detail for e in (symbolic, numeric) if e is not None)
             raise UndecidedError(
-                f"could not decide {E.to_text(lhs)} = {E.to_text(rhs)}: {details}",
+                f"could not decide {E.to_text(lhs)} = {E.to_text(rhs)}: "
+                f"{undecided_detail(symbolic, numeric)}",
                 hint=f"try {setting('method', 'both')}" if self.method != "both" else None,
             )
         d = self.declarations
@@ -206,8 +206,8 @@ class Engines:
     def _single_out_sizes(self, lhs: E.Expr, rhs: E.Expr) -> None:
         """Sizes where a kink whose argument depends on the sizes alone changes
         sign (``relu(n - 8) * x = 0 * x`` fails from n = 9 on), decided by both
-        engines besides the usual ones (:func:`matcalc.kinks.size_kinks`)."""
-        from .kinks import size_kinks, size_value_sizes
+        engines besides the usual ones (:func:`matcalc.sizekinks.size_kinks`)."""
+        from .sizekinks import size_kinks, size_value_sizes
 
         self._sized = True
         d = self.declarations

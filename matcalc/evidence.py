@@ -92,6 +92,9 @@ class NumericEvidence:
     #: kinks whose argument was seen on one side only: their other side, if there is
     #: one, was never evaluated, so agreement is no evidence that the claim holds there
     kinks_one_sided: tuple[str, ...] = ()
+    #: size instantiations at which some combination of the independent kink entries'
+    #: signs was never visited (:func:`matcalc.kinks.combinations`)
+    combinations_missed: int = 0
 
 
 def to_plain(record: Any) -> Any:

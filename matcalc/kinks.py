@@ -18,8 +18,10 @@ keeps the assumptions: structured variables move within their structure,
 ``positive`` ones multiplicatively, ``spd`` ones by a positive factor, and
 orthogonal ones stay where they are.
 
-:func:`size_kinks` finds the kinks in the sizes: where an argument of the
-sizes alone (``relu(n - 8)``) changes sign as a function of a dimension.
+:func:`combinations` counts the combinations of the kink entries' signs the
+points visited (a claim with kinks holds numerically only if it visited them
+all: :data:`matcalc.verdict.KINKED`). The kinks in the sizes (``relu(n - 8)``)
+are :mod:`matcalc.sizekinks`'.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import expr as E
+from .shapes import SCALAR
 
 #: operations with a kink where their argument crosses 0
 KINK_OPS = ("abs", "relu", "sign", "norm1")
@@ -60,13 +63,39 @@ TRIES = 6
 
 
 def kinks(exprs: Iterable[E.Expr]) -> list[E.Apply]:
-    """The kinked operations in ``exprs`` (each distinct one once)."""
+    """The kinked operations in ``exprs`` (each distinct one once), those written
+    without a kinked operation included (:func:`hidden_abs`)."""
     found: dict[E.Expr, None] = {}
     for expr in exprs:
         for node in E.walk(expr):
-            if isinstance(node, E.Apply) and node.op in KINK_OPS:
-                found[node] = None
+            if isinstance(node, E.Apply):
+                kink = node if node.op in KINK_OPS else hidden_abs(node)
+                if kink is not None:
+                    found[kink] = None
     return list(found)
+
+
+def hidden_abs(node: E.Apply) -> E.Apply | None:
+    """``abs(u)`` where ``node`` is one written without abs, else None: the square
+    root, the logarithm or a fractional power of ``u * u`` or ``u ** 2k``, and the
+    norm of a scalar. Each is analytic on both sides of u = 0 but not across it
+    (``x / sqrt(x * x)`` is ``sign(x)``, ``exp(log(x * x) / 2)`` is ``abs(x)``), so
+    its sides are pieces of a piecewise claim like a kink's (adversary 4, J8)."""
+    base = node.args[0] if node.args else None
+    if node.op == "norm" and base is not None and base.shape == SCALAR:
+        return E.Apply("abs", (base,), base.shape)
+    fractional = (node.op == "pow" and isinstance(node.args[1], E.Const)
+                  and node.args[1].value.denominator != 1)
+    if not (node.op in ("sqrt", "log") or fractional) or not isinstance(base, E.Apply):
+        return None
+    if base.op == "mul" and base.args[0] == base.args[1]:
+        u = base.args[0]
+    elif (base.op == "pow" and isinstance(base.args[1], E.Const)
+          and base.args[1].value.denominator == 1 and base.args[1].value % 2 == 0):
+        u = base.args[0]
+    else:
+        return None
+    return E.Apply("abs", (u,), u.shape)
 
 
 def sides(values: Any) -> tuple[bool, bool]:
@@ -102,6 +131,39 @@ def arguments(exprs: Iterable[E.Expr]) -> list[E.Expr]:
     """The distinct arguments of the kinked operations in ``exprs``."""
     return list(dict.fromkeys(k.args[0] for k in kinks(exprs)))
 
+
+
+#: independent kink entries beyond which their sign combinations are not counted
+#: (2**16 of them could never all be visited)
+MAX_COMBINED = 16
+
+
+def combinations(values: Sequence[tuple], patterns: Iterable[tuple | None]) -> tuple[int, int]:
+    """How many combinations of the kink entries' signs ``patterns`` visited, and
+    how many there are: 2**k for the k independent entries. ``values`` are the
+    entries at a few random points; an entry 0 at all of them is 0 by structure
+    (no kink), and one equal to another or to its negative at all of them is the
+    same kink (``relu(x)`` and ``sign(-x)``): random values agree so only by
+    construction. A pattern with an unknown sign or a 0 counts for nothing.
+
+    On each combination a piecewise claim is one formula, analytic wherever it is
+    defined, so agreement at a random point of that combination is evidence for
+    all of it, however far its parts lie from the points (one orthant of 2**n is
+    as good as any); a combination never visited is no evidence at all."""
+    if not values:
+        return 0, 1
+    columns = list(zip(*values))
+    kept: list[tuple[int, tuple]] = []
+    for index, column in enumerate(columns):
+        if all(v == 0 for v in column):
+            continue
+        negated = tuple(-v for v in column)
+        if not any(column == other or negated == other for _, other in kept):
+            kept.append((index, column))
+    if len(kept) > MAX_COMBINED:
+        return 0, 2 ** len(kept)
+    seen = {tuple(p[i] for i, _ in kept) for p in patterns if p is not None}
+    return sum(1 for c in seen if None not in c and 0 not in c), 2 ** len(kept)
 
 #: a place on a line: the kink entries' values there (None: the sign of that entry
 #: is unknown), or None outside the domain
@@ -408,173 +470,3 @@ def summary(scans: Sequence[Scan], visited: int, unvisited: int) -> str:
         text += (f"; {merged} root{'s' if merged > 1 else ''} within float64 resolution of "
                  "another (the gaps there NOT visited)")
     return text
-
-
-# ---------------------------------------------------------------------------
-# Kinks in the sizes: relu(n - 8) * x is 0 up to n = 8 only
-
-
-#: every size up to this is tried for a size-dependent kink, then powers of two
-SIZE_SCAN = 64
-
-
-def size_kinks(exprs: Iterable[E.Expr], base: Mapping[str, int],
-               largest: int) -> dict[str, list[int]]:
-    """For each dimension name, the sizes around which a kink argument that
-    depends on the sizes alone (``relu(n - 8)``, ``abs(trace(eye(n)) - 2)``)
-    changes sign or vanishes, as a function of that name with the others at
-    ``base``: the sizes on both sides of every change, and 1. Likewise for the
-    arguments of log, sqrt, exp, ..., divisors and powers' bases (``log(n - 3)``
-    is defined from n = 4 on), where a change is found. Exact arithmetic
-    (intervals for exp, log, ...); sizes up to ``SIZE_SCAN``, then powers of two
-    up to ``largest``, with the changes between them found by bisection."""
-    from .fields import ExactKit, IntervalKit, NotRational, OutOfDomain, base as plain
-    from .jets import Jets
-
-    def sign(argument: E.Expr, sizes: Mapping[str, int]) -> int:
-        for kit in (ExactKit(), IntervalKit()):
-            try:
-                values = [plain(v) for v in Jets(kit, {}, sizes).value(argument).flat]
-            except NotRational:
-                continue
-            except (OutOfDomain, ZeroDivisionError):
-                return 0
-            signs = {(v > 0) - (v < 0) if kit.name == "exact" else
-                     1 if v.x.a > 0 else -1 if v.x.b < 0 else 0 for v in values}
-            return signs.pop() if len(signs) == 1 else 2  # 2: entries of both signs
-        return 0  # pragma: no cover - the interval kit evaluates everything
-
-    found: dict[str, set[int]] = {}
-    for argument, kinked in _size_arguments(exprs):
-        for name in sorted(_size_names(argument)):
-            if name not in base:
-                continue
-            tried = list(range(1, SIZE_SCAN + 1))
-            k = SIZE_SCAN * 2
-            # beyond SIZE_SCAN only where no value grows with the size (eye(n) would)
-            scalar = all(not d.names for n in E.walk(argument) for d in n.shape)
-            while scalar and k <= largest:
-                tried.append(k)
-                k *= 2
-            signs = {k: sign(argument, {**base, name: k}) for k in tried}
-            critical: set[int] = set()
-            for low, high in zip(tried, tried[1:]):
-                while signs[low] != signs[high] and high - low > 1:
-                    middle = (low + high) // 2
-                    signs[middle] = sign(argument, {**base, name: middle})
-                    if signs[middle] != signs[low]:
-                        high = middle
-                    else:
-                        low = middle
-                if signs[low] != signs[high]:
-                    critical |= {low, high}
-            for k, s in signs.items():
-                if s == 0:
-                    critical |= {k - 1, k, k + 1} - {0}
-            if kinked or critical:
-                found.setdefault(name, set()).update(critical | {1})
-    return {name: sorted(sizes) for name, sizes in found.items()}
-
-
-#: the degree in a size assumed for a size-only subexpression that is no
-#: polynomial in it (``2 ** n``, ``log(n)``): as many sizes as Declarations allows
-UNBOUNDED_DEGREE = 64
-
-
-def size_value_sizes(exprs: Iterable[E.Expr], largest: int) -> dict[str, list[int]]:
-    """Sizes at which to decide a claim that uses a dimension's size as a value
-    (a ``Size`` node: ``(n - 2) * (n - 3) * 1e-12 * x``), for each such name:
-    ``1, 2, ..., D + 4`` (at most ``largest``), where ``D`` bounds the claim's
-    degree in the size through those values (the sum over the maximal
-    size-only subexpressions of their degrees). Through its shapes alone a
-    claim is decided at the usual three sizes; a polynomial of degree ``D`` in
-    the size that vanishes at ``D + 1`` further sizes vanishes at all, so
-    ``x = (1 + (n-2)*(n-3)*(n-4)*1e-12) * x``, zero at the usual sizes 2, 3, 4,
-    is refuted at n = 1 and 5. A claim without sizes as values gets none."""
-    total: dict[str, int] = {}
-    for expr in exprs:
-        for sub in _size_only_maximal(expr):
-            for name, degree in _size_degree(sub).items():
-                total[name] = total.get(name, 0) + degree
-    return {name: list(range(1, min(degree + 4, largest) + 1))
-            for name, degree in total.items() if degree}
-
-
-def _size_only_maximal(expr: E.Expr) -> list[E.Expr]:
-    """The largest subexpressions made of constants and sizes only, with a size."""
-    found: list[E.Expr] = []
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, E.Size) or (
-                isinstance(node, E.Apply) and node.args and all(
-                    isinstance(n, (E.Size, E.Const)) or (isinstance(n, E.Apply) and n.args)
-                    for n in E.walk(node)) and any(isinstance(n, E.Size) for n in E.walk(node))):
-            found.append(node)
-        elif isinstance(node, E.Apply):
-            stack.extend(node.args)
-        elif isinstance(node, E.Derivative):
-            stack.extend(E.children(node))
-    return found
-
-
-def _size_degree(node: E.Expr) -> dict[str, int]:
-    """A bound on the degree in each size name of a size-only expression (a
-    quotient counts numerator and denominator: p / q = r / s is p s = q r)."""
-    if isinstance(node, E.Size):
-        degree: dict[str, int] = {}
-        for name in node.dim.names:
-            degree[name] = degree.get(name, 0) + 1
-        return degree
-    if not isinstance(node, E.Apply):
-        return {}
-    parts = [_size_degree(a) for a in node.args]
-    names = {name for part in parts for name in part}
-    if node.op in ("neg", "add", "sub"):
-        return {name: max(p.get(name, 0) for p in parts) for name in names}
-    if node.op in ("mul", "div"):
-        return {name: sum(p.get(name, 0) for p in parts) for name in names}
-    if node.op == "pow" and not parts[1] and isinstance(node.args[1], E.Const) \
-            and node.args[1].value.denominator == 1 and 0 <= node.args[1].value <= 64:
-        return {name: d * int(node.args[1].value) for name, d in parts[0].items()}
-    base = node.args[0]
-    while isinstance(base, E.Apply) and base.op == "neg":
-        base = base.args[0]
-    if node.op == "pow" and isinstance(base, E.Const) and abs(base.value) == 1 \
-            and all(d <= 1 for d in parts[1].values()):
-        return {}  # (-1)**n: periodic in n, its two parities decided as usual
-    return {name: UNBOUNDED_DEGREE for name in names}
-
-
-def _size_arguments(exprs: Iterable[E.Expr]) -> list[tuple[E.Expr, bool]]:
-    """Arguments that depend on the sizes alone where the sign matters: of the
-    kinked operations (True), and of those whose domain or form depends on it
-    (log, sqrt, a divisor, a power's base, exp, ...; False)."""
-    from .ops import REGISTRY
-
-    found: dict[E.Expr, bool] = {}
-    for expr in exprs:
-        for node in E.walk(expr):
-            if not isinstance(node, E.Apply):
-                continue
-            spec = REGISTRY[node.op]
-            kinked = node.op in KINK_OPS
-            if not (kinked or not spec.rational or spec.guard is not None):
-                continue
-            args = node.args[1:] if node.op == "div" else node.args[:1]
-            for a in args:
-                if _size_names(a) and not any(isinstance(n, (E.Var, E.Derivative))
-                                              for n in E.walk(a)):
-                    found[a] = found.get(a, False) or kinked
-    return list(found.items())
-
-
-def _size_names(node: E.Expr) -> set[str]:
-    names: set[str] = set()
-    for sub in E.walk(node):
-        if isinstance(sub, E.Size):
-            names |= set(sub.dim.names)
-        elif isinstance(sub, E.Apply):
-            for d in sub.dims:
-                names |= set(d.names)
-    return names

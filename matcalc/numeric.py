@@ -101,8 +101,9 @@ class NumericSession:
         #: points that disagreed only within the tolerance, beyond the rounding estimate
         self.hidden = 0
         self.reasons: dict[str, int] = {}
-        #: per size instantiation with kinks: (line scans, gaps not visited, patterns)
-        self.scans: list[tuple[list, int, int]] = []
+        #: per size instantiation with kinks: (line scans, gaps not visited, patterns,
+        #: sign combinations visited, sign combinations: :func:`matcalc.kinks.combinations`)
+        self.scans: list[tuple[list, int, int, int, int]] = []
 
     # -- points
 
@@ -222,7 +223,8 @@ class NumericSession:
         margin: it is admitted when every kink argument's sign is certain there
         (:func:`certain_kinks`)."""
         arguments = _kink_parts(tuple(exprs))[1]
-        patterns = {K.pattern(_kink_values(p.env, sizes, arguments)) for p in here}
+        values = [_kink_values(p.env, sizes, arguments) for p in here]
+        patterns = {K.pattern(v) for v in values}
         extra: list[_Point] = []
         scans, unvisited = [], 0
         for line in range(min(K.LINES, len(here))):
@@ -263,7 +265,8 @@ class NumericSession:
                     break
                 else:
                     unvisited += uncertain
-        self.scans.append((scans, unvisited, len(patterns)))
+        seen, combined = K.combinations([v for v in values if v is not None], patterns)
+        self.scans.append((scans, unvisited, len(patterns), seen, combined))
         return extra
 
     # -- claims
@@ -327,13 +330,14 @@ class NumericSession:
             )
         seconds = time.perf_counter() - start
         kinks = _kink_record(K.kinks([lhs, rhs]), self.points)
-        missed = sum(s.missed for scans, _, _ in self.scans for s in scans) + sum(
-            unvisited for _, unvisited, _ in self.scans) if kinks else 0
-        merged = sum(s.merged for scans, _, _ in self.scans for s in scans) if kinks else 0
+        missed = sum(s.missed for scans, *_ in self.scans for s in scans) + sum(
+            unvisited for _, unvisited, *_ in self.scans) if kinks else 0
+        merged = sum(s.merged for scans, *_ in self.scans for s in scans) if kinks else 0
+        short = sum(seen < combined for *_, seen, combined in self.scans) if self.scans else 1
         common = dict(tolerance=self.rtol, atol=self.atol, seconds=seconds,
                       samples_rejected=self.rejected, sizes_tried=tuple(self.size_sets),
                       kinks=kinks, strategy=strategy(derivatives, points), gaps_missed=missed,
-                      gaps_merged=merged,
+                      gaps_merged=merged, combinations_missed=short if kinks else 0,
                       kinks_one_sided=tuple(t for t, below, above in kinks if not (below and above)))
         decided = [r for r in results if not r.inconclusive]
         unsure = len(results) - len(decided)
@@ -376,9 +380,13 @@ class NumericSession:
     def _kink_text(self, kinks: tuple) -> str:
         """The kink record: the lines scanned (all sizes), or the sides seen."""
         one_side = [text for text, below, above in kinks if not (below and above)]
-        scans = [s for scans, _, _ in self.scans for s in scans]
-        text = K.summary(scans, sum(p for _, _, p in self.scans),
-                         sum(u for _, u, _ in self.scans)) if scans else "kinks: no line scanned"
+        scans = [s for scans, *_ in self.scans for s in scans]
+        text = K.summary(scans, sum(p for _, _, p, *_ in self.scans),
+                         sum(u for _, u, *_ in self.scans)) if scans else "kinks: no line scanned"
+        short = [(seen, combined) for *_, seen, combined in self.scans if seen < combined]
+        if short:
+            text += (f"; sign combinations of the independent kink entries visited: "
+                     f"{' and '.join(f'{seen} of {combined:,}' for seen, combined in short[:3])}")
         if one_side:
             text += (f"; seen on one side only: {', '.join(one_side)} (the other side, if there "
                      "is one, was never evaluated)")

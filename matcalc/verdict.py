@@ -152,6 +152,28 @@ class Outcome:
     disagreement: str | None
 
 
+#: why numeric agreement alone does not make a claim with kinks hold. Random points
+#: are evidence for an analytic difference: unless it is identically 0 it vanishes
+#: only on a set of measure 0, which random points miss. A piecewise difference is
+#: one such formula on each combination of its kinks' signs, so every combination
+#: must be visited (:func:`matcalc.kinks.combinations`): one never visited can hold
+#: the only difference, in a region no random point or search line enters although
+#: every kink is seen on both sides (relu(sum(sign(x)) - 5.5 + t) * relu(-t) is
+#: nonzero only for t < 0 and x in one orthant of 2**n).
+KINKED = ("agreement at random points is no proof for a claim with kinks (abs, relu, "
+          "sign, norm1) unless it visited every combination of their signs: it may "
+          "differ only on one never visited, such as one orthant of 2**n; a proof "
+          "decides it (the exact stage, or the general argument)")
+
+
+def undecided_detail(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) -> str:
+    """Why :func:`combine` decided nothing, from the evidence of the engines that ran."""
+    details = [e.detail for e in (symbolic, numeric) if e is not None]
+    if numeric is not None and numeric.status == "agrees" and numeric.combinations_missed:
+        details.append(KINKED)
+    return "; ".join(details)
+
+
 def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) -> Outcome | None:
     """The status the evidence supports, or None if neither engine decided."""
     sym = {"proved": True, "refuted": False}.get(symbolic.status) if symbolic else None
@@ -207,14 +229,14 @@ def combine(symbolic: SymbolicEvidence | None, numeric: NumericEvidence | None) 
     if num is True and sym is not True and (
             (numeric.gaps_missed or numeric.gaps_merged) and (symbolic is None or exact_missed)):
         # float64 did not visit every gap between kink roots (those narrower than its
-        # resolution it cannot: roots of two entries it takes as one may be apart, or
-        # coincide where one kink's argument steps, as in relu(sum(sign(x)) - 5.5),
-        # whose positive side is one orthant of 2**n), nor did the exact stage: the
-        # claim may be wrong there
+        # resolution it cannot: roots of two entries it takes as one may be apart),
+        # nor did the exact stage: the claim may be wrong there
         return None
-    if num is True and sym is not True and numeric.kinks_one_sided:
-        # a kink seen on one side only: its other side, if any, was never evaluated (by
-        # either engine: their points and search lines are alike), so only a proof holds
+    if num is True and sym is not True and (numeric.kinks_one_sided
+                                            or numeric.kinks and numeric.combinations_missed):
+        # a kink seen on one side only (its other side, if any, was never evaluated by
+        # either engine: their points and search lines are alike), or a combination of
+        # the kinks' signs never visited: see KINKED. Only a proof holds
         return None
     if sym is True or num is True:  # the summary states the strength (matcalc.strength)
         return Outcome("holds", "holds", None, None)

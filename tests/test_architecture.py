@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "language": ("shapes", "layout", "conditioning", "ops", "expr", "tokens", "scope", "parsing",
                  "assumptions", "declarations"),
     "engines": ("symbolic", "zerotest", "residues", "fields", "degreebounds", "linalg", "jets",
-                "pointtest", "agreement", "kinks", "autodiff", "torcheval", "numeric"),
+                "pointtest", "agreement", "kinks", "sizekinks", "autodiff", "torcheval", "numeric"),
     "calculus": ("rewrites", "simplify", "calculus", "closedform", "subexpressions", "strength"),
     "formats": ("rendering", "rendering.text", "rendering.notation", "rendering.jsondoc", "rendering.formula",
                 "rendering.latex", "rendering.code"),

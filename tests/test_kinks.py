@@ -7,6 +7,7 @@ import random
 from fractions import Fraction
 
 from matcalc import kinks as K
+from matcalc.sizekinks import size_kinks
 from matcalc.declarations import declare
 from matcalc.parsing import parse_expression
 
@@ -84,12 +85,26 @@ def test_kinks_in_the_sizes() -> None:
     d = declare({"x": "n"})
     scope = d.scope("numerator")
     # relu(n - 8) changes at n = 8, 9; abs(n - 2) vanishes at n = 2; and n = 1 always
-    found = K.size_kinks([parse_expression("relu(n - 8) * x", scope)], {"n": 3}, 4096)
+    found = size_kinks([parse_expression("relu(n - 8) * x", scope)], {"n": 3}, 4096)
     assert found == {"n": [1, 7, 8, 9]}
-    found = K.size_kinks([parse_expression("abs(n - 2) * x", scope)], {"n": 3}, 4096)
+    found = size_kinks([parse_expression("abs(n - 2) * x", scope)], {"n": 3}, 4096)
     assert found == {"n": [1, 2, 3]}
     # beyond the sizes tried one by one: found by bisection between powers of two
-    found = K.size_kinks([parse_expression("sign(n - 1000) * x", scope)], {"n": 3}, 4096)
+    found = size_kinks([parse_expression("sign(n - 1000) * x", scope)], {"n": 3}, 4096)
     assert {999, 1000, 1001} <= set(found["n"])
     # no kink in the sizes: no size added
-    assert K.size_kinks([parse_expression("abs(x) * n", scope)], {"n": 3}, 4096) == {}
+    assert size_kinks([parse_expression("abs(x) * n", scope)], {"n": 3}, 4096) == {}
+
+
+def test_sign_combinations_count_independent_entries_only() -> None:
+    """By hand: entries (x, -x, 0, y) at two points are two independent kinks (the
+    second is the first negated, the third is 0 by structure): 4 combinations, of
+    which the patterns below visit (+, -) and (-, +) only; with (+, +) and (-, -)
+    added, all 4."""
+    values = [(1.5, -1.5, 0.0, -2.0), (-0.25, 0.25, 0.0, 3.0)]
+    seen = [(1, -1, 0, -1), (-1, 1, 0, 1)]
+    assert K.combinations(values, seen) == (2, 4)
+    both = seen + [(1, -1, 0, 1), (-1, 1, 0, -1), None, (1, -1, 0, None)]
+    assert K.combinations(values, both) == (4, 4)
+    wide = [tuple(float(i + 1 + k) for i in range(K.MAX_COMBINED + 1)) for k in range(2)]
+    assert K.combinations(wide, []) == (0, 2 ** (K.MAX_COMBINED + 1))

@@ -16,7 +16,9 @@ import pytest
 import torch
 
 import matcalc
+from matcalc import expr as E
 from matcalc import numeric as N
+from matcalc.kinks import kinks
 from matcalc.errors import DeclarationError
 from matcalc.evidence import NumericEvidence, NumericPoint, SymbolicEvidence
 from matcalc.parsing import parse_expression
@@ -414,3 +416,47 @@ def test_numeric_alone_does_not_hold_across_roots_float64_merges() -> None:
     proved = matcalc.verify("d(abs(s * x))/d(s) = x * sign(s * x)", vars={"s": "", "x": "n"},
                             method="numeric", diagnose=False)
     assert proved.status == "holds" and proved.strength == "general", str(proved)
+
+
+@pytest.mark.parametrize("claim", [
+    "relu(sum(sign(x)) - 5.5 + t) * relu(-t) * y = 0 * y",
+    "relu(sum(sign(x)) - 5.5 + 400 * relu(sign(t - 1))) * relu(-t) * y = 0 * y",
+    "d(relu(1 - norm(x - 3 * ones(n)) ** 2 + t) * relu(-t) * (x.T @ y))/d(x) = 0 * y.T",
+])
+@pytest.mark.parametrize("method", ["numeric", "both"])
+def test_a_combination_of_kink_signs_never_visited_is_no_evidence(claim: str,
+                                                                  method: str) -> None:
+    """Adversary 4, J1, false by hand: at x = ones(n), t = -0.25 the first is
+    relu(n - 5.75) * 0.25 * y (0.0625 y at n = 6); the second at t = -1 is
+    relu(n - 5.5) * y; the third at x = 3 * ones(n), t = -0.5 has derivative
+    0.25 * y.T, not 0. Each kink is seen on both sides at random points, but the
+    combination of signs where the claim is wrong (t < 0 with x in one orthant of
+    2**n, or in a ball of radius 1 around 3 * ones(n)) never is."""
+    with pytest.raises(matcalc.UndecidedError, match="every combination of their signs"):
+        matcalc.verify(claim, vars={"x": "n", "y": "n", "t": ""}, method=method,
+                       diagnose=False)
+
+
+def test_a_kink_of_one_entry_seen_on_both_sides_is_covered() -> None:
+    """|det(Q)| = 1 for every orthogonal Q (by hand: det(Q) = +-1). Its one kink
+    entry has two sign combinations, and the reflections visit both: numeric
+    agreement is evidence enough, no proof needed."""
+    verdict = matcalc.verify("abs(det(Q)) = 1", vars={"Q": "n n"}, assume={"Q": "orthogonal"},
+                             method="numeric", diagnose=False)
+    assert verdict.status == "holds" and verdict.numeric.combinations_missed == 0, str(verdict)
+
+
+def test_an_abs_written_as_a_square_root_is_a_kink() -> None:
+    """Adversary 4, J8, false by hand: x / sqrt(x * x) is sign(x), so with g =
+    sum(sign(x)) - sum(sign(z)) - 11.5 the left side is 2 * relu(g) * y, which is
+    y at n = 6 for x = ones(6), z = -ones(6) (g = 0.5): one orthant of 2**12.
+    sqrt(u * u) is |u| and must count as a kink, with its sign combinations."""
+    claim = ("((sum(x / sqrt(x * x)) - sum(z / sqrt(z * z)) - 11.5) "
+             "+ sqrt((sum(x / sqrt(x * x)) - sum(z / sqrt(z * z)) - 11.5) ** 2)) * y = 0 * y")
+    with pytest.raises(matcalc.UndecidedError, match="every combination of their signs"):
+        matcalc.verify(claim, vars={"x": "n", "y": "n", "z": "n"}, diagnose=False)
+    scope = declare({"x": "n", "s": ""}).scope("numerator")
+    for text, kink in (("sqrt(x * x)", "abs(x)"), ("(x ** 4) ** 0.25", "abs(x)"),
+                       ("exp(log(s * s) / 2)", "abs(s)"), ("norm(s)", "abs(s)")):
+        assert [E.to_text(k) for k in kinks([parse_expression(text, scope)])] == [kink], text
+    assert kinks([parse_expression("sqrt(x.T @ x) + log(s ** 3)", scope)]) == []
