@@ -99,15 +99,15 @@ def size_value_sizes(exprs: Iterable[E.Expr], largest: int) -> dict[str, list[in
 
 
 def _size_only_maximal(expr: E.Expr) -> list[E.Expr]:
-    """The largest subexpressions made of constants and sizes only, with a size."""
+    """The largest subexpressions made of constants and sizes only, with a size:
+    a size itself, or one through a shape (``sum(ones(n))`` and ``trace(eye(n))``
+    are n, adversary 4, J5)."""
     found: list[E.Expr] = []
     stack = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, E.Size) or (
-                isinstance(node, E.Apply) and node.args and all(
-                    isinstance(n, (E.Size, E.Const)) or (isinstance(n, E.Apply) and n.args)
-                    for n in E.walk(node)) and any(isinstance(n, E.Size) for n in E.walk(node))):
+        if isinstance(node, (E.Size, E.Apply)) and _size_names(node) and not any(
+                isinstance(n, (E.Var, E.Derivative)) for n in E.walk(node)):
             found.append(node)
         elif isinstance(node, E.Apply):
             stack.extend(node.args)
@@ -126,8 +126,16 @@ def _size_degree(node: E.Expr) -> dict[str, int]:
         return degree
     if not isinstance(node, E.Apply):
         return {}
+    if not node.args:  # ones(n), eye(n), zeros(m, n): entries 0 and 1 at every size
+        return {}
     parts = [_size_degree(a) for a in node.args]
     names = {name for part in parts for name in part}
+    if node.op in ("transpose", "diag", "vec"):
+        return parts[0]
+    if node.op in ("sum", "mean", "trace", "matmul", "dot", "outer", "kron"):
+        # a sum over entries: each size it runs over adds at most 1
+        return {name: sum(p.get(name, 0) for p in parts) + 1
+                for name in names | _size_names(node)}
     if node.op in ("neg", "add", "sub"):
         return {name: max(p.get(name, 0) for p in parts) for name in names}
     if node.op in ("mul", "div"):

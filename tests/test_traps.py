@@ -593,6 +593,14 @@ TRAPS = [
                     * v["x"]),
          size_range=(1, 8), decisive=(1e-14, 1e-13),
          how="hand: the polynomial vanishes at 2, 3, 4, 6, 7 only (-720 at n = 1)"),
+    # the same polynomial with the size read through a shape (adversary 4, J5)
+    Trap("size-poly-through-shapes", "size",
+         "x = (1 + (trace(eye(n))-2)*(sum(ones(n))-3)*(trace(eye(n))-4)*(sum(ones(n))-6)"
+         "*(ones(n).T @ ones(n)-7)) * x", {"x": "n"}, "fails",
+         lambda v: (v["x"], (1 + size_poly(v["x"].shape[0], 2, 3, 4, 6, 7)) * v["x"]),
+         size_range=(1, 8),
+         how="hand: trace(eye(n)) = sum(ones(n)) = ones(n).T @ ones(n) = n; the "
+             "polynomial vanishes at 2, 3, 4, 6, 7 only (-720 at n = 1, 6 at n = 5)"),
     Trap("size-trace-eye", "size", "trace(eye(n)) * x = n * x", {"x": "n"}, "holds",
          lambda v: (tr(torch.eye(v["x"].shape[0], dtype=torch.float64)) * v["x"],
                     v["x"].shape[0] * v["x"]), size_range=(1, 8),
