@@ -13,8 +13,8 @@ The truth is torch autograd's Jacobian of ``f`` where autograd differentiates
 computes them) where ``f`` is NumPy code, where its graph goes through a
 hand-written backward (a custom ``torch.autograd.Function``), and always when
 ``claimed`` is None — then the claim is ``f``'s own backward. Autograd itself
-is cross-checked by central differences at the examples (up to
-``CROSS_CHECK_ENTRIES`` entries of ``wrt``): where they differ (a detached
+is cross-checked by central differences at the examples (entry by entry up to
+``CROSS_CHECK_ENTRIES`` entries of ``wrt``, along random directions beyond): where they differ (a detached
 path, an extension op with a wrong backward) central differences are the truth
 and the evidence says so. The points are
 the examples and random perturbations of them (seeded).
@@ -49,8 +49,10 @@ POINTS = 4
 RTOL = ATOL = 1e-8
 #: ... and against central differences, whose own error is about STEP**2 * f''' + 1e-16 / STEP
 FD_RTOL = FD_ATOL = 1e-6
-#: autograd is cross-checked by central differences at the examples up to this many entries of wrt
+#: autograd is cross-checked by central differences at the examples: the whole Jacobian
+#: up to this many entries of wrt, beyond them along DIRECTIONS random directions
 CROSS_CHECK_ENTRIES = 400
+DIRECTIONS = 4
 
 Claimed = Callable[..., Any] | str | None
 
@@ -203,10 +205,11 @@ class _Check:
         no truth, and central differences take its place."""
         example = self.fn.examples
         if example[self.wrt].numel() > CROSS_CHECK_ENTRIES:
-            return True
-        out_shape = tuple(self.fn(example).shape)
-        by_autograd = self.fn.autograd(example, self.wrt).detach().reshape(self.native)
-        by_differences = self.fn.central(example, self.wrt, out_shape).reshape(self.native)
+            by_autograd, by_differences = self._along_directions(example)
+        else:
+            out_shape = tuple(self.fn(example).shape)
+            by_autograd = self.fn.autograd(example, self.wrt).detach().reshape(self.native)
+            by_differences = self.fn.central(example, self.wrt, out_shape).reshape(self.native)
         if not by_differences.numel():
             return True
         largest = float((by_autograd - by_differences).abs().max())
@@ -217,6 +220,26 @@ class _Check:
                      f"at the examples (by {largest:.1e}: a detached path, or an operation with "
                      "a wrong backward?), so central differences are the truth")
         return False
+
+    def _along_directions(self, example: dict[str, Any]) -> tuple[Any, Any]:
+        """Autograd's Jacobian times ``DIRECTIONS`` random unit directions, and the
+        same directional derivatives by central differences (two calls of ``f``
+        each, a step relative to the input's size): the cross-check at any size
+        (adversary 4, J2: above 400 entries a detached path went unseen)."""
+        point = example[self.wrt]
+        jacobian = self.fn.autograd(example, self.wrt).detach().reshape(-1, point.numel())
+        gen = torch.Generator().manual_seed(0)
+        directions = torch.randn(point.numel(), DIRECTIONS, generator=gen, dtype=torch.float64)
+        directions /= directions.norm(dim=0)
+        step = STEP * max(1.0, float(point.abs().max()))
+        columns = []
+        with torch.no_grad():
+            for k in range(DIRECTIONS):
+                d = directions[:, k].reshape(point.shape).to(point.device, point.dtype)
+                plus = self.fn({**example, self.wrt: point + step * d}).detach()
+                minus = self.fn({**example, self.wrt: point - step * d}).detach()
+                columns.append(((plus - minus) / (2 * step)).cpu().reshape(-1))
+        return jacobian.to(torch.float64) @ directions, torch.stack(columns, dim=-1)
 
     def truth(self, env: dict[str, Any]) -> Any:
         """The true derivative at ``env`` in native order, every value 2-d."""

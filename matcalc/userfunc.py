@@ -121,7 +121,8 @@ class UserFunction:
                                                       env[wrt].detach().clone()).cpu()
 
     def central(self, env: Mapping[str, Any], wrt: str, out_shape: tuple[int, ...]) -> Any:
-        """The Jacobian by central differences in float64, step :data:`STEP`."""
+        """The Jacobian by central differences in float64, step :data:`STEP` times
+        the entry's magnitude where that is above 1."""
         point = env[wrt]
         n = point.numel()
         out_numel = 1
@@ -134,11 +135,14 @@ class UserFunction:
         columns = []
         with torch.no_grad():
             for i in range(n):
+                # relative to the entry beyond 1: at x = 1e8 an absolute 1e-6 is below
+                # x's own rounding, and the difference quotient is noise (adversary 4, J4)
+                h = STEP * max(1.0, abs(float(flat[i])))
                 step = torch.zeros_like(flat)
-                step[i] = STEP
+                step[i] = h
                 plus = self({**env, wrt: (flat + step).reshape(point.shape)}).detach()
                 minus = self({**env, wrt: (flat - step).reshape(point.shape)}).detach()
-                columns.append(((plus - minus) / (2 * STEP)).reshape(-1))
+                columns.append(((plus - minus) / (2 * h)).reshape(-1))
         jac = torch.stack(columns, dim=-1) if columns else torch.zeros(out_numel, 0,
                                                                        dtype=torch.float64)
         return jac.reshape(tuple(out_shape) + tuple(point.shape))

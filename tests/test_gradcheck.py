@@ -307,8 +307,37 @@ def test_autograd_is_cross_checked() -> None:
     assert matcalc.check_gradient(f, "x", {"x": x}, "x").status == "fails"
 
 
+@pytest.mark.parametrize("n", [401, 1500])
+def test_autograd_is_cross_checked_at_any_size(n: int) -> None:
+    """Adversary 4, J2: beyond CROSS_CHECK_ENTRIES entries autograd was the truth
+    unchecked. x * x.detach() sums to sum(x**2), whose gradient is 2x (by hand);
+    autograd sees x. Random directions find the difference at any size."""
+    x = torch.randn(n, dtype=F64, generator=torch.Generator().manual_seed(3))
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        return torch.sum(x * x.detach())
+
+    assert matcalc.check_gradient(f, lambda x: x, {"x": x}, "x").status == "fails"
+    verdict = matcalc.check_gradient(f, lambda x: 2 * x, {"x": x}, "x")
+    assert verdict.status == "holds" and "differs from central differences" in verdict.numeric.detail
+
+
 def test_scalar_by_scalar_by_central_differences() -> None:
     s = np.array(0.3)
     assert matcalc.check_gradient(lambda s: np.sin(s), "cos(s)", {"s": s}, "s").status == "holds"
     assert matcalc.check_gradient(lambda s: np.sin(s), lambda s: np.cos(s) / 2, {"s": s},
                                   "s").diagnosis[0].kind == "factor"
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4, 1e8])
+def test_central_differences_step_with_the_input(scale: float) -> None:
+    """Adversary 4, J4: d/dx sum(x**2) = 2x (by hand) at every scale, but an
+    absolute step of 1e-6 at |x| = 1e8 is below x's rounding and gave noise as
+    the truth, refuting the right claim. 2.001x stays wrong at every scale."""
+    x = scale * np.random.default_rng(0).standard_normal(5)
+
+    def f(x: np.ndarray) -> float:
+        return float(np.sum(x ** 2))
+
+    assert matcalc.check_gradient(f, lambda x: 2 * x, {"x": x}, "x").status == "holds"
+    assert matcalc.check_gradient(f, lambda x: 2.001 * x, {"x": x}, "x").status == "fails"
