@@ -402,6 +402,24 @@ MAX_CANCEL_OPS = 2000
 MAX_SIMPLIFY_OPS = 400
 
 
+#: constants beyond which ``simplify`` is not tried: exp(-400) made it factor
+#: polynomials with 174-digit coefficients for minutes (adversary 4, J7)
+MAX_SIMPLIFY_EXP = 64
+MAX_SIMPLIFY_BITS = 128
+
+
+def _huge_constant(e: Any) -> bool:
+    """Whether ``e`` has an exponential of a large number or a rational of many digits."""
+    for atom in sp.preorder_traversal(e):
+        if isinstance(atom, sp.exp) and atom.args[0].is_number and \
+                abs(atom.args[0]) > MAX_SIMPLIFY_EXP:
+            return True
+        if isinstance(atom, sp.Rational) and max(abs(atom.p), atom.q).bit_length() \
+                > MAX_SIMPLIFY_BITS:
+            return True
+    return False
+
+
 def _exact_zero(e: Any) -> bool:
     """A formal proof that ``e == 0``: cancel, then (if small) simplify.
     False when no proof was found (or the entry is too large to try)."""
@@ -411,7 +429,7 @@ def _exact_zero(e: Any) -> bool:
         return False
     if sp.cancel(e) == 0:
         return True
-    if ops > MAX_SIMPLIFY_OPS:
+    if ops > MAX_SIMPLIFY_OPS or _huge_constant(e):
         return False
     check_time()
     if sp.cancel(sp.expand_trig(e)) == 0:

@@ -58,3 +58,21 @@ def test_budgets_interrupt_and_nest() -> None:
                 time.sleep(0.05)
                 check_time()
         check_time()  # the outer budget is still running and not spent
+
+
+def test_no_simplify_of_huge_constants() -> None:
+    """Adversary 4, J7: simplify of tanh(s) + exp(-400) - (2 sigmoid(2 s) - 1)
+    factored polynomials with 174-digit coefficients for minutes, out of reach of
+    the time budget. Such an entry is not simplified: no formal proof is tried,
+    and the claim (false by exp(-400), by hand) is not proved."""
+    from matcalc.zerotest import _huge_constant
+
+    s = sp.Symbol("s", real=True)
+    assert _huge_constant(sp.tanh(s) + sp.exp(-400))
+    assert _huge_constant(s * sp.Rational(3 ** 90, 7))
+    assert not _huge_constant(sp.tanh(s) + sp.exp(-40) + sp.Rational(1, 3))
+    import matcalc
+
+    with pytest.raises(matcalc.UndecidedError):
+        matcalc.verify("tanh(s) + exp(-400) = 2 * sigmoid(2 * s) - 1", vars={"s": ""},
+                       method="symbolic", diagnose=False)
