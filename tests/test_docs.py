@@ -58,6 +58,31 @@ def test_readme_examples(line: str, capsys: pytest.CaptureFixture) -> None:
     assert code == (0 if expected.strip() == "holds" else 1)
 
 
+SESSIONS = re.findall(r"```text\n\$ (matcalc .*?)\n(.*?)```", README, re.S)
+
+
+@pytest.mark.parametrize("command, shown", SESSIONS, ids=[c[:60] for c, _ in SESSIONS])
+def test_readme_sample_outputs(command: str, shown: str, capsys: pytest.CaptureFixture) -> None:
+    """Each ``$ matcalc ...`` block shows lines of the real output, in order: a
+    line ending in ``...`` is a prefix of one, a line ``...`` stands for any
+    lines (the seeded counterexample is the one printed, every time)."""
+    argv = shlex.split(command)
+    main(argv[1:])
+    actual = capsys.readouterr().out.splitlines()
+    at = 0
+    for line in shown.rstrip("\n").splitlines():
+        if line.strip() == "...":
+            continue
+        prefix = line.endswith(", ...")
+        want = line[:-len(", ...")] if prefix else line
+        while at < len(actual) and not (actual[at].startswith(want) if prefix
+                                        else actual[at] == want):
+            at += 1
+        assert at < len(actual), f"README line not in the output, in order: {line!r}\n" + \
+            "\n".join(actual)
+        at += 1
+
+
 def test_readme_python_session() -> None:
     failures, tried = doctest.testfile(str(ROOT / "README.md"), module_relative=False)
     assert tried > 0 and failures == 0
