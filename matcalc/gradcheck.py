@@ -53,6 +53,8 @@ FD_RTOL = FD_ATOL = 1e-6
 #: up to this many entries of wrt, beyond them along DIRECTIONS random directions
 CROSS_CHECK_ENTRIES = 400
 DIRECTIONS = 4
+#: the default atol accepts a difference of at most this many times the rounding noise
+NOISE_SLACK = 2.0 ** 10
 
 Claimed = Callable[..., Any] | str | None
 
@@ -120,6 +122,7 @@ def check_gradient(
     default_rtol, default_atol = (RTOL, ATOL) if check.truth_by_autograd else (FD_RTOL, FD_ATOL)
     check.rtol = default_rtol if rtol is None else rtol
     check.atol = default_atol if atol is None else atol
+    check.atol_given = atol is not None
     check.run(fn.points(points, seed))
     return check.verdict(diagnose, time.perf_counter() - start)
 
@@ -141,12 +144,14 @@ class _Point:
     native: Any  # the true derivative in native order (every value 2-d)
     truth: Any  # in the layout's shape
     raw: Any  # the claim as returned
+    floor: float | None = None  # the rounding noise of truth and claim (_Check.noise)
 
 
 class _Check:
     def __init__(self, fn: UserFunction, wrt: str, layout: str, claimed: Claimed) -> None:
         self.fn, self.wrt, self.layout, self.claimed = fn, wrt, layout, claimed
         self.rtol = self.atol = 0.0
+        self.atol_given = False
         self.truth_by_autograd = False
         self.points: list[_Point] = []
         self.rejected = 0
@@ -278,13 +283,41 @@ class _Check:
         squeezed = tuple(n for d, n in zip(plan.shape, target) if not d.is_unit)
         return raw.reshape(target) if tuple(raw.shape) in (target, squeezed) else None
 
-    def agrees(self, truth: Any, claim: Any) -> tuple[float, bool]:
+    def agrees(self, truth: Any, claim: Any, point: _Point) -> tuple[float, bool]:
+        """The error at ``point`` and whether it is within the tolerance: rtol of the
+        truth's magnitude, or atol. The default atol is no more than NOISE_SLACK
+        times the point's rounding noise (:meth:`noise`): an absolute 1e-8 would
+        accept any claim, 0 included, of a derivative of magnitude 1e-9
+        (adversary 4, J3), while noise of a derivative that cancels to 0 is
+        accepted at any scale."""
         if claim is None:
             return float("inf"), False
         largest = float((truth - claim).abs().max()) if truth.numel() else 0.0
         scale = float(truth.abs().max()) if truth.numel() else 0.0
         ok = largest <= max(self.atol, self.rtol * scale)  # False for nan
+        if ok and not self.atol_given and largest > self.rtol * scale:
+            ok = largest <= NOISE_SLACK * self.noise(point)
         return largest / max(1.0, scale), ok
+
+    def noise(self, point: _Point) -> float:
+        """The largest change of the truth or the claim when the floating inputs
+        move by a relative 2**-40 at random: their rounding noise at this point
+        (and a negligible 2**-40 of their sensitivity). Computed once per point."""
+        if point.floor is None:
+            gen = torch.Generator().manual_seed(7)
+            moved = {}
+            for name, value in point.env.items():
+                if name in self.fn.floating and value.numel():
+                    signs = torch.randint(0, 2, value.shape, generator=gen) * 2 - 1
+                    value = value + value * (2.0 ** -40) * signs.to(value.device, value.dtype)
+                moved[name] = value
+            try:
+                change = float((self.truth(moved) - point.native).abs().max())
+                change = max(change, float((self.claim(moved) - point.raw).abs().max()))
+            except Exception:  # the user's code refused the moved point: no noise allowance
+                change = 0.0
+            point.floor = change if change == change else 0.0
+        return point.floor
 
     def candidate(self, kind: str, detail: object, raw: Any) -> Any:
         if kind == "layout":
@@ -318,7 +351,7 @@ class _Check:
                 claim = self.fit(self.evaluate(tree, point.env), plan)
             except RuntimeError:  # torch refused (a singular matrix in the candidate)
                 return False
-            if not self.agrees(arrange(point.native, plan, self.fn.sizes), claim)[1]:
+            if not self.agrees(arrange(point.native, plan, self.fn.sizes), claim, point)[1]:
                 return False
         return True
 
@@ -340,7 +373,7 @@ class _Check:
         for kind, detail in whole_claim_repairs(self.layout):
             if any(f.kind == kind for f in findings):
                 continue
-            if all(self.agrees(p.truth, self.candidate(kind, detail, p.raw))[1]
+            if all(self.agrees(p.truth, self.candidate(kind, detail, p.raw), p)[1]
                    for p in self.points):
                 derivative = None if kind == "layout" else self.repaired_text(kind, detail)
                 layout = str(detail) if kind == "layout" else self.layout
@@ -365,7 +398,7 @@ class _Check:
         results, counterexample = [], None
         for point in self.points:
             claim = self.fit(point.raw)
-            error, ok = self.agrees(point.truth, claim)
+            error, ok = self.agrees(point.truth, claim, point)
             results.append(NumericPoint({}, error, ok))
             if not ok and counterexample is None:
                 shown = shown_pair(point.truth, point.raw if claim is None else claim)

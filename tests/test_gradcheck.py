@@ -341,3 +341,34 @@ def test_central_differences_step_with_the_input(scale: float) -> None:
 
     assert matcalc.check_gradient(f, lambda x: 2 * x, {"x": x}, "x").status == "holds"
     assert matcalc.check_gradient(f, lambda x: 2.001 * x, {"x": x}, "x").status == "fails"
+
+
+def test_the_default_tolerance_is_scale_free() -> None:
+    """Adversary 4, J3, by hand: d/dx sum(x**2) = 2x, d/dx 1e-9 sum(x**2) = 2e-9 x.
+    At derivatives of magnitude 1e-9 an absolute atol of 1e-8 accepted the claim 0,
+    half the derivative, and false repairs; the default atol now stays within the
+    rounding noise of the point. A derivative that cancels to 0 (x.T (A - A.T) x is 0
+    for every x) is still accepted with its noise, from either side."""
+    tiny = torch.tensor([3e-9, -1e-9, 2e-9], dtype=F64)
+    assert matcalc.check_gradient(lambda x: (x ** 2).sum(), "0 * x", {"x": tiny}, "x").status \
+        == "fails"
+    assert matcalc.check_gradient(lambda x: (x ** 2).sum(), "2 * x", {"x": tiny}, "x").status \
+        == "holds"
+    wrong = matcalc.check_gradient(lambda x: (x ** 2).sum(), lambda x: -x, {"x": tiny}, "x")
+    assert [f.kind for f in wrong.diagnosis] == ["factor"], wrong.diagnosis
+    assert "factor of -2" in wrong.diagnosis[0].message, wrong.diagnosis
+    x = torch.randn(5, dtype=F64, generator=torch.Generator().manual_seed(0))
+    small = lambda x: 1e-9 * (x ** 2).sum()  # noqa: E731
+    assert matcalc.check_gradient(small, lambda x: 0 * x, {"x": x}, "x").status == "fails"
+    assert matcalc.check_gradient(small, lambda x: 1e-9 * x, {"x": x}, "x").status == "fails"
+    assert matcalc.check_gradient(small, lambda x: 2e-9 * x, {"x": x}, "x").status == "holds"
+    by_numpy = lambda x: float(np.sum(x ** 2)) * 1e-7  # noqa: E731
+    assert matcalc.check_gradient(by_numpy, lambda x: 0 * x, {"x": x.numpy()}, "x").status \
+        == "fails"
+    a = torch.randn(4, 4, dtype=F64, generator=torch.Generator().manual_seed(1))
+    b = a - a.T
+    zero = lambda x: x @ b @ x  # noqa: E731
+    y = torch.randn(4, dtype=F64, generator=torch.Generator().manual_seed(2))
+    assert matcalc.check_gradient(zero, lambda x: 0 * x, {"x": y}, "x").status == "holds"
+    assert matcalc.check_gradient(zero, lambda x: b @ x + b.T @ x, {"x": y}, "x").status \
+        == "holds"
