@@ -23,7 +23,7 @@ from . import limits
 from ._lazy import torch
 from .errors import DeclarationError, LimitError
 from .parsing import variable_name
-from .shapes import SCALAR, Dim, Shape, column
+from .shapes import ONE, SCALAR, Dim, Shape, column
 
 #: central differences step, in float64 (as torch.autograd.gradcheck's default eps)
 STEP = 1e-6
@@ -61,8 +61,10 @@ class UserFunction:
 
     def shape(self, value: Any) -> Shape:
         """The matcalc shape of a value: dimensions are named after their size
-        (``n3`` for 3), so that sizes that agree also agree as names."""
-        dims = [self.dim(n) for n in value.shape]
+        (``n3`` for 3), so that sizes that agree also agree as names; a size of 1
+        is the unit dimension, as in the language (a 1 x 1 value is a scalar, an
+        (n, 1) one a column and a (1, n) one a row: adversary 4, J6)."""
+        dims = [ONE if n == 1 else self.dim(n) for n in value.shape]
         if not dims:
             return SCALAR
         if len(dims) == 1:

@@ -372,3 +372,22 @@ def test_the_default_tolerance_is_scale_free() -> None:
     assert matcalc.check_gradient(zero, lambda x: 0 * x, {"x": y}, "x").status == "holds"
     assert matcalc.check_gradient(zero, lambda x: b @ x + b.T @ x, {"x": y}, "x").status \
         == "holds"
+
+
+def test_outputs_and_inputs_of_size_one_read_as_in_the_language() -> None:
+    """Adversary 4, J6: a 1 x 1 output is a scalar, (m, 1) a column, (1, m) a row
+    (differentiated as a vector), a (1,) loss a scalar, and an (n, 1) input a
+    column. By hand: d(x.T x)/dx = 2 x.T and d(A x)/dx = A in numerator layout,
+    d(sum(x * x))/dx = 2 x in denominator layout."""
+    gen = torch.Generator().manual_seed(4)
+    a = torch.randn(3, 4, dtype=F64, generator=gen)
+    x = torch.randn(4, dtype=F64, generator=gen)
+    assert matcalc.check_gradient(lambda a, x: x.T @ x, "2 * x.T", {"a": a, "x": x.reshape(4, 1)},
+                                  "x", layout="numerator").status == "holds"
+    for out in (lambda a, x: (a @ x)[None, :], lambda a, x: (a @ x)[:, None]):
+        assert matcalc.check_gradient(out, "a", {"a": a, "x": x}, "x",
+                                      layout="numerator").status == "holds"
+    assert matcalc.check_gradient(lambda a, x: (a @ x)[:, None], "a.T", {"a": a, "x": x}, "x",
+                                  layout="numerator").status == "ill-formed"
+    assert matcalc.check_gradient(lambda x: (x * x).sum().reshape(1), lambda x: 2 * x, {"x": x},
+                                  "x", layout="denominator").status == "holds"
