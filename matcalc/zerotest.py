@@ -408,7 +408,7 @@ MAX_SIMPLIFY_EXP = 64
 MAX_SIMPLIFY_BITS = 128
 
 
-def _huge_constant(e: Any) -> bool:
+def huge_constant(e: Any) -> bool:
     """Whether ``e`` has an exponential of a large number or a rational of many digits."""
     for atom in sp.preorder_traversal(e):
         if isinstance(atom, sp.exp) and atom.args[0].is_number and \
@@ -429,7 +429,7 @@ def _exact_zero(e: Any) -> bool:
         return False
     if sp.cancel(e) == 0:
         return True
-    if ops > MAX_SIMPLIFY_OPS or _huge_constant(e):
+    if ops > MAX_SIMPLIFY_OPS or huge_constant(e):
         return False
     check_time()
     if sp.cancel(sp.expand_trig(e)) == 0:

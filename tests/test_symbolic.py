@@ -60,17 +60,17 @@ def test_budgets_interrupt_and_nest() -> None:
         check_time()  # the outer budget is still running and not spent
 
 
-def test_no_simplify_of_huge_constants() -> None:
+def test_no_simplify_ofhuge_constants() -> None:
     """Adversary 4, J7: simplify of tanh(s) + exp(-400) - (2 sigmoid(2 s) - 1)
     factored polynomials with 174-digit coefficients for minutes, out of reach of
     the time budget. Such an entry is not simplified: no formal proof is tried,
     and the claim (false by exp(-400), by hand) is not proved."""
-    from matcalc.zerotest import _huge_constant
+    from matcalc.zerotest import huge_constant
 
     s = sp.Symbol("s", real=True)
-    assert _huge_constant(sp.tanh(s) + sp.exp(-400))
-    assert _huge_constant(s * sp.Rational(3 ** 90, 7))
-    assert not _huge_constant(sp.tanh(s) + sp.exp(-40) + sp.Rational(1, 3))
+    assert huge_constant(sp.tanh(s) + sp.exp(-400))
+    assert huge_constant(s * sp.Rational(3 ** 90, 7))
+    assert not huge_constant(sp.tanh(s) + sp.exp(-40) + sp.Rational(1, 3))
     import matcalc
 
     with pytest.raises(matcalc.UndecidedError):
