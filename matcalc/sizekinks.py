@@ -149,7 +149,9 @@ def _size_degree(node: E.Expr) -> dict[str, int]:
     if node.op == "pow" and isinstance(base, E.Const) and abs(base.value) == 1 \
             and all(d <= 1 for d in parts[1].values()):
         return {}  # (-1)**n: periodic in n, its two parities decided as usual
-    return {name: UNBOUNDED_DEGREE for name in names}
+    # anything else of the sizes (norm(ones(n)) = sqrt(n), det(2 * eye(n)) = 2**n):
+    # no polynomial bound, in the sizes of its arguments' values and of their shapes
+    return {name: UNBOUNDED_DEGREE for name in names | _size_names(node)}
 
 
 def _size_arguments(exprs: Iterable[E.Expr]) -> list[tuple[E.Expr, bool]]:

@@ -601,6 +601,12 @@ TRAPS = [
          size_range=(1, 8),
          how="hand: trace(eye(n)) = sum(ones(n)) = ones(n).T @ ones(n) = n; the "
              "polynomial vanishes at 2, 3, 4, 6, 7 only (-720 at n = 1, 6 at n = 5)"),
+    Trap("size-poly-through-norm", "size",
+         "x = (1 + (norm(ones(n))**2-2)*(norm(ones(n))**2-3)*(norm(ones(n))**2-4)"
+         "*(norm(ones(n))**2-6)*(norm(ones(n))**2-7)) * x", {"x": "n"}, "fails",
+         lambda v: (v["x"], (1 + size_poly(v["x"].shape[0], 2, 3, 4, 6, 7)) * v["x"]),
+         size_range=(1, 8),
+         how="hand: norm(ones(n))**2 = n (adversary 4, J15); as size-poly-through-shapes"),
     Trap("size-trace-eye", "size", "trace(eye(n)) * x = n * x", {"x": "n"}, "holds",
          lambda v: (tr(torch.eye(v["x"].shape[0], dtype=torch.float64)) * v["x"],
                     v["x"].shape[0] * v["x"]), size_range=(1, 8),
