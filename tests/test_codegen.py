@@ -203,6 +203,7 @@ PRINTED = [
     "sin(X)", "cos(X)", "tanh(X)", "sqrt(abs(X) + 1)", "abs(X)", "sign(X)", "sigmoid(X)",
     "relu(X)", "softmax(x)", "softmax(x.T)", "diag(x)", "diag(X)", "eye(n)", "ones(n)",
     "ones(n, n) - X", "zeros(n, n) + X", "vec(X)", "kron(X, Y)", "outer(x, y)", "detach(X)",
+    "kron(X.T, Y)", "-kron(inv(X + 5 * eye(n)).T, Y.T)",
     "[[1, 2], [3, 4]] @ Z", "[1, -2] * z", "sum(x) / n", "s * X", "x.T @ X @ y", "s ** 2",
     "x.T", "-(X @ Y) - 1/2 * X", "trace(X) * X - s", "(x.T @ y) @ x.T", "X ** 2 - X ** 3 / 3",
     "exp(-s) * sigmoid(-x)",

@@ -246,7 +246,9 @@ class TorchPrinter(CodePrinter):
         "eye": "torch.eye({0}, dtype=torch.float64, device=device)",
         "ones": "torch.ones(({0}), dtype=torch.float64, device=device)",
         "zeros": "torch.zeros(({0}), dtype=torch.float64, device=device)",
-        "vec": "torch.reshape({p0}.T, (-1, 1))", "kron": "torch.kron({0}, {1})",
+        "vec": "torch.reshape({p0}.T, (-1, 1))",
+        # torch 2.13's kron refuses a transposed (non-contiguous) operand (adversary 4, J12)
+        "kron": "torch.kron({p0}.contiguous(), {p1}.contiguous())",
         "outer": "(torch.reshape({0}, (-1, 1)) @ torch.reshape({1}, (1, -1)))",
         "detach": "{p0}.detach()",
     }
