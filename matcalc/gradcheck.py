@@ -13,11 +13,12 @@ The truth is torch autograd's Jacobian of ``f`` where autograd differentiates
 computes them) where ``f`` is NumPy code, where its graph goes through a
 hand-written backward (a custom ``torch.autograd.Function``), and always when
 ``claimed`` is None — then the claim is ``f``'s own backward. Autograd itself
-is cross-checked by central differences at the examples (entry by entry up to
-``CROSS_CHECK_ENTRIES`` entries of ``wrt``, along random directions beyond): where they differ (a detached
+is cross-checked by central differences: at the examples entry by entry (up to
+``CROSS_CHECK_ENTRIES`` entries of ``wrt``, along random directions beyond), and
+along random directions at every other point. Where they differ (a detached
 path, an extension op with a wrong backward) central differences are the truth
-and the evidence says so. The points are
-the examples and random perturbations of them (seeded).
+and the evidence says so. The points are the examples and random perturbations
+of them (seeded).
 
 Only the user's own callables are called; an expression claim is parsed by
 matcalc's parser and evaluated by its numeric engine, never by Python.
@@ -226,13 +227,16 @@ class _Check:
                      "a wrong backward?), so central differences are the truth")
         return False
 
-    def _along_directions(self, example: dict[str, Any]) -> tuple[Any, Any]:
+    def _along_directions(self, example: dict[str, Any],
+                          native: Any = None) -> tuple[Any, Any]:
         """Autograd's Jacobian times ``DIRECTIONS`` random unit directions, and the
         same directional derivatives by central differences (two calls of ``f``
         each, a step relative to the input's size): the cross-check at any size
         (adversary 4, J2: above 400 entries a detached path went unseen)."""
         point = example[self.wrt]
-        jacobian = self.fn.autograd(example, self.wrt).detach().reshape(-1, point.numel())
+        if native is None:
+            native = self.fn.autograd(example, self.wrt).detach()
+        jacobian = native.reshape(-1, point.numel())
         gen = torch.Generator().manual_seed(0)
         directions = torch.randn(point.numel(), DIRECTIONS, generator=gen, dtype=torch.float64)
         directions /= directions.norm(dim=0)
@@ -247,9 +251,19 @@ class _Check:
         return jacobian.to(torch.float64) @ directions, torch.stack(columns, dim=-1)
 
     def truth(self, env: dict[str, Any]) -> Any:
-        """The true derivative at ``env`` in native order, every value 2-d."""
+        """The true derivative at ``env`` in native order, every value 2-d. Away
+        from the examples autograd is cross-checked along random directions too
+        (adversary 4, J14: Python control flow can detach a path at some inputs
+        only); where it differs, central differences are the truth there."""
         if self.truth_by_autograd:
             native = self.fn.autograd(env, self.wrt).detach()
+            by_autograd, by_differences = self._along_directions(env, native)
+            largest = float((by_autograd - by_differences).abs().max())
+            if largest > max(FD_ATOL, FD_RTOL * float(by_differences.abs().max())):
+                self.note = (f"autograd's derivative of {self.fn.name} differs from central "
+                             f"differences at a point around the examples (by {largest:.1e}: "
+                             "a detached path?), so central differences are the truth there")
+                native = self.fn.central(env, self.wrt, tuple(self.fn(env).shape))
         else:
             native = self.fn.central(env, self.wrt, tuple(self.fn(env).shape))
         return native.reshape(self.native)

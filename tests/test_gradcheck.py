@@ -391,3 +391,21 @@ def test_outputs_and_inputs_of_size_one_read_as_in_the_language() -> None:
                                   layout="numerator").status == "ill-formed"
     assert matcalc.check_gradient(lambda x: (x * x).sum().reshape(1), lambda x: 2 * x, {"x": x},
                                   "x", layout="denominator").status == "holds"
+
+
+def test_autograd_is_cross_checked_at_every_point() -> None:
+    """Adversary 4, J14: f is sum(x**2) on both branches (derivative 2x, by hand),
+    but the branch taken at most perturbed points detaches a factor, so autograd
+    gives x there while it is right at the example: the cross-check must run at
+    every point judged, not only at the examples."""
+    def f(x: torch.Tensor) -> torch.Tensor:
+        if x[0] < 0.5:
+            return (x * x).sum()
+        return (x * x.detach()).sum()
+
+    x = torch.tensor([0.45, 1.0, -2.0, 0.7, 1.5], dtype=F64)
+    verdict = matcalc.check_gradient(f, lambda x: 2 * x, {"x": x}, "x")
+    assert verdict.status == "holds", str(verdict)
+    assert "at a point around the examples" in verdict.numeric.detail
+    wrong = matcalc.check_gradient(f, lambda x: 2 * x if x[0] < 0.5 else x, {"x": x}, "x")
+    assert wrong.status == "fails", str(wrong)
