@@ -122,9 +122,11 @@ class UserFunction:
             return torch.autograd.functional.jacobian(function,
                                                       env[wrt].detach().clone()).cpu()
 
-    def central(self, env: Mapping[str, Any], wrt: str, out_shape: tuple[int, ...]) -> Any:
+    def central(self, env: Mapping[str, Any], wrt: str, out_shape: tuple[int, ...],
+                sides: bool = False) -> Any:
         """The Jacobian by central differences in float64, step :data:`STEP` times
-        the entry's magnitude where that is above 1."""
+        the entry's magnitude where that is above 1; with ``sides``, the forward
+        and the backward difference Jacobians instead (apart at a kink)."""
         point = env[wrt]
         n = point.numel()
         out_numel = 1
@@ -134,7 +136,8 @@ class UserFunction:
             raise LimitError(f"central differences by {wrt} ({n:,} entries) would call the "
                              f"function {2 * n:,} times (limit {MAX_EVALUATIONS:,})", token=wrt)
         flat = point.reshape(-1)
-        columns = []
+        columns, forward, backward = [], [], []
+        base = self(dict(env)).detach().reshape(-1) if sides else None
         with torch.no_grad():
             for i in range(n):
                 # relative to the entry beyond 1: at x = 1e8 an absolute 1e-6 is below
@@ -145,9 +148,16 @@ class UserFunction:
                 plus = self({**env, wrt: (flat + step).reshape(point.shape)}).detach()
                 minus = self({**env, wrt: (flat - step).reshape(point.shape)}).detach()
                 columns.append(((plus - minus) / (2 * h)).reshape(-1))
-        jac = torch.stack(columns, dim=-1) if columns else torch.zeros(out_numel, 0,
-                                                                       dtype=torch.float64)
-        return jac.reshape(tuple(out_shape) + tuple(point.shape))
+                if sides:
+                    forward.append((plus.reshape(-1) - base) / h)
+                    backward.append((base - minus.reshape(-1)) / h)
+
+        def jacobian(parts: list[Any]) -> Any:
+            jac = torch.stack(parts, dim=-1) if parts else torch.zeros(out_numel, 0,
+                                                                      dtype=torch.float64)
+            return jac.reshape(tuple(out_shape) + tuple(point.shape))
+
+        return (jacobian(forward), jacobian(backward)) if sides else jacobian(columns)
 
     def differentiable(self, env: Mapping[str, Any], wrt: str) -> tuple[bool, bool]:
         """Whether autograd reaches ``wrt`` through the function's graph, and
