@@ -99,10 +99,17 @@ def declarations(args: argparse.Namespace) -> dict[str, Any]:
     assume: dict[str, list[str]] = {}
     for text in args.assume or ():
         name, tags = _split("--assume", text, ":")
-        assume.setdefault(name, []).extend(t for t in re.split(r"[\s,]+", tags) if t)
+        listed = [t for t in re.split(r"[\s,]+", tags) if t]
+        if not listed:
+            raise DeclarationError(f"--assume {text} names no assumption", token=text,
+                                   hint="e.g. --assume A:symmetric")
+        assume.setdefault(name, []).extend(listed)
     sizes: dict[str, str] = {}
     for text in args.size or ():
         name, value = _split("--size", text, "=")
+        if name in sizes and sizes[name] != value:
+            raise DeclarationError(f"--size {name} given twice ({sizes[name]} and {value})",
+                                   token=name)
         sizes[name] = value
     return {"vars": variables, "assume": assume, "sizes": sizes}
 

@@ -82,7 +82,10 @@ def test_bad_input_exits_2_with_one_line_naming_the_position(
 
 def test_bad_declarations_exit_2(capsys: pytest.CaptureFixture) -> None:
     for argv in (["--var", "x"], ["--var", "x:n", "--assume", "x:spd"],
-                 ["--var", "x:n", "--size", "n=lots"], ["--var", "x:n", "--var", "x:m"]):
+                 ["--var", "x:n", "--size", "n=lots"], ["--var", "x:n", "--var", "x:m"],
+                 # the newcomer's: two sizes for one name, an assumption with no tag
+                 ["--var", "x:n", "--size", "n=3", "--size", "n=4"],
+                 ["--var", "x:n", "--assume", "x:"]):
         code, _, err = run(capsys, "verify", "d(sum(x))/d(x) = ones(n).T", *argv)
         assert code == 2 and err.startswith("matcalc: error: "), argv
 
