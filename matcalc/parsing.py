@@ -540,14 +540,39 @@ def build(node: Syntax, scope: Scope) -> E.Expr:
 @functools.lru_cache(maxsize=512)
 def parse_syntax(text: str, scope: Scope) -> Syntax:
     parser = _Parser(text, scope)
-    tree = parser.expression()
-    parser.finish()
+    try:
+        tree = parser.expression()
+        parser.finish()
+    except ParseError:
+        _unbalanced(text)
+        raise
     return tree
 
 
 @functools.lru_cache(maxsize=512)
 def parse_identity_syntax(text: str, scope: Scope) -> tuple[Syntax, Syntax]:
-    return _Parser(text, scope).identity()
+    try:
+        return _Parser(text, scope).identity()
+    except ParseError:
+        _unbalanced(text)
+        raise
+
+
+def _unbalanced(text: str) -> None:
+    """After a parse error, the parenthesis at fault where they do not balance:
+    the error the parser met (an '=' where a ')' was due) is its consequence."""
+    opened: list[int] = []
+    for pos, char in enumerate(text):
+        if char == "(":
+            opened.append(pos)
+        elif char == ")":
+            if not opened:
+                raise ParseError("unbalanced parentheses: this ')' has no matching '('",
+                                 position=pos, token=")")
+            opened.pop()
+    if opened:
+        raise ParseError("unbalanced parentheses: this '(' is never closed",
+                         position=opened[-1], token="(")
 
 
 def parse_expression(text: str, scope: Scope) -> E.Expr:

@@ -132,3 +132,13 @@ def test_engines_load_only_when_a_stage_needs_them() -> None:
         "assert torch.float64 is sys.modules['torch'].float64\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_unbalanced_parentheses_name_the_parenthesis(capsys: pytest.CaptureFixture) -> None:
+    """The newcomer's: the error named the '=' the parser ran into, not the '(' left
+    open at position 1 (or the stray ')' at 14), counted by hand."""
+    for text, where in (("d(x.T @ A @ x/d(x) = 2 * x.T @ A", "'(' is never closed (at position 1)"),
+                        ("d(x.T @ A @ x))/d(x) = 2 * x.T @ A",
+                         "')' has no matching '(' (at position 14)")):
+        code, _, err = run(capsys, "verify", text, "--var", "x:n", "--var", "A:n,n")
+        assert code == 2 and where in err, err

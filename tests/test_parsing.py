@@ -126,7 +126,7 @@ BAD = [
     ("d(z)/d(x) = x", UnknownNameError, 2, "z"),
     ("d(x)/d(x)", ParseError, 9, None),
     ("d(x)/d(x) = ", ParseError, 12, None),
-    ("(x + y = x", ParseError, 7, "="),
+    ("(x + y = x", ParseError, 0, "("),  # the parenthesis at fault, not the "=" it ran into
     ("x + y) = x", ParseError, 5, ")"),
     ("sum((x) = s", ParseError, None, None),
     ("x ** 10**100 = x", LimitError, 9, "100"),
