@@ -29,7 +29,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from ._version import __version__
 from .errors import DeclarationError, MatcalcError, OptionError, UndecidedError
@@ -128,8 +128,22 @@ def _add_declaration_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON document (schema: matcalc/data/verdict.schema.json)")
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """Option errors as one line on stderr, exit 2, with a suggestion for a
+    misspelt choice, like every other bad input (not argparse's usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        from .errors import did_you_mean
+
+        found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        hint = did_you_mean(found.group(1), re.findall(r"'([^']*)'", found.group(2))) \
+            if found else None
+        self.exit(2, f"matcalc: error: {message}" + (f"; {hint}" if hint else "")
+                  + f" (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="matcalc",
         description="Check matrix-calculus identities: SymPy proofs against torch autograd.",
         epilog=EPILOG + "\n" + LANGUAGE + "\n" + EXIT_CODES,

@@ -142,3 +142,15 @@ def test_unbalanced_parentheses_name_the_parenthesis(capsys: pytest.CaptureFixtu
                          "')' has no matching '(' (at position 14)")):
         code, _, err = run(capsys, "verify", text, "--var", "x:n", "--var", "A:n,n")
         assert code == 2 and where in err, err
+
+
+def test_option_errors_are_one_line_with_a_suggestion(capsys: pytest.CaptureFixture) -> None:
+    """The newcomer's: argparse printed its usage block (7 lines) for a misspelt
+    choice; bad options are bad input like any other: one line, exit 2."""
+    for argv, hint in ((["--layout", "numerater"], "did you mean 'numerator'?"),
+                       (["--seed", "abc"], "invalid int value: 'abc'")):
+        with pytest.raises(SystemExit) as stop:  # argparse exits; the console script too
+            main(["verify", "d(A @ x)/d(x) = A", "--var", "x:n", "--var", "A:n,n", *argv])
+        out, err = capsys.readouterr()
+        assert stop.value.code == 2 and not out and err.count("\n") == 1, err
+        assert err.startswith("matcalc: error: ") and hint in err, err
