@@ -234,13 +234,16 @@ def run_verify(args: argparse.Namespace) -> int:
 
     verdict = verify(args.identity, layout=args.layout, method=args.method, seed=args.seed,
                      timeout=args.timeout, **declarations(args))
+    weaker = verdict.status == "holds" and not verdict.meets(args.require)
+    message = f"it holds {verdict.scope}, weaker evidence than --require {args.require}"
     if args.json:
+        if weaker:  # an undecided run is an error document, as the library raises
+            raise UndecidedError(message)
         print_json(document("verdict", verdict.to_dict()))
     else:
         print(verdict)
-    if verdict.status == "holds" and not verdict.meets(args.require):
-        print(f"matcalc: undecided: it holds {verdict.scope}, weaker evidence than "
-              f"--require {args.require}", file=sys.stderr)
+    if weaker:
+        print(f"matcalc: undecided: {message}", file=sys.stderr)
         return EXIT_UNDECIDED
     return EXIT_HOLDS if verdict.status == "holds" else EXIT_FAILS
 

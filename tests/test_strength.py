@@ -91,6 +91,10 @@ def test_require_on_the_command_line(capsys: pytest.CaptureFixture) -> None:
     captured = capsys.readouterr()
     assert captured.out.startswith("HOLDS numerically at n = 200")
     assert "--require exact" in captured.err
+    # as JSON an undecided run is an error document (the newcomer's: it said "holds")
+    assert main([*base, "--require", "exact", "--json"]) == 3
+    undecided = json.loads(capsys.readouterr().out)
+    assert undecided["kind"] == "error" and undecided["error"]["type"] == "UndecidedError"
     general = ["verify", "d(A @ x)/d(x) = A", "--var", "x:n", "--var", "A:m,n"]
     assert main([*general, "--require", "general", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
