@@ -74,8 +74,10 @@ class Strength:
             also = [f"exactly{exact}" if self.exact_sizes else "",
                     f"numerically{at_numeric}" if self.numeric_sizes else ""]
             agree = " and ".join(a for a in also if a)
+            both = self.exact_sizes and self.numeric_sizes
             return (f"proved for every size: {self.argument}"
-                    + (f"; the engines agree ({agree})" if agree else ""))
+                    + (f"; {'the engines agree' if both else 'confirmed'} ({agree})"
+                       if agree else ""))
         if self.strength == "numeric":
             why = symbolic.detail if symbolic is not None else "exact stage not run"
             return f"confirmed numerically{at_numeric} only (no exact evidence: {why})"
