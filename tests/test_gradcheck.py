@@ -427,3 +427,25 @@ def test_examples_on_a_kink_are_not_judged() -> None:
     assert matcalc.check_gradient(relu, None, {"x": zeros}, "x").status == "holds"
     assert matcalc.check_gradient(lambda x: x.abs().sum(), "sign(x)", {"x": zeros}, "x").status \
         == "holds"
+
+
+def test_a_difference_hidden_by_the_tolerance_is_found() -> None:
+    """Adversary 4, J17: d/dx sum(x**2) = 2x (by hand); 2(1 + 3e-9)x is within the
+    tolerance 1e-8 but far beyond the rounding noise of either side, as verify
+    would refute it. d logdet(X)/dX = inv(X).T in denominator layout (by hand):
+    it holds though the points around an spd example are not symmetric, some
+    not even of positive determinant (logdet is nan there: no derivative, not
+    judged), and some ill-conditioned (where central differences err: autograd
+    stays the truth unless the difference persists at a step 8 times smaller)."""
+    x = torch.randn(5, dtype=F64, generator=torch.Generator().manual_seed(0))
+    square = lambda x: (x ** 2).sum()  # noqa: E731
+    assert matcalc.check_gradient(square, lambda x: 2 * (1 + 3e-9) * x, {"x": x}, "x").status \
+        == "fails"
+    assert matcalc.check_gradient(square, lambda x: 2 * x, {"x": x}, "x").status == "holds"
+    a = torch.randn(6, 6, dtype=F64, generator=torch.Generator().manual_seed(1))
+    spd = a @ a.T + torch.eye(6, dtype=F64)
+    logdet = lambda X: torch.logdet(X)  # noqa: E731
+    verdict = matcalc.check_gradient(logdet, "inv(X).T", {"X": spd}, "X", layout="denominator")
+    assert verdict.status == "holds", str(verdict)
+    assert matcalc.check_gradient(logdet, "inv(X)", {"X": spd}, "X",
+                                  layout="denominator").status == "fails"
