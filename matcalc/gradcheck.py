@@ -152,6 +152,7 @@ class _Point:
     truth: Any  # in the layout's shape
     raw: Any  # the claim as returned
     floor: float | None = None  # the rounding noise of truth and claim (_Check.noise)
+    by_differences: bool = False  # the truth is central differences'
 
 
 class _Check:
@@ -229,26 +230,32 @@ class _Check:
         scale = float(by_differences.abs().max())
         if largest <= max(FD_ATOL, FD_RTOL * scale):
             return True
-        if example[self.wrt].numel() <= CROSS_CHECK_ENTRIES and self._on_a_kink(example):
-            # no derivative there to be the truth (adversary 4, J11: relu at zeros)
-            self.note = (f"the examples lie on a kink of {self.fn.name} (its one-sided "
-                         "differences differ there), where it has no derivative: they are "
-                         "not judged, and autograd is the truth at the points around them")
-            self.skip_examples = True
-            return True
+        if self._skip_on_a_kink(example, ", and autograd is the truth at the points around them"):
+            return True  # no derivative there to be the truth (adversary 4, J11: relu at 0)
         self.note = (f"autograd's derivative of {self.fn.name} differs from central differences "
                      f"at the examples (by {largest:.1e}: a detached path, or an operation with "
                      "a wrong backward?), so central differences are the truth")
         return False
 
-    def _on_a_kink(self, example: dict[str, Any]) -> bool:
-        """Whether ``f``'s forward and backward differences differ at the example
-        by more than central differences may err: a kink (relu, abs at 0)."""
+    def _skip_on_a_kink(self, example: dict[str, Any], then: str) -> bool:
+        """Whether the examples lie on a kink of ``f`` (forward and backward
+        differences apart by more than central differences may err: relu or abs at
+        0), which has no derivative there; if so they are not judged, and the
+        evidence says so (``then``: what stands in for them)."""
+        if example[self.wrt].numel() > CROSS_CHECK_ENTRIES:
+            return False
         out_shape = tuple(self.fn(example).shape)
         forward, backward = self.fn.central(example, self.wrt, out_shape, sides=True)
-        scale = float(torch.maximum(forward.abs(), backward.abs()).max()) if forward.numel() else 0
-        return bool(forward.numel()) and float((forward - backward).abs().max()) > \
-            max(KINK_JUMP, FD_RTOL * scale)
+        if not forward.numel():
+            return False
+        scale = float(torch.maximum(forward.abs(), backward.abs()).max())
+        if float((forward - backward).abs().max()) <= max(KINK_JUMP, FD_RTOL * scale):
+            return False
+        self.skip_examples = True
+        self.note = (f"the examples lie on a kink of {self.fn.name} (its one-sided "
+                     f"differences differ there), where it has no derivative: they are not "
+                     f"judged{then}")
+        return True
 
     def _along_directions(self, example: dict[str, Any],
                           native: Any = None) -> tuple[Any, Any]:
@@ -289,40 +296,41 @@ class _Check:
             return by_autograd, by_autograd  # the differences' own error: no evidence
         return by_autograd, fine
 
-    def truth(self, env: dict[str, Any]) -> Any:
-        """The true derivative at ``env`` in native order, every value 2-d. Away
-        from the examples autograd is cross-checked along random directions too
-        (adversary 4, J14: Python control flow can detach a path at some inputs
-        only); where it differs, central differences are the truth there."""
-        if self.truth_by_autograd:
+    def truth(self, env: dict[str, Any], by_differences: bool | None = None) -> tuple[Any, bool]:
+        """The true derivative at ``env`` in native order, every value 2-d, and
+        whether central differences gave it. Autograd is cross-checked along
+        random directions at every point (adversary 4, J14: Python control flow
+        can detach a path at some inputs only); where it differs, central
+        differences are the truth there. ``by_differences`` given: that source,
+        without the cross-check (the noise estimate's second evaluation)."""
+        if by_differences is None and self.truth_by_autograd:
             native = self.fn.autograd(env, self.wrt).detach()
-            by_autograd, by_differences = self._along_directions(env, native)
-            largest = float((by_autograd - by_differences).abs().max())
-            if largest > max(FD_ATOL, FD_RTOL * float(by_differences.abs().max())):
-                self.note = (f"autograd's derivative of {self.fn.name} differs from central "
-                             f"differences at a point around the examples (by {largest:.1e}: "
-                             "a detached path?), so central differences are the truth there")
-                native = self.fn.central(env, self.wrt, tuple(self.fn(env).shape))
-        else:
-            native = self.fn.central(env, self.wrt, tuple(self.fn(env).shape))
-        return native.reshape(self.native)
+            by_autograd, differences = self._along_directions(env, native)
+            largest = float((by_autograd - differences).abs().max())
+            if largest <= max(FD_ATOL, FD_RTOL * float(differences.abs().max())):
+                return native.reshape(self.native), False
+            self.note = (f"autograd's derivative of {self.fn.name} differs from central "
+                         f"differences at a point around the examples (by {largest:.1e}: "
+                         "a detached path?), so central differences are the truth there")
+            by_differences = True
+        if by_differences is None:
+            by_differences = not self.truth_by_autograd
+        native = (self.fn.central(env, self.wrt, tuple(self.fn(env).shape)) if by_differences
+                  else self.fn.autograd(env, self.wrt).detach())
+        return native.reshape(self.native), by_differences
 
     def run(self, envs: list[dict[str, Any]]) -> None:
         self.truth_name = "autograd" if self.truth_by_autograd else "central differences"
         for index, env in enumerate(envs):
-            if index == 0 and not self.truth_by_autograd and \
-                    env[self.wrt].numel() <= CROSS_CHECK_ENTRIES and self._on_a_kink(env):
-                self.skip_examples = True
-                self.note = (f"the examples lie on a kink of {self.fn.name} (its one-sided "
-                             "differences differ there), where it has no derivative: they "
-                             "are not judged")
-            if index == 0 and self.skip_examples:
+            if index == 0 and (self.skip_examples or not self.truth_by_autograd
+                               and self._skip_on_a_kink(env, "")):
                 continue
             try:
                 # f itself not finite (logdet of a matrix whose determinant went negative):
                 # no derivative there, whatever autograd's graph gives (it gave 0)
                 defined = bool(torch.isfinite(self.fn(env)).all()) or index == 0
-                native, raw = (self.truth(env), self.claim(env)) if defined else (None, None)
+                native, by_differences = self.truth(env) if defined else (None, False)
+                raw = self.claim(env) if defined else None
                 truth = arrange(native, self.plan, self.fn.sizes) if defined else None
             except Exception:  # the user's code refused a perturbed point: skip it
                 if index == 0:
@@ -335,7 +343,7 @@ class _Check:
                                            "not finite at the example inputs", token=self.wrt)
                 self.rejected += 1
                 continue
-            self.points.append(_Point(env, native, truth, raw))
+            self.points.append(_Point(env, native, truth, raw, by_differences=by_differences))
 
     # -- comparison
 
@@ -384,7 +392,8 @@ class _Check:
                     value = value + value * (2.0 ** -40) * signs.to(value.device, value.dtype)
                 moved[name] = value
             try:
-                change = float((self.truth(moved) - point.native).abs().max())
+                moved_truth = self.truth(moved, point.by_differences)[0]
+                change = float((moved_truth - point.native).abs().max())
                 change = max(change, float((self.claim(moved) - point.raw).abs().max()))
             except Exception:  # the user's code refused the moved point: no noise allowance
                 change = 0.0
